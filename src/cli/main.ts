@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Command-line entry point: dispatch, and the one place where errors become one line on
+// stderr and an exit status.
+import { ElfFile } from '../elf/reader.js';
+import { OrctoolError, UsageError } from '../errors.js';
+import { dumpElf } from './elf-dump.js';
+
+const USAGE = `usage: orctool elf FILE...        print sections, symbols and relocations as orctool reads them`;
+
+function writeLines(lines: string[]): void {
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function run(argv: string[]): number {
+  const [cmd, ...rest] = argv;
+  switch (cmd) {
+    case 'elf': {
+      if (rest.length === 0) throw new UsageError('elf: no input file');
+      for (const f of rest) {
+        const lines: string[] = [];
+        dumpElf(ElfFile.open(f), (l) => lines.push(l));
+        writeLines(lines);
+      }
+      return 0;
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(USAGE + '\n');
+      return cmd === undefined ? 1 : 0;
+    default:
+      throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
+  }
+}
+
+export function main(argv: string[]): number {
+  try {
+    return run(argv);
+  } catch (e) {
+    if (e instanceof OrctoolError || e instanceof UsageError) {
+      process.stderr.write(`orctool: error: ${e.message}\n`);
+      return 1;
+    }
+    const err = e as Error;
+    if (process.env.ORCTOOL_DEBUG) process.stderr.write(`${err.stack}\n`);
+    process.stderr.write(`orctool: internal error: ${err.message} (set ORCTOOL_DEBUG=1 for a stack trace)\n`);
+    return 1;
+  }
+}

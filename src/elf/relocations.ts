@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Relocations of one SHT_RELA/SHT_REL section, read straight from the file's bytes. Only an
+// ordering index is built (and only when the entries are not already sorted by offset), so
+// no object exists per relocation.
+import { REL_SIZE, RELA_SIZE, SHT_RELA } from './constants.js';
+import { s64, u64, viewOf } from './bytes.js';
+import type { ElfFile } from './reader.js';
+import type { Section } from './section.js';
+
+export class RelocTable {
+  readonly count: number;
+  readonly isRela: boolean;
+  private readonly entSize: number;
+  private readonly v: DataView;
+  /** Entry indices in offset order; undefined when the section is already in that order. */
+  private order?: Uint32Array;
+
+  private constructor(readonly file: ElfFile, readonly section: Section, readonly target: Section | undefined) {
+    this.isRela = section.type === SHT_RELA;
+    this.entSize = this.isRela ? RELA_SIZE : REL_SIZE;
+    this.count = section.size / this.entSize;
+    this.v = viewOf(section.data);
+  }
+
+  static read(file: ElfFile, section: Section): RelocTable {
+    const t = new RelocTable(file, section, file.section(section.info));
+    t.validateAndIndex();
+    return t;
+  }
+
+  private validateAndIndex(): void {
+    const nsyms = this.file.symbols?.count ?? 0;
+    let sorted = true;
+    let prev = -1;
+    for (let i = 0; i < this.count; i++) {
+      const sym = this.sym(i);
+      if (sym >= nsyms && sym !== 0) {
+        throw this.file.error(this.section.name, this.section.offset + i * this.entSize,
+          `relocation ${i} refers to symbol ${sym}, but the symbol table has ${nsyms} symbols`);
+      }
+      const off = this.offset(i);
+      if (off < prev) sorted = false;
+      prev = off;
+    }
+    if (!sorted) this.order = this.sortByOffset();
+  }
+
+  private sortByOffset(): Uint32Array {
+    // Pack (offset, index) into one double so a native numeric sort does the work.
+    const keys = new Float64Array(this.count);
+    const scale = 2 ** Math.ceil(Math.log2(this.count + 1));
+    for (let i = 0; i < this.count; i++) keys[i] = this.offset(i) * scale + i;
+    keys.sort();
+    const order = new Uint32Array(this.count);
+    for (let k = 0; k < this.count; k++) order[k] = keys[k]! % scale;
+    return order;
+  }
+
+  offset(i: number): number {
+    return u64(this.v, i * this.entSize);
+  }
+
+  type(i: number): number {
+    return this.v.getUint32(i * this.entSize + 8, true);
+  }
+
+  sym(i: number): number {
+    return this.v.getUint32(i * this.entSize + 12, true);
+  }
+
+  /** r_addend for RELA; for REL the implicit addend lives in the target bytes (0 here). */
+  addend(i: number): number {
+    return this.isRela ? s64(this.v, i * this.entSize + 16) : 0;
+  }
+
+  /** The k-th relocation in offset order. */
+  nth(k: number): number {
+    return this.order ? this.order[k]! : k;
+  }
+
+  /** First position k (in offset order) whose offset is >= `offset`. */
+  lowerBound(offset: number): number {
+    let lo = 0;
+    let hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.offset(this.nth(mid)) < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The relocation applying exactly at `offset`, or -1. */
+  at(offset: number): number {
+    const k = this.lowerBound(offset);
+    if (k < this.count) {
+      const i = this.nth(k);
+      if (this.offset(i) === offset) return i;
+    }
+    return -1;
+  }
+
+  /** The first relocation (lowest offset) in [start, end), or -1: objtool's insn_reloc(). */
+  firstInRange(start: number, end: number): number {
+    const k = this.lowerBound(start);
+    if (k < this.count) {
+      const i = this.nth(k);
+      if (this.offset(i) < end) return i;
+    }
+    return -1;
+  }
+
+  /** All relocations in [start, end), in offset order. */
+  inRange(start: number, end: number): number[] {
+    const out: number[] = [];
+    for (let k = this.lowerBound(start); k < this.count; k++) {
+      const i = this.nth(k);
+      if (this.offset(i) >= end) break;
+      out.push(i);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// One section header, with its contents as a view over the file's bytes (never a copy).
+import { SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS } from './constants.js';
+
+export class Section {
+  constructor(
+    readonly index: number,
+    readonly name: string,
+    readonly nameOffset: number,
+    readonly type: number,
+    readonly flags: number,
+    /** sh_addr as read; a bigint because linked kernels live above 2^53. */
+    readonly addr: bigint,
+    readonly offset: number,
+    readonly size: number,
+    readonly link: number,
+    readonly info: number,
+    readonly addralign: number,
+    readonly entsize: number,
+    private readonly fileBytes: Uint8Array,
+  ) {}
+
+  /** The section's bytes in the file; empty for SHT_NOBITS. */
+  get data(): Uint8Array {
+    if (this.type === SHT_NOBITS) return new Uint8Array(0);
+    return this.fileBytes.subarray(this.offset, this.offset + this.size);
+  }
+
+  get isExec(): boolean {
+    return (this.flags & SHF_EXECINSTR) !== 0;
+  }
+
+  get isAlloc(): boolean {
+    return (this.flags & SHF_ALLOC) !== 0;
+  }
+}

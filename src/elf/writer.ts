@@ -1,0 +1,443 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Changes to an ELF relocatable object, serialized without disturbing what did not change.
+//
+// Every unchanged section keeps its bytes at its original file offset: the output starts as a
+// copy of the input, a changed section of the same size is overwritten in place, and a grown
+// or new section is appended, followed by a fresh section header table. With no change at all
+// the output is the input, byte for byte.
+//
+// Symbols: a new local must sit before every global (sh_info). As objtool does, the first
+// global is moved to the end of the table and the local takes its slot, so only the
+// relocations (and group signatures) naming a moved global are rewritten.
+import { ElfFormatError } from '../errors.js';
+import {
+  EHDR_SIZE, RELA_SIZE, SHDR_SIZE, SHF_INFO_LINK, SHN_LORESERVE, SHN_XINDEX, SHT_GROUP, SHT_REL,
+  SHT_RELA, SHT_SYMTAB_SHNDX, STB_LOCAL, STT_SECTION, SYM_SIZE,
+} from './constants.js';
+import { setS64, setU64, viewOf } from './bytes.js';
+import type { ElfFile } from './reader.js';
+import type { Section } from './section.js';
+import { type Chunk, writeChunksAtomic } from './atomic-write.js';
+
+/**
+ * A symbol reference that stays valid while symbols are added: an original symbol's index
+ * (>= 0), or -1-k for the k-th added symbol. Final indices are assigned at serialization.
+ */
+export type SymbolRef = number;
+
+export interface NewSection {
+  name: string;
+  type: number;
+  flags: number;
+  data: Uint8Array;
+  addralign: number;
+  entsize: number;
+  link?: number;
+  info?: number;
+}
+
+export interface NewSymbol {
+  name: string;
+  value: number;
+  size: number;
+  type: number;
+  bind: number;
+  other?: number;
+  /** Real section index (SHN_XINDEX is applied when needed). */
+  shndx: number;
+}
+
+export interface NewReloc {
+  offset: number;
+  type: number;
+  sym: SymbolRef;
+  addend: number;
+}
+
+interface HeaderFields {
+  name: number;
+  type: number;
+  flags: number;
+  addr: bigint;
+  offset: number;
+  size: number;
+  link: number;
+  info: number;
+  addralign: number;
+  entsize: number;
+}
+
+interface PendingRelocSection {
+  index: number;
+  relocs: NewReloc[];
+}
+
+export class ElfEditor {
+  /** Section headers as they will be written, original then added. */
+  private headers: HeaderFields[];
+  /** Contents replacing or defining a section, by index. */
+  private contents = new Map<number, Uint8Array>();
+  /** Strings appended to string tables, by table index. */
+  private appendedStrings = new Map<number, { parts: Uint8Array[]; size: number; lookup: Map<string, number> }>();
+  /** The symbol table order: original index (>= 0) or added symbol -1-k. */
+  private symOrder: number[];
+  private firstGlobal: number;
+  private added: NewSymbol[] = [];
+  private pendingRelocs: PendingRelocSection[] = [];
+  private relocTypeEdits = new Map<number, Map<number, number>>();
+  private sectionSymbols = new Map<number, SymbolRef>();
+  /** The serialized layout; once built, the editor takes no more changes. */
+  private built?: Chunk[];
+
+  constructor(readonly elf: ElfFile) {
+    this.headers = elf.sections.map((s) => ({
+      name: s.nameOffset, type: s.type, flags: s.flags, addr: s.addr, offset: s.offset, size: s.size,
+      link: s.link, info: s.info, addralign: s.addralign, entsize: s.entsize,
+    }));
+    const syms = elf.symbols;
+    this.symOrder = syms ? Array.from({ length: syms.count }, (_, i) => i) : [];
+    this.firstGlobal = syms?.firstGlobal ?? 0;
+  }
+
+  get sectionCount(): number {
+    return this.headers.length;
+  }
+
+  private get symtab(): Section {
+    const s = this.elf.symbols?.section;
+    if (!s) throw new ElfFormatError(this.elf.path, 'symbol table', undefined, 'object has no symbol table');
+    return s;
+  }
+
+  /** Add a section; returns its index. Its name goes into .shstrtab. */
+  addSection(spec: NewSection): number {
+    this.assertOpen();
+    const index = this.headers.length;
+    this.headers.push({
+      name: this.addString(this.elf.header.shstrndx, spec.name), type: spec.type, flags: spec.flags, addr: 0n,
+      offset: 0, size: spec.data.length, link: spec.link ?? 0, info: spec.info ?? 0,
+      addralign: spec.addralign, entsize: spec.entsize,
+    });
+    this.contents.set(index, spec.data);
+    return index;
+  }
+
+  /**
+   * Add `.rela<name>` for a section, linked to the symbol table, with the given relocations.
+   * Symbol references are resolved to final indices when the file is serialized.
+   */
+  addRelaSection(target: number, relocs: NewReloc[]): number {
+    const targetName = this.sectionName(target);
+    const index = this.addSection({
+      name: `.rela${targetName}`, type: SHT_RELA, flags: SHF_INFO_LINK, data: new Uint8Array(relocs.length * RELA_SIZE),
+      addralign: 8, entsize: RELA_SIZE, link: this.symtab.index, info: target,
+    });
+    this.pendingRelocs.push({ index, relocs });
+    return index;
+  }
+
+  sectionName(index: number): string {
+    const orig = this.elf.section(index);
+    if (orig) return orig.name;
+    const h = this.headers[index];
+    if (!h) throw new Error(`no section ${index}`);
+    return this.stringAt(this.elf.header.shstrndx, h.name);
+  }
+
+  /** Replace a section's contents. */
+  setSectionData(index: number, data: Uint8Array): void {
+    this.assertOpen();
+    this.contents.set(index, data);
+    this.headers[index]!.size = data.length;
+  }
+
+  /** Overwrite bytes inside a section (e.g. NOPs over a call). */
+  patchBytes(index: number, offset: number, bytes: Uint8Array): void {
+    this.assertOpen();
+    const cur = this.sectionBytes(index);
+    if (offset + bytes.length > cur.length) {
+      throw new ElfFormatError(this.elf.path, this.sectionName(index), offset, `patch of ${bytes.length} bytes runs past the section end`);
+    }
+    const copy = this.contents.has(index) ? cur : cur.slice();
+    copy.set(bytes, offset);
+    this.contents.set(index, copy);
+  }
+
+  /** Change the type of relocation `reloc` in relocation section `relSection` (e.g. to R_X86_64_NONE). */
+  setRelocType(relSection: number, reloc: number, type: number): void {
+    this.assertOpen();
+    let m = this.relocTypeEdits.get(relSection);
+    if (!m) this.relocTypeEdits.set(relSection, (m = new Map()));
+    m.set(reloc, type);
+  }
+
+  /** Current contents of a section (original bytes unless replaced). */
+  sectionBytes(index: number): Uint8Array {
+    return this.contents.get(index) ?? this.elf.section(index)?.data ?? new Uint8Array(0);
+  }
+
+  /** Add a symbol; locals go before the globals. */
+  addSymbol(sym: NewSymbol): SymbolRef {
+    this.assertOpen();
+    const ref = -1 - this.added.length;
+    this.added.push(sym);
+    if (sym.bind === STB_LOCAL) {
+      const slot = this.firstGlobal;
+      if (slot < this.symOrder.length) this.symOrder.push(this.symOrder[slot]!);
+      else this.symOrder.push(ref);
+      this.symOrder[slot] = ref;
+      this.firstGlobal++;
+    } else {
+      this.symOrder.push(ref);
+    }
+    return ref;
+  }
+
+  /** The STT_SECTION symbol of a section, created when missing. */
+  sectionSymbol(sectionIndex: number): SymbolRef {
+    const known = this.sectionSymbols.get(sectionIndex);
+    if (known !== undefined) return known;
+    const existing = sectionIndex < this.elf.sections.length ? (this.elf.symbols?.sectionSymbol(sectionIndex) ?? -1) : -1;
+    const ref = existing >= 0 ? existing : this.addSymbol({ name: '', value: 0, size: 0, type: STT_SECTION, bind: STB_LOCAL, shndx: sectionIndex });
+    this.sectionSymbols.set(sectionIndex, ref);
+    return ref;
+  }
+
+  private assertOpen(): void {
+    if (this.built) throw new Error('ElfEditor: no changes may follow serialization');
+  }
+
+  get changed(): boolean {
+    return this.contents.size > 0 || this.added.length > 0 || this.relocTypeEdits.size > 0 || this.headers.length !== this.elf.sections.length;
+  }
+
+  private addString(table: number, s: string): number {
+    let a = this.appendedStrings.get(table);
+    if (!a) {
+      const base = this.elf.section(table)?.size ?? 0;
+      a = { parts: [], size: base, lookup: new Map() };
+      this.appendedStrings.set(table, a);
+    }
+    const known = a.lookup.get(s);
+    if (known !== undefined) return known;
+    const at = a.size;
+    const bytes = new Uint8Array(s.length + 1);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
+    a.parts.push(bytes);
+    a.size += bytes.length;
+    a.lookup.set(s, at);
+    return at;
+  }
+
+  private stringAt(table: number, offset: number): string {
+    const orig = this.elf.section(table);
+    if (orig && offset < orig.size) {
+      const d = orig.data;
+      const end = d.indexOf(0, offset);
+      return String.fromCharCode(...d.subarray(offset, end < 0 ? d.length : end));
+    }
+    for (const [s, at] of this.appendedStrings.get(table)?.lookup ?? []) if (at === offset) return s;
+    return '';
+  }
+
+  /** Final symbol index of every reference, once all additions are known. */
+  private finalIndices(): { origToFinal: Int32Array; addedToFinal: Int32Array } {
+    const n = this.elf.symbols?.count ?? 0;
+    const origToFinal = new Int32Array(n);
+    const addedToFinal = new Int32Array(this.added.length);
+    this.symOrder.forEach((ref, pos) => {
+      if (ref >= 0) origToFinal[ref] = pos;
+      else addedToFinal[-1 - ref] = pos;
+    });
+    return { origToFinal, addedToFinal };
+  }
+
+  /** Build the output as chunks over the original file. */
+  toChunks(): Chunk[] {
+    this.built ??= this.layout();
+    return this.built;
+  }
+
+  private layout(): Chunk[] {
+    const elf = this.elf;
+    const chunks: Chunk[] = [{ position: 0, bytes: elf.bytes }];
+    if (!this.changed) return chunks;
+    const nOrigSections = elf.sections.length;
+    const { origToFinal, addedToFinal } = this.finalIndices();
+    const resolve = (ref: SymbolRef): number => (ref >= 0 ? origToFinal[ref]! : addedToFinal[-1 - ref]!);
+    const symsMoved = this.added.length > 0;
+
+    // Symbols: rewrite .symtab (and .symtab_shndx) when anything was added.
+    if (symsMoved) this.rebuildSymbols();
+
+    // Relocation sections and groups that name moved symbols.
+    if (symsMoved) {
+      const moved = new Set<number>();
+      for (let i = 0; i < origToFinal.length; i++) if (origToFinal[i] !== i) moved.add(i);
+      for (const s of elf.sections) {
+        if (s.type === SHT_GROUP && moved.has(s.info)) this.headers[s.index]!.info = origToFinal[s.info]!;
+        if ((s.type !== SHT_RELA && s.type !== SHT_REL) || s.link !== this.symtab.index || moved.size === 0) continue;
+        this.remapRelocSymbols(s, moved, origToFinal);
+      }
+    }
+    for (const [relIdx, edits] of this.relocTypeEdits) {
+      const data = this.mutableCopy(relIdx);
+      const ent = this.headers[relIdx]!.type === SHT_RELA ? RELA_SIZE : 16;
+      const v = viewOf(data);
+      for (const [r, type] of edits) v.setUint32(r * ent + 8, type, true);
+    }
+    for (const p of this.pendingRelocs) {
+      const data = this.contents.get(p.index)!;
+      const v = viewOf(data);
+      p.relocs.forEach((r, k) => {
+        const at = k * RELA_SIZE;
+        setU64(v, at, r.offset);
+        v.setUint32(at + 8, r.type, true);
+        v.setUint32(at + 12, resolve(r.sym), true);
+        setS64(v, at + 16, r.addend);
+      });
+    }
+
+    // String tables that grew.
+    for (const [table, a] of this.appendedStrings) {
+      if (a.parts.length === 0) continue;
+      const orig = elf.section(table)!.data;
+      const data = new Uint8Array(a.size);
+      data.set(orig, 0);
+      let at = orig.length;
+      for (const p of a.parts) {
+        data.set(p, at);
+        at += p.length;
+      }
+      this.contents.set(table, data);
+      this.headers[table]!.size = data.length;
+    }
+
+    // Place changed contents: in place when the size is unchanged, else appended.
+    let end = elf.bytes.length;
+    const indices = [...this.contents.keys()].sort((a, b) => a - b);
+    for (const idx of indices) {
+      const data = this.contents.get(idx)!;
+      const h = this.headers[idx]!;
+      h.size = data.length;
+      const orig = idx < nOrigSections ? elf.sections[idx]! : undefined;
+      if (orig && orig.size === data.length) {
+        chunks.push({ position: orig.offset, bytes: data });
+        continue;
+      }
+      const align = Math.max(1, h.addralign);
+      end = Math.ceil(end / align) * align;
+      h.offset = end;
+      chunks.push({ position: end, bytes: data });
+      end += data.length;
+    }
+
+    // A fresh section header table after everything, and the ELF header pointing at it.
+    end = Math.ceil(end / 8) * 8;
+    const total = this.headers.length;
+    const shdrs = new Uint8Array(total * SHDR_SIZE);
+    const sv = viewOf(shdrs);
+    this.headers.forEach((h, i) => {
+      const at = i * SHDR_SIZE;
+      sv.setUint32(at, h.name, true);
+      sv.setUint32(at + 4, h.type, true);
+      setU64(sv, at + 8, h.flags);
+      sv.setBigUint64(at + 16, h.addr, true);
+      setU64(sv, at + 24, h.offset);
+      setU64(sv, at + 32, h.size);
+      sv.setUint32(at + 40, h.link, true);
+      sv.setUint32(at + 44, h.info, true);
+      setU64(sv, at + 48, h.addralign);
+      setU64(sv, at + 56, h.entsize);
+    });
+    const shstrndx = elf.header.shstrndx;
+    // Extended numbering: counts that do not fit e_shnum/e_shstrndx go into section header 0.
+    setU64(sv, 32, total >= SHN_LORESERVE ? total : 0);
+    sv.setUint32(40, shstrndx >= SHN_LORESERVE ? shstrndx : 0, true);
+    chunks.push({ position: end, bytes: shdrs });
+
+    const ehdr = elf.bytes.slice(0, EHDR_SIZE);
+    const ev = viewOf(ehdr);
+    setU64(ev, 40, end);
+    ev.setUint16(60, total >= SHN_LORESERVE ? 0 : total, true);
+    ev.setUint16(62, shstrndx >= SHN_LORESERVE ? SHN_XINDEX : shstrndx, true);
+    chunks.push({ position: 0, bytes: ehdr });
+    return chunks;
+  }
+
+  private mutableCopy(index: number): Uint8Array {
+    let d = this.contents.get(index);
+    if (!d) {
+      d = this.elf.section(index)!.data.slice();
+      this.contents.set(index, d);
+    }
+    return d;
+  }
+
+  private remapRelocSymbols(s: Section, moved: Set<number>, origToFinal: Int32Array): void {
+    const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
+    const src = viewOf(this.contents.get(s.index) ?? s.data);
+    let out: DataView | undefined;
+    for (let at = 0; at < s.size; at += ent) {
+      const sym = src.getUint32(at + 12, true);
+      if (!moved.has(sym)) continue;
+      out ??= viewOf(this.mutableCopy(s.index));
+      out.setUint32(at + 12, origToFinal[sym]!, true);
+    }
+  }
+
+  private rebuildSymbols(): void {
+    const elf = this.elf;
+    const syms = elf.symbols!;
+    const symtab = syms.section;
+    const strtab = syms.strtab.index;
+    const n = this.symOrder.length;
+    const out = new Uint8Array(n * SYM_SIZE);
+    const ov = viewOf(out);
+    const orig = symtab.data;
+    const shndxSec = elf.sections.find((s) => s.type === SHT_SYMTAB_SHNDX && s.link === symtab.index);
+    const needXindex = this.added.some((a) => a.shndx >= SHN_LORESERVE);
+    const xout = shndxSec || needXindex ? new Uint8Array(n * 4) : undefined;
+    const xv = xout ? viewOf(xout) : undefined;
+    const xorig = shndxSec ? viewOf(shndxSec.data) : undefined;
+    this.symOrder.forEach((ref, pos) => {
+      const at = pos * SYM_SIZE;
+      if (ref >= 0) {
+        out.set(orig.subarray(ref * SYM_SIZE, (ref + 1) * SYM_SIZE), at);
+        if (xv && xorig && ref * 4 < xorig.byteLength) xv.setUint32(pos * 4, xorig.getUint32(ref * 4, true), true);
+        return;
+      }
+      const a = this.added[-1 - ref]!;
+      ov.setUint32(at, a.name === '' ? 0 : this.addString(strtab, a.name), true);
+      ov.setUint8(at + 4, (a.bind << 4) | (a.type & 0xf));
+      ov.setUint8(at + 5, a.other ?? 0);
+      const big = a.shndx >= SHN_LORESERVE;
+      ov.setUint16(at + 6, big ? SHN_XINDEX : a.shndx, true);
+      if (big) xv!.setUint32(pos * 4, a.shndx, true);
+      setU64(ov, at + 8, a.value);
+      setU64(ov, at + 16, a.size);
+    });
+    this.contents.set(symtab.index, out);
+    this.headers[symtab.index]!.info = this.firstGlobal;
+    if (xout) {
+      if (shndxSec) this.contents.set(shndxSec.index, xout);
+      else this.addSection({ name: '.symtab_shndx', type: SHT_SYMTAB_SHNDX, flags: 0, data: xout, addralign: 4, entsize: 4, link: symtab.index });
+    }
+  }
+
+  /** The whole output file in memory (tests, small objects). */
+  serialize(): Uint8Array {
+    const chunks = this.toChunks();
+    let size = 0;
+    for (const c of chunks) size = Math.max(size, c.position + c.bytes.length);
+    if (chunks.length === 1) return chunks[0]!.bytes;
+    const out = new Uint8Array(size);
+    for (const c of chunks) out.set(c.bytes, c.position);
+    return out;
+  }
+
+  /** Write atomically to `path` (default: the input file), keeping the input's mode. */
+  write(path: string = this.elf.path): void {
+    writeChunksAtomic(path, this.toChunks(), this.elf.path);
+  }
+}
