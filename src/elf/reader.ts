@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { ElfFormatError } from '../errors.js';
 import {
   EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, REL_SIZE, RELA_SIZE,
-  SHDR_SIZE, SHN_LORESERVE, SHN_XINDEX, SHT_GROUP, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA,
+  SHDR_SIZE, SHN_ABS, SHN_COMMON, SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_GROUP, SHT_NOBITS, SHT_NULL, SHT_REL, SHT_RELA,
   SHT_STRTAB, SHT_SYMTAB, SHT_SYMTAB_SHNDX, SYM_SIZE,
 } from './constants.js';
 import { cString, u64, viewOf } from './bytes.js';
@@ -222,9 +222,12 @@ export class ElfFile {
     return { flags: group.size >= 4 ? d.getUint32(0, true) : 0, members };
   }
 
-  /** The name to show for a section index that may be a reserved value. */
-  sectionLabel(index: number): string {
-    if (index >= SHN_LORESERVE && index !== SHN_XINDEX) return `SHN_0x${index.toString(16)}`;
-    return this.sections[index]?.name ?? `<section ${index}>`;
+  /** The name to show for a symbol's raw st_shndx (reserved values by their names). */
+  shndxLabel(raw: number, resolved: number): string {
+    if (raw === SHN_UNDEF) return 'UND';
+    if (raw === SHN_ABS) return 'ABS';
+    if (raw === SHN_COMMON) return 'COM';
+    if (raw >= SHN_LORESERVE && raw !== SHN_XINDEX) return `0x${raw.toString(16)}`;
+    return this.sections[resolved]?.name ?? `<section ${resolved}>`;
   }
 }

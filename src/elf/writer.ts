@@ -203,6 +203,55 @@ export class ElfEditor {
     return ref;
   }
 
+  /**
+   * Re-encode the symbol table and every relocation section from what the reader parsed, as
+   * if each had been edited. Serializing right after must give back the input byte for byte:
+   * the round-trip test of everything the reader models.
+   */
+  reencodeAll(): void {
+    this.assertOpen();
+    const elf = this.elf;
+    const syms = elf.symbols;
+    if (syms) {
+      const out = new Uint8Array(syms.count * SYM_SIZE);
+      const v = viewOf(out);
+      for (let i = 0; i < syms.count; i++) {
+        const at = i * SYM_SIZE;
+        v.setUint32(at, syms.nameOffset[i]!, true);
+        v.setUint8(at + 4, syms.info[i]!);
+        v.setUint8(at + 5, syms.other[i]!);
+        v.setUint16(at + 6, syms.rawShndx[i]!, true);
+        setU64(v, at + 8, syms.value[i]!);
+        setU64(v, at + 16, syms.size[i]!);
+      }
+      this.contents.set(syms.section.index, out);
+      const shndxSec = elf.sections.find((s) => s.type === SHT_SYMTAB_SHNDX && s.link === syms.section.index);
+      if (shndxSec) {
+        const x = new Uint8Array(shndxSec.size);
+        const xv = viewOf(x);
+        for (let i = 0; i < syms.count && i * 4 < x.length; i++) {
+          if (syms.rawShndx[i] === SHN_XINDEX) xv.setUint32(i * 4, syms.shndx[i]!, true);
+        }
+        this.contents.set(shndxSec.index, x);
+      }
+    }
+    for (const s of elf.sections) {
+      if (s.type !== SHT_RELA && s.type !== SHT_REL) continue;
+      const t = elf.relocTable(s);
+      const ent = t.isRela ? RELA_SIZE : 16;
+      const out = new Uint8Array(s.size);
+      const v = viewOf(out);
+      for (let i = 0; i < t.count; i++) {
+        const at = i * ent;
+        setU64(v, at, t.offset(i));
+        v.setUint32(at + 8, t.type(i), true);
+        v.setUint32(at + 12, t.sym(i), true);
+        if (t.isRela) setS64(v, at + 16, t.addend(i));
+      }
+      this.contents.set(s.index, out);
+    }
+  }
+
   private assertOpen(): void {
     if (this.built) throw new Error('ElfEditor: no changes may follow serialization');
   }
@@ -332,9 +381,11 @@ export class ElfEditor {
       end += data.length;
     }
 
-    // A fresh section header table after everything, and the ELF header pointing at it.
-    end = Math.ceil(end / 8) * 8;
+    // The section header table: in place when no section moved, else after everything.
     const total = this.headers.length;
+    const inPlace = end === elf.bytes.length && total === nOrigSections && elf.header.shoff !== 0;
+    if (inPlace) end = elf.header.shoff;
+    else end = Math.ceil(end / 8) * 8;
     const shdrs = new Uint8Array(total * SHDR_SIZE);
     const sv = viewOf(shdrs);
     this.headers.forEach((h, i) => {
@@ -358,6 +409,10 @@ export class ElfEditor {
 
     const ehdr = elf.bytes.slice(0, EHDR_SIZE);
     const ev = viewOf(ehdr);
+    ev.setUint16(16, elf.header.type, true);
+    ev.setUint16(18, elf.header.machine, true);
+    ev.setBigUint64(24, elf.header.entry, true);
+    ev.setUint32(48, elf.header.flags, true);
     setU64(ev, 40, end);
     ev.setUint16(60, total >= SHN_LORESERVE ? 0 : total, true);
     ev.setUint16(62, shstrndx >= SHN_LORESERVE ? SHN_XINDEX : shstrndx, true);

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ElfFile } from './reader.js';
+import { ElfEditor } from './writer.js';
+import {
+  R_X86_64_NONE, R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_SECTION,
+} from './constants.js';
+import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
+import { assertMatchesReadelf, oracleRelocs } from './readelf-oracle.js';
+
+/** binutils must take the file without a word on stderr. */
+function assertToolsAccept(path: string, dir: string, withObjdump = true): void {
+  const re = runTool('readelf', ['-a', '-W', path]);
+  assert.equal(re.stderr, '', 'readelf -a stderr');
+  assert.equal(re.status, 0);
+  // objdump is quadratic in the section count: skipped for the 0xff00+ section file.
+  if (withObjdump) {
+    const od = runTool('objdump', ['-dr', path]);
+    assert.equal(od.stderr, '', 'objdump -dr stderr');
+    assert.equal(od.status, 0);
+  }
+  const ld = runTool('ld', ['-r', '-o', join(dir, 'relinked.o'), path]);
+  assert.equal(ld.stderr, '', 'ld -r stderr');
+  assert.equal(ld.status, 0);
+}
+
+/** Relocations as (section, offset, type, symbol name, addend), robust to symbol renumbering. */
+function namedRelocs(path: string): string[] {
+  const elf = ElfFile.open(path);
+  return oracleRelocs(path).map((r) => `${r.section} ${r.offset} ${r.type} ${elf.symbols!.displayName(r.sym)} ${r.addend}`);
+}
+
+describe('ELF editor', () => {
+  let dir = '';
+  before(() => {
+    dir = makeTempDir();
+  });
+  after(() => removeDir(dir));
+
+  test('round trip: re-encoding everything read gives the same bytes', () => {
+    const objs = [
+      compileFixture(srcPath('elf', 'fixtures', 'sample.c'), dir, ['-ffunction-sections', '-fdata-sections']),
+      compileFixture(srcPath('elf', 'fixtures', 'sample.c'), dir, ['-g']),
+      compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir),
+    ];
+    for (const o of objs) {
+      const before = readFileSync(o);
+      const ed = new ElfEditor(ElfFile.open(o));
+      ed.reencodeAll();
+      assert.ok(Buffer.from(ed.serialize()).equals(before), `${o} re-encoded`);
+      assert.ok(Buffer.from(new ElfEditor(ElfFile.open(o)).serialize()).equals(before), `${o} unchanged`);
+    }
+  });
+
+  test('added sections, symbols and relocations: readelf, objdump, ld -r and a final link accept them', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'sample.c'), dir, ['-ffunction-sections']);
+    const stubs = compileFixture(srcPath('elf', 'fixtures', 'stubs.c'), dir);
+    const relocsBefore = namedRelocs(o);
+    const elf = ElfFile.open(o);
+    const ed = new ElfEditor(elf);
+    const runOp = elf.sectionByName('.text.run_op')!;
+    // A new text section: it has no section symbol yet, so one is made among the locals.
+    const extra = ed.addSection({ name: '.text.extra', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: new Uint8Array([0x90, 0xc3]), addralign: 16, entsize: 0 });
+    const extraSym = ed.sectionSymbol(extra);
+    const runSym = ed.sectionSymbol(runOp.index);
+    const fn = ed.addSymbol({ name: 'extra_fn', value: 0, size: 2, type: STT_FUNC, bind: STB_GLOBAL, shndx: extra });
+    ed.addSymbol({ name: '.Llocal_mark', value: 1, size: 0, type: STT_NOTYPE, bind: STB_LOCAL, shndx: extra });
+    // An .orc_unwind_ip-like table: PC32 against section symbols, addend = offset.
+    const table = ed.addSection({ name: '.orc_test_ip', type: SHT_PROGBITS, flags: SHF_ALLOC, data: new Uint8Array(12), addralign: 4, entsize: 4 });
+    ed.addRelaSection(table, [
+      { offset: 0, type: R_X86_64_PC32, sym: runSym, addend: 4 },
+      { offset: 4, type: R_X86_64_PC32, sym: extraSym, addend: 1 },
+      { offset: 8, type: R_X86_64_PC32, sym: fn, addend: 0 },
+    ]);
+    // NOP out the first call in run_op and drop its relocation, as --mnop would.
+    const rel = elf.relocationsFor(runOp)!;
+    const call = rel.inRange(0, runOp.size).find((i) => rel.type(i) === 4)!;
+    ed.patchBytes(runOp.index, rel.offset(call) - 1, new Uint8Array([0x0f, 0x1f, 0x44, 0x00, 0x00]));
+    ed.setRelocType(elf.relocSectionFor(runOp)!.index, call, R_X86_64_NONE);
+    const out = join(dir, 'edited.o');
+    ed.write(out);
+
+    assertToolsAccept(out, dir);
+    assertMatchesReadelf(out);
+    const after = ElfFile.open(out);
+    const syms = after.symbols!;
+    // Locals still precede globals and sh_info says where the globals start.
+    for (let i = 1; i < syms.count; i++) assert.equal(syms.bind(i) === STB_LOCAL, i < syms.firstGlobal, `symbol ${i} ${syms.name(i)}`);
+    const extraIdx = syms.sectionSymbol(after.sectionByName('.text.extra')!.index);
+    assert.equal(syms.type(extraIdx), STT_SECTION);
+    // Every original relocation still names the same symbol; the retyped one is NONE.
+    const expected = relocsBefore.map((l, k) => (k === relocsBefore.findIndex((x) => x.startsWith(`.rela.text.run_op ${rel.offset(call)} 4`)) ? l.replace(/ 4 ext_log/, ' 0 ext_log') : l));
+    const afterRelocs = namedRelocs(out);
+    assert.deepEqual(afterRelocs.slice(0, expected.length), expected);
+    assert.deepEqual(afterRelocs.slice(expected.length), [
+      `.rela.orc_test_ip 0 2 .text.run_op 4`, `.rela.orc_test_ip 4 2 .text.extra 1`, `.rela.orc_test_ip 8 2 extra_fn 0`,
+    ]);
+    const dis = runTool('objdump', ['-d', '--section=.text.run_op', out]).stdout;
+    assert.match(dis, /nopl\s+0x0\(%rax,%rax,1\)/);
+    // And the edited object links into an executable.
+    const exe = join(dir, 'a.out');
+    const link = runTool('ld', ['-e', 'run_op', '-o', exe, out, stubs]);
+    assert.equal(link.stderr, '');
+    assert.equal(link.status, 0);
+  });
+
+  test('extended numbering survives an edit', () => {
+    const n = 65290;
+    let asm = '';
+    for (let i = 0; i < n; i++) asm += `.section .text.f${i},"ax",@progbits\nf${i}: ret\n`;
+    const src = join(dir, 'many.S');
+    writeFileSync(src, asm);
+    const o = compileFixture(src, dir);
+    const ed = new ElfEditor(ElfFile.open(o));
+    const last = ed.addSection({ name: '.text.new', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: new Uint8Array([0xc3]), addralign: 1, entsize: 0 });
+    assert.ok(last > 0xff00);
+    const t = ed.addSection({ name: '.ip', type: SHT_PROGBITS, flags: SHF_ALLOC, data: new Uint8Array(4), addralign: 4, entsize: 4 });
+    ed.addRelaSection(t, [{ offset: 0, type: R_X86_64_PC32, sym: ed.sectionSymbol(last), addend: 0 }]);
+    const out = join(dir, 'many-edited.o');
+    ed.write(out);
+    assertToolsAccept(out, dir, false);
+    const after = ElfFile.open(out);
+    const syms = after.symbols!;
+    const s = syms.sectionSymbol(after.sectionByName('.text.new')!.index);
+    assert.equal(syms.rawShndx[s], 0xffff);
+    assert.equal(oracleRelocs(out).at(-1)!.sym, s);
+  });
+
+  test('writes are atomic: mode kept, and a failed write leaves the input as it was', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+    chmodSync(o, 0o640);
+    const before = readFileSync(o);
+    const ed = new ElfEditor(ElfFile.open(o));
+    ed.addSection({ name: '.note.test', type: SHT_PROGBITS, flags: 0, data: new Uint8Array([1, 2, 3]), addralign: 1, entsize: 0 });
+    assert.throws(() => ed.write(join(dir, 'no', 'such', 'dir', 'out.o')));
+    assert.ok(readFileSync(o).equals(before));
+    ed.write();
+    assert.equal(statSync(o).mode & 0o777, 0o640);
+    assert.ok(ElfFile.open(o).sectionByName('.note.test'));
+  });
+});
