@@ -27,7 +27,7 @@ export function dumpElf(elf: ElfFile, out: (line: string) => void): void {
     out('   Num:            Value  Size Type    Bind   Ndx Name');
     for (let i = 0; i < syms.count; i++) {
       const r = syms.record(i);
-      const ndx = syms.rawShndx[i] === 0 ? 'UND' : elf.sectionLabel(r.shndx);
+      const ndx = elf.shndxLabel(syms.rawShndx[i]!, syms.shndx[i]!);
       out(`${String(i).padStart(6)}: ${hex(syms.valueBig(i), 16)} ${String(r.size).padStart(5)} ${symbolTypeName(r.type).padEnd(7)} ${symbolBindName(r.bind).padEnd(6)} ${ndx.padEnd(3)} ${syms.displayName(i)}`);
     }
   }
@@ -35,7 +35,7 @@ export function dumpElf(elf: ElfFile, out: (line: string) => void): void {
     if (s.type !== SHT_RELA && s.type !== SHT_REL) continue;
     const t = elf.relocTable(s);
     out('');
-    out(`Relocations in ${s.name} (${t.count}, for ${elf.sectionLabel(s.info)}):`);
+    out(`Relocations in ${s.name} (${t.count}, for ${elf.section(s.info)?.name ?? s.info}):`);
     for (let i = 0; i < t.count; i++) {
       const sym = t.sym(i);
       const name = syms && sym ? syms.displayName(sym) : '';

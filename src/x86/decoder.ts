@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Decodes an executable section front to back into the struct-of-arrays model, as objtool's
+// decode_instructions() walks a section with arch_decode_instruction().
+import { LengthDecoder } from './iced.js';
+import { InsnFlag, InsnType, type DecodedSection } from './insn.js';
+import { InsnLayout, parseLayout } from './layout.js';
+import { classifyType } from './classify.js';
+import { emitStackOps, OpSink } from './stack-ops.js';
+import { X86DecodeError } from './errors.js';
+
+export interface DecodeOptions {
+  /** File name carried by a decode error. */
+  file?: string;
+  /**
+   * Whether `offset` lies inside an STT_FUNC symbol (objtool: find_symbol_containing() is
+   * STT_FUNC). Asked only for iret; without it every iret counts as outside a function.
+   */
+  isInFunc?: (offset: number) => boolean;
+  /**
+   * What to do with bytes that are not an instruction: 'stop' there (objtool's behaviour: the
+   * caller reports `error`), or 'skip' one byte and go on (for tools that scan foreign code).
+   */
+  onInvalid?: 'stop' | 'skip';
+}
+
+/** Decodes `bytes` (the whole contents of section `section`). Never throws for bad bytes. */
+export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOptions = {}): DecodedSection {
+  const size = bytes.length;
+  const isInFunc = opts.isInFunc;
+  const skip = opts.onInvalid === 'skip';
+  let error: X86DecodeError | null = null;
+  const layout = new InsnLayout(); // reused for every instruction of the section
+
+  // Average x86-64 instruction is ~4 bytes: start there, grow by half when short.
+  let cap = Math.max(64, (size >>> 2) + 16);
+  let offset = new Uint32Array(cap);
+  let len = new Uint8Array(cap);
+  let type = new Uint8Array(cap);
+  let flags = new Uint16Array(cap);
+  let immediate = new Int32Array(cap);
+  let target = new Int32Array(cap);
+  let dispPos = new Uint8Array(cap);
+  let immPos = new Uint8Array(cap);
+  let fieldSizes = new Uint8Array(cap);
+  let opStart = new Uint32Array(cap);
+  let opCount = new Uint8Array(cap);
+  const sink = new OpSink(Math.max(64, size >>> 4));
+
+  let n = 0;
+  let pos = 0;
+  const dec = new LengthDecoder(bytes);
+  try {
+    while (pos < size) {
+      if (n === cap) {
+        cap = cap + (cap >>> 1) + 16;
+        offset = grow(offset, new Uint32Array(cap));
+        len = grow(len, new Uint8Array(cap));
+        type = grow(type, new Uint8Array(cap));
+        flags = grow(flags, new Uint16Array(cap));
+        immediate = grow(immediate, new Int32Array(cap));
+        target = grow(target, new Int32Array(cap));
+        dispPos = grow(dispPos, new Uint8Array(cap));
+        immPos = grow(immPos, new Uint8Array(cap));
+        fieldSizes = grow(fieldSizes, new Uint8Array(cap));
+        opStart = grow(opStart, new Uint32Array(cap));
+        opCount = grow(opCount, new Uint8Array(cap));
+      }
+
+      let l = dec.next();
+      let f = 0;
+      if (l === 0) {
+        // The kernel's decoder accepts lea with a register operand, and objtool only warns.
+        l = badLeaLength(bytes, pos);
+        if (l !== 0) {
+          f = InsnFlag.BAD_LEA;
+        } else {
+          error ??= new X86DecodeError(opts.file ?? '<memory>', section, pos);
+          if (!skip) break;
+          offset[n] = pos;
+          len[n] = 1;
+          type[n] = InsnType.OTHER;
+          flags[n] = InsnFlag.INVALID;
+          opStart[n] = sink.count;
+          n++;
+          pos += 1;
+          dec.seek(pos);
+          continue;
+        }
+        dec.seek(pos + l);
+      }
+
+      parseLayout(bytes, pos, l, layout);
+      const op1 = layout.op1;
+      const inFunc = op1 === 0xcf && isInFunc !== undefined && !layout.vex ? isInFunc(pos) : false;
+      const t = classifyType(layout, inFunc);
+
+      if (layout.hasModrm ? layout.modrm < 0xc0 : layout.dispPos !== 0) f |= InsnFlag.MEM;
+      if (layout.rip) f |= InsnFlag.RIP;
+      if (layout.notrack) f |= InsnFlag.NOTRACK;
+      if (layout.csPrefix) f |= InsnFlag.CS_PREFIX;
+      if (layout.vex) {
+        f |= InsnFlag.VEX;
+      } else if (op1 === 0xc7) {
+        if (l === 3 + 4 + 4) f |= InsnFlag.PV_MOV_IMM;
+      } else if (op1 === 0x0f && layout.op2 === 0x38 && layout.op3 === 0xf8 &&
+                 layout.nPrefix === 1 && layout.prefix0 === 0xf2) {
+        f |= InsnFlag.ENQCMD;
+      }
+
+      // objtool returns before setting insn->immediate for VEX-encoded instructions.
+      const imm = layout.vex ? 0 : layout.immValue;
+      offset[n] = pos;
+      len[n] = l;
+      type[n] = t;
+      immediate[n] = imm;
+      if (t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL || t === InsnType.CALL) {
+        f |= InsnFlag.REL_TARGET;
+        target[n] = pos + l + imm; // arch_jump_destination()
+      }
+      flags[n] = f;
+      dispPos[n] = layout.dispPos;
+      immPos[n] = layout.immPos;
+      fieldSizes[n] = layout.dispSize | (layout.immSize << 4);
+      opStart[n] = sink.count;
+      opCount[n] = emitStackOps(layout, inFunc, sink);
+      n++;
+      pos += l;
+    }
+  } finally {
+    dec.free();
+  }
+
+  return {
+    section,
+    size: error !== null && !skip ? pos : size,
+    count: n,
+    offset: fit(offset, n),
+    len: fit(len, n),
+    type: fit(type, n),
+    flags: fit(flags, n),
+    immediate: fit(immediate, n),
+    target: fit(target, n),
+    dispPos: fit(dispPos, n),
+    immPos: fit(immPos, n),
+    fieldSizes: fit(fieldSizes, n),
+    opStart: fit(opStart, n),
+    opCount: fit(opCount, n),
+    ops: sink.finish(),
+    error,
+  };
+}
+
+type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+
+function grow<T extends Column>(old: T, fresh: T): T {
+  fresh.set(old as ArrayLike<number>);
+  return fresh;
+}
+
+/** Exactly n long: a copy when much is unused (to free it), else a view. */
+function fit<T extends Column>(a: T, n: number): T {
+  return (a.length - n > (n >>> 3) ? a.slice(0, n) : a.subarray(0, n)) as T;
+}
+
+/** Length of a `lea` with a register operand at pos (iced rejects it, the kernel does not), or 0. */
+function badLeaLength(bytes: Uint8Array, pos: number): number {
+  let p = pos;
+  const end = Math.min(bytes.length, pos + 15);
+  while (p < end) {
+    const b = bytes[p];
+    if ((b & 0xf0) === 0x40 || b === 0x26 || b === 0x2e || b === 0x36 || b === 0x3e ||
+        b === 0x64 || b === 0x65 || b === 0x66 || b === 0x67 || b === 0xf0 || b === 0xf2 || b === 0xf3) {
+      p++;
+      continue;
+    }
+    break;
+  }
+  if (p + 1 < end && bytes[p] === 0x8d && bytes[p + 1] >= 0xc0) return p + 2 - pos;
+  return 0;
+}

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The only file that touches iced-x86. iced answers two questions per instruction: is this a
+// valid x86-64 instruction, and how long is it. Everything objtool derives from the bytes
+// (prefixes, opcode, ModRM, stack ops) we read ourselves in layout.ts, because every iced
+// getter is a call across the JS/wasm boundary.
+import iced from 'iced-x86';
+
+// Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
+const OPTIONS = iced.DecoderOptions.NoInvalidCheck;
+const CODE_INVALID = iced.Code.INVALID;
+
+/** Where the displacement and immediates sit inside one instruction, as iced reports them. */
+export interface IcedFieldOffsets {
+  dispPos: number;
+  dispSize: number;
+  immPos: number;
+  immSize: number;
+  imm2Pos: number;
+  imm2Size: number;
+}
+
+/**
+ * Decodes one section's bytes front to back. Holds wasm memory: call free() when done.
+ * next() is the hot path: one decodeOut plus two getters.
+ */
+export class LengthDecoder {
+  private readonly decoder: iced.Decoder;
+  private readonly insn: iced.Instruction;
+  private freed = false;
+
+  constructor(bytes: Uint8Array) {
+    // iced copies the bytes into wasm memory once, here.
+    this.decoder = new iced.Decoder(64, bytes, OPTIONS);
+    this.insn = new iced.Instruction();
+  }
+
+  /** Moves the decoder to a byte position (only needed after skipping bytes). */
+  seek(pos: number): void {
+    this.decoder.position = pos;
+  }
+
+  /**
+   * Decodes the instruction at the current position and advances past it.
+   * Returns its length, or 0 if the bytes there are not a valid instruction (or are cut short
+   * by the end of the section); the position then still moves past what iced consumed,
+   * so callers that go on must seek().
+   */
+  next(): number {
+    const insn = this.insn;
+    this.decoder.decodeOut(insn);
+    if (insn.code === CODE_INVALID) return 0;
+    return insn.length;
+  }
+
+  /** Field offsets of the instruction last returned by next(); slow, for tests only. */
+  lastFieldOffsets(): IcedFieldOffsets {
+    const co = this.decoder.getConstantOffsets(this.insn);
+    try {
+      return {
+        dispPos: co.hasDisplacement ? co.displacementOffset : 0,
+        dispSize: co.hasDisplacement ? co.displacementSize : 0,
+        immPos: co.hasImmediate ? co.immediateOffset : 0,
+        immSize: co.hasImmediate ? co.immediateSize : 0,
+        imm2Pos: co.hasImmediate2 ? co.immediateOffset2 : 0,
+        imm2Size: co.hasImmediate2 ? co.immediateSize2 : 0,
+      };
+    } finally {
+      co.free();
+    }
+  }
+
+  /** Intel-syntax text of the instruction last returned by next(); for test messages only. */
+  lastText(): string {
+    return this.insn.toString();
+  }
+
+  free(): void {
+    if (this.freed) return;
+    this.freed = true;
+    this.insn.free();
+    this.decoder.free();
+  }
+}

@@ -1,0 +1,10 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The x86 decoding layer's public surface. Nothing here exposes iced-x86.
+export { decodeSection, type DecodeOptions } from './decoder.js';
+export {
+  InsnType, OpDestType, OpSrcType, CfiReg, InsnFlag, OP_STRIDE,
+  type DecodedSection, type StackOp,
+  stackOps, indexAt, indexContaining, dispSize, immSize, fieldAt, relocFieldPos, typeName,
+} from './insn.js';
+export { X86DecodeError } from './errors.js';
+export { decodeWarnings, type DecodeWarning } from './warnings.js';
