@@ -4,8 +4,13 @@
 import { ElfFile } from '../elf/reader.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { dumpElf } from './elf-dump.js';
+import { runCheckCommand } from './check-command.js';
 
-const USAGE = `usage: orctool elf FILE...        print sections, symbols and relocations as orctool reads them`;
+const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
+         actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
+         options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
+         orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json
+       orctool elf FILE...       print sections, symbols and relocations as orctool reads them`;
 
 function writeLines(lines: string[]): void {
   process.stdout.write(lines.join('\n') + '\n');
@@ -24,11 +29,13 @@ function run(argv: string[]): number {
       return 0;
     }
     case undefined:
-    case '-h':
     case '--help':
       process.stdout.write(USAGE + '\n');
       return cmd === undefined ? 1 : 0;
     default:
+      if (cmd.startsWith('-')) {
+        return runCheckCommand(argv, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+      }
       throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
   }
 }

@@ -5,6 +5,7 @@
 // Sources: the kernel trees of Debian's linux-source-6.1 (6.1.192) and linux-source-6.12
 // (6.12.117) — arch/x86/include/asm/{alternative.h,orc_types.h}, include/linux/objtool*.h,
 // tools/objtool — and the tip commits named beside each field.
+import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
 
 /** How an annotation section's entries point at an instruction. */
 export type AnnotationEncoding =
@@ -69,6 +70,69 @@ export interface UnwindHintLayout {
   };
 }
 
+/**
+ * How objtool turns one annotation relocation into the instruction it names (check.c readers).
+ */
+export type AnnotationTargetRule =
+  /** STT_SECTION symbol + addend; any other symbol is fatal: "unexpected relocation symbol type in %s". */
+  | 'section'
+  /**
+   * STT_SECTION + addend, or a `.L` local label (STT_NOTYPE named ".L*") at its own offset, the
+   * addend ignored; anything else fatal. tip "objtool: Check local label in read_unwind_hints()" /
+   * "add_dead_ends()" (Tiezhu Yang, Nov 2023 -> 6.8).
+   */
+  | 'section-or-label'
+  /** The symbol's section at the addend, whatever the symbol (read_unwind_hints() up to 6.7). */
+  | 'addend'
+  /** Symbol offset + addend, any symbol (read_noendbr_hints(); 6.14 read_annotate()). */
+  | 'symbol-offset'
+  /**
+   * add_ignores(): an STT_FUNC symbol itself, or the function starting at a section symbol +
+   * addend (none: skipped silently); other symbol types warn "unexpected relocation symbol type
+   * in %s: %d" and are skipped.
+   */
+  | 'function';
+
+/** struct paravirt_patch_site in .parainstructions (x86-64, up to 6.7). */
+export interface ParaInstrLayout {
+  /** `_ASM_ALIGN; _ASM_PTR 771b; .byte type; .byte len; [.short clobber]; _ASM_ALIGN`. */
+  entrySize: 16;
+  /** R_X86_64_64 to the patched instruction. */
+  instrOffset: 0;
+  typeOffset: 8;
+  lenOffset: 9;
+  /** u16 clobber mask, emitted up to 6.1 (tip 00e8f7153bcd removed it, 6.2). */
+  clobbersOffset?: number;
+}
+
+/** Which global/weak functions objtool takes as noreturn by name (check.c __dead_end_function()). */
+export interface NoreturnRules {
+  /**
+   * The name list applies to STB_WEAK functions as well as STB_GLOBAL ones (tip "objtool: Include
+   * weak functions in 'global_noreturns' check", Apr 2023 -> 6.4); before, a weak function is
+   * never noreturn.
+   */
+  includesWeak: boolean;
+  /**
+   * is_rust_noreturn() (tip "objtool/rust: list `noreturn` Rust functions", 6.11/6.12): names
+   * starting "_R" that end with one of `endsWith`, contain one of `contains`, or contain all of
+   * `allOf[i].contains` and end with `allOf[i].endsWith`.
+   */
+  rust?: {
+    endsWith: readonly string[];
+    contains: readonly string[];
+    allOf: readonly { contains: readonly string[]; endsWith: string }[];
+  };
+}
+
+/** 6.14+ generic annotations: `.discard.annotate_insn` entries {s32 insn (`.long X - .`), u32 type}. */
+export interface AnnotateInsnLayout {
+  entrySize: 8;
+  typeOffset: 4;
+  /** ANNOTYPE_* number -> the legacy annotation section it replaces. */
+  types: Readonly<Record<number, string>>;
+}
+
 export interface KernelLayout {
   /** Short name, also the value of `--kernel=`. */
   name: '6.1' | '6.3' | '6.4' | '6.12';
@@ -81,6 +145,14 @@ export interface KernelLayout {
   orcHeaderHash?: string;
   /** Relocation encoding of each annotation section's entries. */
   annotations: Record<string, AnnotationEncoding>;
+  /** How objtool computes the target of each annotation section's relocations. */
+  annotationTargets: Record<string, AnnotationTargetRule>;
+  /** `.discard.annotate_insn` (6.14+); no layout here has it, see ANNOTATE_INSN_6_14. */
+  annotateInsn?: AnnotateInsnLayout;
+  /** struct paravirt_patch_site, when `hasParainstructions`. */
+  parainstr?: ParaInstrLayout;
+  /** The name-based noreturn predicate besides the `noreturns` list. */
+  noreturnRules: NoreturnRules;
   /** Whether `.discard.unreachable` annotations exist. */
   hasUnreachableAnnotations: boolean;
   /** `.parainstructions` exists (up to 6.7): recognised, stack-neutral. */
@@ -89,6 +161,8 @@ export interface KernelLayout {
   cJumpTableSection: string;
   /** Functions known never to return, besides the ones found by analysis. */
   noreturns: readonly string[];
+  /** Functions that may be called with AC set (--uaccess). */
+  uaccessSafe: readonly string[];
   /** Version-dependent warning texts. */
   messages: {
     /** "stack layout conflict in alternatives" with or without the conflicting location. */
@@ -97,6 +171,12 @@ export interface KernelLayout {
     retpolineBuild: string;
     rethunkBuild: string;
   };
+  /** Binds for which the noreturn name list applies (6.1: global only; 6.12: global and weak). */
+  noreturnBinds: readonly number[];
+  /** Rust panic functions are recognised by name (6.12's is_rust_noreturn()). */
+  rustNoreturns: boolean;
+  /** Annotations and hints may point through `.L` local labels, not only section symbols. */
+  annotationLocalLabels: boolean;
   /** WARN_INSN: after one warning in a symbol, the rest of that symbol's warnings are dropped (6.4+). */
   warnOncePerSymbol: boolean;
 }
@@ -155,6 +235,54 @@ const ANNOTATIONS_6_12: Record<string, AnnotationEncoding> = {
   '.discard.func_stack_frame_non_standard': 'abs64',
 };
 
+// 6.1 check.c: reachable/unreachable, ignore_alts, retpoline_safe, instr_*, intra_function_calls
+// accept only section symbols; unwind hints take the addend whatever the symbol; noendbr is
+// symbol offset + addend; func_stack_frame_non_standard names functions.
+const TARGETS_6_1: Record<string, AnnotationTargetRule> = {
+  '.discard.unwind_hints': 'addend', '.discard.reachable': 'section', '.discard.unreachable': 'section',
+  '.discard.noendbr': 'symbol-offset', '.discard.retpoline_safe': 'section', '.discard.ignore_alts': 'section',
+  '.discard.intra_function_calls': 'section', '.discard.instr_begin': 'section', '.discard.instr_end': 'section',
+  '.discard.validate_unret': 'section', '.discard.func_stack_frame_non_standard': 'function',
+};
+
+// 6.8+: unwind hints and reachable annotations may name a `.L` local label.
+const TARGETS_6_12: Record<string, AnnotationTargetRule> = {
+  ...TARGETS_6_1, '.discard.unwind_hints': 'section-or-label', '.discard.reachable': 'section-or-label',
+  '.discard.unreachable': 'section-or-label',
+};
+
+// 6.1 struct paravirt_patch_site + asm `.short clobber`; the clobber went in 6.2.
+const PARA_6_1: ParaInstrLayout = { entrySize: 16, instrOffset: 0, typeOffset: 8, lenOffset: 9, clobbersOffset: 10 };
+const PARA_6_2: ParaInstrLayout = { entrySize: 16, instrOffset: 0, typeOffset: 8, lenOffset: 9 };
+
+// 6.12.117 tools/objtool/check.c is_rust_noreturn().
+const RUST_NORETURNS_6_12: NonNullable<NoreturnRules['rust']> = {
+  endsWith: [
+    '_4core3num22from_ascii_radix_panic', '_4core5sliceSp15copy_from_slice17len_mismatch_fail',
+    '_4core6option13expect_failed', '_4core6option13unwrap_failed', '_4core6result13unwrap_failed',
+    '_4core6result13unwrap_failed19unwrap_failed_inner', '_4core9panicking5panic', '_4core9panicking9panic_fmt',
+    '_4core9panicking14panic_explicit', '_4core9panicking14panic_nounwind', '_4core9panicking18panic_bounds_check',
+    '_4core9panicking18panic_nounwind_fmt', '_4core9panicking19assert_failed_inner',
+    '_4core9panicking30panic_null_pointer_dereference', '_4core9panicking32panic_null_reference_constructed',
+    '_4core9panicking36panic_misaligned_pointer_dereference', '_7___rustc17rust_begin_unwind',
+  ],
+  contains: ['_4core9panicking13assert_failed', '_4core9panicking11panic_const24panic_const_'],
+  allOf: [{ contains: ['_4core5slice5index', 'slice_'], endsWith: '_fail' }],
+};
+
+/**
+ * include/linux/objtool_types.h ANNOTYPE_* of tip 2116b349e29a "objtool: Generic annotation
+ * infrastructure" (6.14). Objects carrying `.discard.annotate_insn` are read with this numbering
+ * when their layout names none.
+ */
+export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
+  entrySize: 8, typeOffset: 4,
+  types: {
+    1: '.discard.noendbr', 2: '.discard.retpoline_safe', 3: '.discard.instr_begin', 4: '.discard.instr_end',
+    5: '.discard.validate_unret', 6: '.discard.ignore_alts', 7: '.discard.intra_function_calls', 8: '.discard.reachable',
+  },
+};
+
 export const LAYOUTS: readonly KernelLayout[] = [
   {
     name: '6.1', covers: 'Linux 5.13 to 6.2',
@@ -162,8 +290,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1' },
     hint: { entrySize: 12, endOffset: 9, types: HINTS_OLD },
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1,
+    annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    noreturnBinds: [1], rustNoreturns: false, annotationLocalLabels: false,
     warnOncePerSymbol: false,
   },
   {
@@ -174,8 +304,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hint: { entrySize: 12, signalOffset: 9, endOffset: 10, types: HINTS_OLD },
     orcHeaderHash: 'db84aed4103b31dd51e017f8f79783ca985c2c51',
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1,
+    annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    noreturnBinds: [1], rustNoreturns: false, annotationLocalLabels: false,
     warnOncePerSymbol: false,
   },
   {
@@ -187,8 +319,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: { ...ANNOTATIONS_6_1, '.discard.noendbr': 'pc32', '.discard.retpoline_safe': 'pc32', '.discard.validate_unret': 'pc32' },
     hasUnreachableAnnotations: true, hasParainstructions: true,
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12,
+    annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    noreturnBinds: [1, 2], rustNoreturns: false, annotationLocalLabels: true,
     warnOncePerSymbol: true,
   },
   {
@@ -198,8 +332,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hint: { entrySize: 12, signalOffset: 9, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
-    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12,
+    annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
+    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
+    noreturnBinds: [1, 2], rustNoreturns: true, annotationLocalLabels: true,
     warnOncePerSymbol: true,
   },
 ];

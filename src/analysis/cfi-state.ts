@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// CFI state operations: the initial states, copying, objtool's full comparison (cficmp) and
+// interning, so instructions that share a state share one object.
+import { CFI_CFA, CFI_NUM_REGS, CFI_RA, CFI_UNDEFINED, type CfiReg, type CfiState, UnwindType } from './cfi.js';
+
+const SP = 4;
+
+function regs(): CfiReg[] {
+  return Array.from({ length: CFI_NUM_REGS }, () => ({ base: CFI_UNDEFINED, offset: 0 }));
+}
+
+/** objtool init_cfi_state(): everything undefined. */
+export function undefinedCfi(): CfiState {
+  return {
+    cfa: { base: CFI_UNDEFINED, offset: 0 }, regs: regs(), vals: regs(), stackSize: 0, drapReg: CFI_UNDEFINED,
+    drapOffset: -1, type: UnwindType.CALL, bpScratch: false, drap: false, signal: false, end: false, forceUndefined: false,
+  };
+}
+
+/** arch_initial_func_cfi_state(): CFA = SP+8, return address at CFA-8. */
+export const INITIAL_FUNC_CFA: Readonly<CfiReg> = { base: SP, offset: 8 };
+
+export function isInitialReg(i: number, r: CfiReg): boolean {
+  if (i === CFI_RA) return r.base === CFI_CFA && r.offset === -8;
+  return r.base === CFI_UNDEFINED && r.offset === 0;
+}
+
+export function restoreInitialReg(cfi: CfiState, i: number): void {
+  cfi.regs[i] = i === CFI_RA ? { base: CFI_CFA, offset: -8 } : { base: CFI_UNDEFINED, offset: 0 };
+}
+
+/** objtool set_func_state(): the state at a function's entry. */
+export function setFuncState(cfi: CfiState): void {
+  cfi.cfa = { ...INITIAL_FUNC_CFA };
+  for (let i = 0; i < CFI_NUM_REGS; i++) restoreInitialReg(cfi, i);
+  cfi.stackSize = INITIAL_FUNC_CFA.offset;
+  cfi.type = UnwindType.CALL;
+}
+
+export function funcCfi(): CfiState {
+  const c = undefinedCfi();
+  setFuncState(c);
+  return c;
+}
+
+export function copyCfi(c: CfiState): CfiState {
+  return {
+    cfa: { base: c.cfa.base, offset: c.cfa.offset },
+    regs: c.regs.map((r) => ({ base: r.base, offset: r.offset })),
+    vals: c.vals.map((r) => ({ base: r.base, offset: r.offset })),
+    stackSize: c.stackSize, drapReg: c.drapReg, drapOffset: c.drapOffset, type: c.type, bpScratch: c.bpScratch,
+    drap: c.drap, signal: c.signal, end: c.end, forceUndefined: c.forceUndefined,
+  };
+}
+
+function regsEqual(a: CfiReg[], b: CfiReg[]): boolean {
+  for (let i = 0; i < CFI_NUM_REGS; i++) if (a[i]!.base !== b[i]!.base || a[i]!.offset !== b[i]!.offset) return false;
+  return true;
+}
+
+/** objtool cficmp() (a memcmp of the whole state): true when the states are the same. */
+export function cfiEqual(a: CfiState, b: CfiState): boolean {
+  return a === b || (a.cfa.base === b.cfa.base && a.cfa.offset === b.cfa.offset && a.stackSize === b.stackSize &&
+    a.drapReg === b.drapReg && a.drapOffset === b.drapOffset && a.type === b.type && a.bpScratch === b.bpScratch &&
+    a.drap === b.drap && a.signal === b.signal && a.end === b.end && a.forceUndefined === b.forceUndefined &&
+    regsEqual(a.regs, b.regs) && regsEqual(a.vals, b.vals));
+}
+
+function key(c: CfiState): string {
+  let k = `${c.cfa.base},${c.cfa.offset},${c.stackSize},${c.drapReg},${c.drapOffset},${c.type},${+c.bpScratch}${+c.drap}${+c.signal}${+c.end}${+c.forceUndefined}`;
+  for (const r of c.regs) if (r.base !== CFI_UNDEFINED || r.offset !== 0) k += `|${r.base},${r.offset}`;
+  else k += '|';
+  k += '#';
+  for (const r of c.vals) if (r.base !== CFI_UNDEFINED || r.offset !== 0) k += `|${r.base},${r.offset}`;
+  else k += '|';
+  return k;
+}
+
+/** Interned, immutable CFI states (objtool's cfi_hash). */
+export class CfiInterner {
+  private map = new Map<string, CfiState>();
+  get size(): number {
+    return this.map.size;
+  }
+
+  intern(c: CfiState): CfiState {
+    const k = key(c);
+    let s = this.map.get(k);
+    if (!s) {
+      s = copyCfi(c);
+      this.map.set(k, s);
+    }
+    return s;
+  }
+}

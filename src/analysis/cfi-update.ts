@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The transfer function: how one stack operation changes the CFI state (objtool's
+// update_cfi_state() and its helpers), including the DRAP, stack-realignment and stack-swizzle
+// patterns GCC and Clang emit. Returns a warning text when the operation cannot be followed.
+import { OpDestType, OpSrcType, type StackOp } from '../x86/index.js';
+import {
+  CFI_BP_INDIRECT, CFI_CFA, CFI_NUM_REGS, CFI_SP_INDIRECT, CFI_UNDEFINED, type CfiReg, type CfiState, UnwindType,
+} from './cfi.js';
+import { INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg } from './cfi-state.js';
+
+const SP = 4;
+const BP = 5;
+const RA = 16;
+/** arch_callee_saved_reg(): BX, BP, R12-R15. */
+const CALLEE_SAVED = new Set([3, 5, 12, 13, 14, 15]);
+
+export interface UpdateContext {
+  /** The instruction belongs to an STT_FUNC symbol. */
+  inFunc: boolean;
+  /** The next instruction carries an unwind hint. */
+  nextHasHint: boolean;
+  stackval: boolean;
+}
+
+function saveReg(cfi: CfiState, reg: number, base: number, offset: number): void {
+  if (CALLEE_SAVED.has(reg) && cfi.regs[reg]!.base === CFI_UNDEFINED) cfi.regs[reg] = { base, offset };
+}
+
+function checkRegFramePos(r: CfiReg, expected: number): boolean {
+  return r.base === CFI_CFA && r.offset === expected;
+}
+
+/** objtool has_modified_stack_frame(). */
+export function hasModifiedStackFrame(cfi: CfiState): boolean {
+  if (cfi.cfa.base !== INITIAL_FUNC_CFA.base || cfi.drap) return true;
+  if (cfi.cfa.offset !== INITIAL_FUNC_CFA.offset) return true;
+  if (cfi.stackSize !== INITIAL_FUNC_CFA.offset) return true;
+  for (let i = 0; i < CFI_NUM_REGS; i++) if (!isInitialReg(i, cfi.regs[i]!)) return true;
+  return false;
+}
+
+/** objtool has_valid_stack_frame(). */
+export function hasValidStackFrame(cfi: CfiState): boolean {
+  if (cfi.cfa.base === BP && checkRegFramePos(cfi.regs[BP]!, -cfi.cfa.offset) && checkRegFramePos(cfi.regs[RA]!, -cfi.cfa.offset + 8)) return true;
+  return cfi.drap && cfi.regs[BP]!.base === BP;
+}
+
+/** REGS/REGS_PARTIAL hints: only the stack pointer's movement is followed. */
+function updateRegsType(cfi: CfiState, op: StackOp): void {
+  const cfa = cfi.cfa;
+  if (cfa.base !== SP && cfa.base !== CFI_SP_INDIRECT) return;
+  if (op.dest.type === OpDestType.PUSH || op.dest.type === OpDestType.PUSHF) cfa.offset += 8;
+  if (op.src.type === OpSrcType.POP || op.src.type === OpSrcType.POPF) cfa.offset -= 8;
+  if (op.dest.type === OpDestType.REG && op.src.type === OpSrcType.ADD && op.dest.reg === SP && op.src.reg === SP) cfa.offset -= op.src.offset;
+}
+
+/** Apply one stack operation; returns objtool's warning text when it must stop. */
+export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): string | undefined {
+  const cfa = cfi.cfa;
+  const regs = cfi.regs;
+  if (cfi.forceUndefined) return undefined;
+  if (cfa.base === CFI_UNDEFINED) return ctx.inFunc ? 'undefined stack state' : undefined;
+  if (cfi.type === UnwindType.REGS || cfi.type === UnwindType.REGS_PARTIAL) {
+    updateRegsType(cfi, op);
+    return undefined;
+  }
+  const { dest, src } = op;
+  switch (dest.type) {
+    case OpDestType.REG:
+      switch (src.type) {
+        case OpSrcType.REG:
+          if (src.reg === SP && dest.reg === BP && cfa.base === SP && checkRegFramePos(regs[BP]!, -cfa.offset)) {
+            // mov %rsp, %rbp
+            cfa.base = dest.reg;
+            cfi.bpScratch = false;
+          } else if (src.reg === SP && dest.reg === BP && cfi.drap) {
+            // drap: mov %rsp, %rbp
+            regs[BP] = { base: BP, offset: -cfi.stackSize };
+            cfi.bpScratch = false;
+          } else if (src.reg === SP && cfa.base === SP) {
+            // mov %rsp, %reg: remembered for a later mov %reg, %rsp
+            cfi.vals[dest.reg] = { base: CFI_CFA, offset: -cfi.stackSize };
+          } else if (src.reg === BP && dest.reg === SP && (cfa.base === BP || cfa.base === cfi.drapReg)) {
+            // mov %rbp, %rsp (Clang)
+            cfi.stackSize = -regs[BP]!.offset;
+          } else if (dest.reg === cfa.base) {
+            // mov %reg, %rsp
+            const v = cfi.vals[src.reg]!;
+            if (cfa.base === SP && v.base === CFI_CFA) {
+              cfa.offset = -v.offset;
+              cfi.stackSize = cfa.offset;
+            } else if (cfa.base === SP && v.base === CFI_SP_INDIRECT && v.offset === cfa.offset) {
+              // Stack swizzle: the unwinder dereferences SP and adds the offset.
+              cfa.base = CFI_SP_INDIRECT;
+            } else {
+              cfa.base = CFI_UNDEFINED;
+              cfa.offset = 0;
+            }
+          } else if (dest.reg === SP && cfi.vals[src.reg]!.base === CFI_SP_INDIRECT && cfi.vals[src.reg]!.offset === cfa.offset) {
+            // The swizzle with a CFA base that cannot change: count it as a push.
+            cfi.stackSize += 8;
+          } else if (cfi.vals[src.reg]!.base === CFI_CFA) {
+            // Clang's RSP musical chairs.
+            cfi.vals[dest.reg] = { base: CFI_CFA, offset: cfi.vals[src.reg]!.offset };
+          }
+          return undefined;
+
+        case OpSrcType.ADD:
+          if (dest.reg === SP && src.reg === SP) {
+            // add imm, %rsp
+            cfi.stackSize -= src.offset;
+            if (cfa.base === SP) cfa.offset -= src.offset;
+            return undefined;
+          }
+          if (dest.reg === SP && src.reg === BP) {
+            // lea disp(%rbp), %rsp (the frame-pointer LoongArch forms never apply on x86)
+            if (!(cfa.base === BP && cfa.offset === 0)) cfi.stackSize = -(src.offset + regs[BP]!.offset);
+            return undefined;
+          }
+          if (src.reg === SP && cfa.base === SP) {
+            // drap: lea disp(%rsp), %drap
+            cfi.drapReg = dest.reg;
+            cfi.vals[dest.reg] = { base: CFI_CFA, offset: -cfi.stackSize + src.offset };
+            return undefined;
+          }
+          if (cfi.drap && dest.reg === SP && src.reg === cfi.drapReg) {
+            // drap: lea disp(%drap), %rsp
+            cfa.base = SP;
+            cfa.offset = cfi.stackSize = -src.offset;
+            cfi.drapReg = CFI_UNDEFINED;
+            cfi.drap = false;
+            return undefined;
+          }
+          if (dest.reg === cfa.base && !ctx.nextHasHint) return 'unsupported stack register modification';
+          return undefined;
+
+        case OpSrcType.AND:
+          if (dest.reg !== SP || (cfi.drapReg !== CFI_UNDEFINED && cfa.base !== SP) || (cfi.drapReg === CFI_UNDEFINED && cfa.base !== BP)) {
+            return 'unsupported stack pointer realignment';
+          }
+          if (cfi.drapReg !== CFI_UNDEFINED) {
+            // drap: and imm, %rsp
+            cfa.base = cfi.drapReg;
+            cfa.offset = cfi.stackSize = 0;
+            cfi.drap = true;
+          }
+          return undefined;
+
+        case OpSrcType.POP:
+        case OpSrcType.POPF:
+          if (dest.reg === SP && cfa.base === CFI_SP_INDIRECT) {
+            // pop %rsp: back from a stack swizzle
+            cfa.base = SP;
+            return undefined;
+          }
+          if (!cfi.drap && dest.reg === cfa.base) cfa.base = SP; // pop %rbp
+          if (cfi.drap && cfa.base === CFI_BP_INDIRECT && dest.reg === cfi.drapReg && cfi.drapOffset === -cfi.stackSize) {
+            // drap: pop %drap
+            cfa.base = cfi.drapReg;
+            cfa.offset = 0;
+            cfi.drapOffset = -1;
+          } else if (cfi.stackSize === -regs[dest.reg]!.offset) {
+            restoreInitialReg(cfi, dest.reg);
+          }
+          cfi.stackSize -= 8;
+          if (cfa.base === SP) cfa.offset -= 8;
+          return undefined;
+
+        case OpSrcType.REG_INDIRECT:
+          if (!cfi.drap && dest.reg === cfa.base && dest.reg === BP) {
+            // mov disp(%rsp), %rbp
+            cfa.base = SP;
+            cfa.offset = cfi.stackSize;
+          }
+          if (cfi.drap && src.reg === BP && src.offset === cfi.drapOffset) {
+            // drap: mov disp(%rbp), %drap
+            cfa.base = cfi.drapReg;
+            cfa.offset = 0;
+            cfi.drapOffset = -1;
+          }
+          if (cfi.drap && src.reg === BP && src.offset === regs[dest.reg]!.offset) {
+            restoreInitialReg(cfi, dest.reg);
+          } else if (src.reg === cfa.base && src.offset === regs[dest.reg]!.offset + cfa.offset) {
+            restoreInitialReg(cfi, dest.reg);
+          } else if (src.reg === SP && src.offset === regs[dest.reg]!.offset + cfi.stackSize) {
+            restoreInitialReg(cfi, dest.reg);
+          }
+          return undefined;
+
+        default:
+          return 'unknown stack-related instruction';
+      }
+
+    case OpDestType.PUSH:
+    case OpDestType.PUSHF:
+      cfi.stackSize += 8;
+      if (cfa.base === SP) cfa.offset += 8;
+      if (src.type !== OpSrcType.REG) return undefined;
+      if (cfi.drap) {
+        if (src.reg === cfa.base && src.reg === cfi.drapReg) {
+          // drap: push %drap
+          cfa.base = CFI_BP_INDIRECT;
+          cfa.offset = -cfi.stackSize;
+          cfi.drapOffset = -cfi.stackSize;
+        } else if (src.reg === BP && cfa.base === cfi.drapReg) {
+          // drap: push %rbp
+          cfi.stackSize = 0;
+        } else {
+          saveReg(cfi, src.reg, BP, -cfi.stackSize);
+        }
+      } else {
+        saveReg(cfi, src.reg, CFI_CFA, -cfi.stackSize);
+      }
+      // Asm code using %rbp as a scratch register.
+      if (ctx.stackval && ctx.inFunc && src.reg === BP && cfa.base !== BP) cfi.bpScratch = true;
+      return undefined;
+
+    case OpDestType.REG_INDIRECT:
+      if (cfi.drap) {
+        if (src.reg === cfa.base && src.reg === cfi.drapReg) {
+          // drap: mov %drap, disp(%rbp)
+          cfa.base = CFI_BP_INDIRECT;
+          cfa.offset = dest.offset;
+          cfi.drapOffset = dest.offset;
+        } else {
+          saveReg(cfi, src.reg, BP, dest.offset);
+        }
+      } else if (dest.reg === cfa.base) {
+        // mov reg, disp(%rbp) / disp(%rsp)
+        saveReg(cfi, src.reg, CFI_CFA, dest.offset - cfa.offset);
+      } else if (dest.reg === SP) {
+        saveReg(cfi, src.reg, CFI_CFA, dest.offset - cfi.stackSize);
+      } else if (src.reg === SP && dest.offset === 0) {
+        // mov %rsp, (%reg): sets up a stack swizzle
+        cfi.vals[dest.reg] = { base: CFI_SP_INDIRECT, offset: cfa.offset };
+      }
+      return undefined;
+
+    case OpDestType.MEM:
+      if (src.type !== OpSrcType.POP && src.type !== OpSrcType.POPF) return 'unknown stack-related memory operation';
+      // pop mem
+      cfi.stackSize -= 8;
+      if (cfa.base === SP) cfa.offset -= 8;
+      return undefined;
+
+    default:
+      return 'unknown stack-related instruction';
+  }
+}

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The check driver (objtool check()): the passes in objtool's order, the walks, and the points
+// the ORC table is built from. A fatal problem stops the check with no ORC, as in objtool.
+import type { ElfFile } from '../elf/reader.js';
+import { OrctoolError } from '../errors.js';
+import { specialGetAlts } from '../kernel/alternatives.js';
+import type { KernelLayout } from '../kernel/versions.js';
+import type { CfiState } from './cfi.js';
+import type { CodeSection, Insn } from './insn.js';
+import { FatalCheckError, ObjFile } from './objfile.js';
+import type { CheckOptions } from './options.js';
+import {
+  addCallDestinations, addDeadEnds, addJumpDestinations, addJumpTableAlts, readInstrHints, readIntraFunctionCalls,
+  readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
+} from './passes.js';
+import { addSpecialSectionAlts } from './special-alts.js';
+import { validateFunctions, validateReachableInstructions, validateUnwindHints } from './validate.js';
+import type { Warning } from './warnings.js';
+
+export interface CheckResult {
+  file: ObjFile;
+  /** Problems found (objtool's warning count). */
+  warnings: number;
+  /** A fatal error stopped the check: no sections may be written. */
+  fatal: boolean;
+}
+
+export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, objname: string, emit?: (line: string, w: Warning) => void): CheckResult {
+  const file = new ObjFile(elf, layout, opts, objname, emit);
+  file.ignoreUnreachables = opts.noUnreachable;
+  let warnings = 0;
+  try {
+    file.syms.linkColdFunctions(objname);
+    runPasses(file);
+    if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
+      let alts;
+      try {
+        alts = specialGetAlts(elf, layout, { uaccess: opts.uaccess });
+      } catch (e) {
+        if (e instanceof OrctoolError) file.fatal(e.detail);
+        throw e;
+      }
+      addSpecialSectionAlts(file, alts);
+    }
+    addJumpDestinations(file);
+    readIntraFunctionCalls(file);
+    addCallDestinations(file);
+    addDeadEnds(file);
+    addJumpTableAlts(file);
+    readUnwindHints(file);
+    readRetpolineHints(file);
+    readInstrHints(file);
+    readValidateUnretHints(file);
+    if (file.nrInsns === 0) return { file, warnings, fatal: false };
+    if (opts.stackval || opts.orc || opts.uaccess) {
+      warnings += validateFunctions(file);
+      warnings += validateUnwindHints(file);
+      if (!warnings) warnings += validateReachableInstructions(file);
+    }
+    if (opts.prefix) addPrefixCfi(file);
+  } catch (e) {
+    if (e instanceof FatalCheckError) return { file, warnings, fatal: true };
+    throw e;
+  }
+  return { file, warnings, fatal: false };
+}
+
+/** --prefix: the NOP padding before each function gets the function's entry state. */
+function addPrefixCfi(file: ObjFile): void {
+  const n = file.opts.prefix;
+  for (const cs of file.codeSections) {
+    for (const func of file.syms.inSection(cs.index)) {
+      if (func.type !== 2) continue;
+      const insn = file.findInsn(cs.index, func.offset);
+      if (!insn) continue;
+      let prev = file.prevInsnSameSec(insn);
+      let found = false;
+      for (; prev; prev = file.prevInsnSameSec(prev)) {
+        if (prev.type !== 9) break;
+        const off = func.offset - prev.offset;
+        if (off > n) break;
+        if (off < n) continue;
+        found = true;
+        break;
+      }
+      if (!found || !prev) continue;
+      file.prefixSymbols.push(func);
+      if (!insn.cfi) continue;
+      const cfi = file.cfis.intern(insn.cfi);
+      for (let p: Insn | undefined = prev; p && p !== insn; p = file.nextInsnSameSec(p)) p.cfi = cfi;
+    }
+  }
+}
+
+/** The points of one text section in objtool orc_create()'s order. */
+export function* sectionOrcPoints(cs: CodeSection): Generator<{ offset: number; cfi: CfiState | null; insnOffset: number }> {
+  const insns = cs.insns;
+  for (let k = 0; k < insns.length; k++) {
+    const insn = insns[k]!;
+    const g = insn.altGroup;
+    if (!g) {
+      yield { offset: insn.offset, cfi: insn.cfi ?? null, insnOffset: insn.offset };
+      continue;
+    }
+    // An alternative site contributes its flattened per-byte array.
+    const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
+    for (let i = 0; i < len; i++) {
+      const c = g.cfi[i];
+      if (c) yield { offset: insn.offset + i, cfi: c, insnOffset: insn.offset };
+    }
+    k = g.lastInsn.pos;
+  }
+}

@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The object under analysis (objtool's struct objtool_file): the ELF file, the kernel layout,
+// the options, symbols, decoded code sections and the instruction look-ups every pass uses,
+// and the warning helpers in objtool's shapes.
+import type { ElfFile } from '../elf/reader.js';
+import type { RelocTable } from '../elf/relocations.js';
+import type { KernelLayout } from '../kernel/versions.js';
+import { decodeSection } from '../x86/index.js';
+import { indexAt } from '../x86/index.js';
+import { Insn, type CodeSection } from './insn.js';
+import type { CheckOptions } from './options.js';
+import { SymbolIndex, type Sym } from './symbols.js';
+import { WarningSink } from './warnings.js';
+import { STT_FUNC } from '../elf/constants.js';
+import type { CfiState } from './cfi.js';
+import { CfiInterner, funcCfi, undefinedCfi } from './cfi-state.js';
+
+/** A relocation: its table and index there. */
+export interface RelocRef {
+  table: RelocTable;
+  i: number;
+}
+
+/** Raised by a pass that objtool treats as fatal (its -1 returns): the analysis stops. */
+export class FatalCheckError extends Error {}
+
+export class ObjFile {
+  readonly syms: SymbolIndex;
+  readonly code: (CodeSection | undefined)[] = [];
+  readonly codeSections: CodeSection[] = [];
+  readonly warnings: WarningSink;
+  ignoreUnreachables = false;
+  hints = false;
+  rodata = false;
+  nrInsns = 0;
+  readonly rodataSections = new Set<number>();
+  /** Names of functions that never return (the layout's list). */
+  readonly noreturns: Set<string>;
+  readonly cfis = new CfiInterner();
+  /** The state a FUNC hint gives, and the one an UNDEFINED hint forces. */
+  readonly funcCfi: CfiState;
+  readonly forceUndefinedCfi: CfiState;
+  // Sites later passes write sections or patches for (objtool's per-kind lists).
+  readonly jumpLabelNops: Insn[] = [];
+  readonly returnThunkSites: Insn[] = [];
+  readonly staticCallSites: Insn[] = [];
+  readonly retpolineSites: Insn[] = [];
+  readonly mcountSites: Insn[] = [];
+  readonly callSites: Insn[] = [];
+  readonly noinstrHackSites: { insn: Insn; sibling: boolean; reloc: RelocRef | undefined }[] = [];
+  readonly mnopSites: { insn: Insn; reloc: RelocRef | undefined }[] = [];
+  /** Functions that get a __pfx_ symbol with --prefix. */
+  readonly prefixSymbols: Sym[] = [];
+  /** Alternative conflicts found, for `explain`. */
+  readonly conflicts: { site: Insn; at: Insn }[] = [];
+  nrInsnsVisited = 0;
+
+  constructor(
+    readonly elf: ElfFile,
+    readonly layout: KernelLayout,
+    readonly opts: CheckOptions,
+    /** The name in warnings (objtool's objname). */
+    readonly objname: string,
+    emit?: ConstructorParameters<typeof WarningSink>[1],
+  ) {
+    this.warnings = new WarningSink(objname, emit);
+    this.syms = new SymbolIndex(elf);
+    this.noreturns = new Set(layout.noreturns);
+    this.funcCfi = this.cfis.intern(funcCfi());
+    const fu = undefinedCfi();
+    fu.forceUndefined = true;
+    this.forceUndefinedCfi = fu;
+  }
+
+  findInsn(sec: number, offset: number): Insn | undefined {
+    const cs = this.code[sec];
+    if (!cs) return undefined;
+    const i = indexAt(cs.ds, offset);
+    return i >= 0 ? cs.insns[i] : undefined;
+  }
+
+  nextInsnSameSec(insn: Insn): Insn | undefined {
+    return insn.pos >= 0 ? insn.sec.insns[insn.pos + 1] : undefined;
+  }
+
+  prevInsnSameSec(insn: Insn): Insn | undefined {
+    return insn.pos > 0 ? insn.sec.insns[insn.pos - 1] : undefined;
+  }
+
+  prevInsnSameSym(insn: Insn): Insn | undefined {
+    const p = this.prevInsnSameSec(insn);
+    return p && p.func === insn.func ? p : undefined;
+  }
+
+  /** objtool next_insn_same_func(): continues into the .cold child at the parent's end. */
+  nextInsnSameFunc(insn: Insn): Insn | undefined {
+    const func = insn.func;
+    if (!func) return undefined;
+    const next = this.nextInsnSameSec(insn);
+    if (next && next.func === func) return next;
+    if (func === func.cfunc) return undefined;
+    return this.findInsn(func.cfunc.sec, func.cfunc.offset);
+  }
+
+  /** Instructions of a function and its .cold part (func_for_each_insn). */
+  *funcInsns(func: Sym): Generator<Insn> {
+    for (let i = this.findInsn(func.sec, func.offset); i; i = this.nextInsnSameFunc(i)) yield i;
+  }
+
+  /** The first relocation inside the instruction's bytes (objtool insn_reloc()). */
+  insnReloc(insn: Insn): RelocRef | undefined {
+    if (insn.noReloc || insn.pos < 0) return undefined;
+    const table = this.elf.relocationsFor(insn.sec.elf);
+    const i = table ? table.firstInRange(insn.offset, insn.offset + insn.len) : -1;
+    if (!table || i < 0) {
+      insn.noReloc = true;
+      return undefined;
+    }
+    return { table, i };
+  }
+
+  relocSym(r: RelocRef): Sym {
+    return this.syms.all[r.table.sym(r.i)]!;
+  }
+
+  /** Decode every executable section (objtool decode_instructions()). */
+  decode(): void {
+    const opts = this.opts;
+    for (const s of this.elf.sections) {
+      if (!s.isExec) continue;
+      const name = s.name;
+      const text = name !== '.altinstr_replacement' && name !== '.altinstr_aux' && !name.startsWith('.discard.');
+      const noinstr = name === '.noinstr.text' || name === '.entry.text' || name === '.cpuidle.text' || name.startsWith('.text..__x86.');
+      const ds = decodeSection(s.data, name, {
+        file: this.objname,
+        isInFunc: (off) => this.syms.findSymbolContaining(s.index, off)?.type === STT_FUNC,
+      });
+      if (ds.error) {
+        this.warn(ds.error.objtoolMessage);
+        throw new FatalCheckError(ds.error.objtoolMessage);
+      }
+      const cs: CodeSection = { index: s.index, name, size: s.size, elf: s, ds, insns: [], text, noinstr, init: name === '.init.text' && !opts.module };
+      for (let i = 0; i < ds.count; i++) {
+        const insn = new Insn(cs, ds.offset[i]!, ds.len[i]!, ds.type[i]!, ds.immediate[i]!, i);
+        // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
+        if (insn.type === 8) insn.deadEnd = true;
+        cs.insns.push(insn);
+      }
+      this.nrInsns += ds.count;
+      this.code[s.index] = cs;
+      this.codeSections.push(cs);
+
+      for (const func of this.syms.inSection(s.index)) {
+        if (func.type !== 0 && func.type !== STT_FUNC) continue;
+        if (func.offset === s.size) {
+          // An "end" label is fine; a function there is not.
+          if (func.type === 0) continue;
+          this.fatal(`${func.name}(): STT_FUNC at end of section`);
+        }
+        if (func.embeddedInsn || func.alias !== func) continue;
+        const first = this.findInsn(s.index, func.offset);
+        if (!first) this.fatal(`${func.name}(): can't find starting instruction`);
+        for (let insn: Insn | undefined = first; insn && insn.offset < func.offset + func.len; insn = this.nextInsnSameSec(insn)) {
+          insn.sym = func;
+        }
+      }
+    }
+  }
+
+  /** objtool offstr(): `func+0xoff`, else `sym+0xoff`, else `section+0xoff`. */
+  offstr(sec: number, offset: number): { text: string; symbol?: string; symOffset: number; section: string } {
+    const section = this.elf.section(sec)!;
+    let sym = section.isExec ? this.syms.findFuncContaining(sec, offset) : undefined;
+    sym ??= this.syms.findSymbolContaining(sec, offset);
+    const secAddr = this.opts.secAddress ? ` (${section.name}+0x${offset.toString(16)})` : '';
+    if (sym) return { text: `${sym.name}+0x${(offset - sym.offset).toString(16)}${secAddr}`, symbol: sym.name, symOffset: offset - sym.offset, section: section.name };
+    return { text: `${section.name}+0x${offset.toString(16)}`, symOffset: offset, section: section.name };
+  }
+
+  /** objtool WARN(). */
+  warn(message: string): void {
+    this.warnings.add({ kind: 'warning', message });
+  }
+
+  /** objtool WARN_FUNC(): a message at a section offset. */
+  warnAt(sec: number, offset: number, message: string): void {
+    const o = this.offstr(sec, offset);
+    this.warnings.add({ kind: 'warning', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: offset, message });
+  }
+
+  /** objtool WARN_INSN(): from 6.4 on, one warning per symbol. */
+  warnInsn(insn: Insn, message: string): void {
+    const once = this.layout.warnOncePerSymbol;
+    if (!once || !insn.sym || !insn.sym.warned) this.warnAt(insn.sec.index, insn.offset, message);
+    if (once && insn.sym) insn.sym.warned = true;
+  }
+
+  /** objtool BT_INSN(): a backtrace line with --backtrace or --verbose. */
+  backtrace(insn: Insn, message: string): void {
+    if (!this.opts.backtrace && !this.opts.verbose) return;
+    const o = this.offstr(insn.sec.index, insn.offset);
+    this.warnings.add({ kind: 'backtrace', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: insn.offset, message });
+  }
+
+  /** Report and stop: objtool's fatal -1 paths. */
+  fatal(message: string): never {
+    this.warn(message);
+    throw new FatalCheckError(message);
+  }
+
+  fatalAt(sec: number, offset: number, message: string): never {
+    this.warnAt(sec, offset, message);
+    throw new FatalCheckError(message);
+  }
+
+  fatalInsn(insn: Insn, message: string): never {
+    this.warnInsn(insn, message);
+    throw new FatalCheckError(message);
+  }
+}

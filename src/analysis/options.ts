@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// objtool's check options (tools/objtool/builtin-check.c), as the analysis reads them.
+
+export interface CheckOptions {
+  stackval: boolean;
+  orc: boolean;
+  uaccess: boolean;
+  noinstr: boolean;
+  retpoline: boolean;
+  rethunk: boolean;
+  unret: boolean;
+  sls: boolean;
+  ibt: boolean;
+  staticCall: boolean;
+  mcount: boolean;
+  mnop: boolean;
+  hackJumpLabel: boolean;
+  hackNoinstr: boolean;
+  hackSkylake: boolean;
+  cfi: boolean;
+  /** --prefix=N: bytes of NOP padding before functions; 0 when off. */
+  prefix: number;
+  link: boolean;
+  module: boolean;
+  noUnreachable: boolean;
+  backtrace: boolean;
+  verbose: boolean;
+  secAddress: boolean;
+  stats: boolean;
+  dryRun: boolean;
+}
+
+export function defaultOptions(): CheckOptions {
+  return {
+    stackval: false, orc: false, uaccess: false, noinstr: false, retpoline: false, rethunk: false, unret: false,
+    sls: false, ibt: false, staticCall: false, mcount: false, mnop: false, hackJumpLabel: false, hackNoinstr: false,
+    hackSkylake: false, cfi: false, prefix: 0, link: false, module: false, noUnreachable: false, backtrace: false,
+    verbose: false, secAddress: false, stats: false, dryRun: false,
+  };
+}

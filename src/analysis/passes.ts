@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The passes that run between decoding and validation (objtool decode_sections()): annotations,
+// branch and call destinations, dead ends and noreturn functions, switch jump tables, unwind
+// hints. Each follows objtool's rules and messages; fatal problems stop the check.
+import { R_X86_64_PC32, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
+import type { RelocTable } from '../elf/relocations.js';
+import { InsnType } from '../x86/index.js';
+import { CFI_UNDEFINED, UnwindType } from './cfi.js';
+import { undefinedCfi, copyCfi } from './cfi-state.js';
+import type { Insn } from './insn.js';
+import type { ObjFile, RelocRef } from './objfile.js';
+import type { Sym } from './symbols.js';
+
+const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
+const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
+
+function isStaticJump(insn: Insn): boolean {
+  return insn.type === JUMP_CONDITIONAL || insn.type === JUMP_UNCONDITIONAL;
+}
+
+function jumpDestination(insn: Insn): number {
+  return insn.offset + insn.len + insn.immediate;
+}
+
+/** The relocations of `.rela<name>`, as objtool's find_section_by_name(".rela...") finds them. */
+function annotationRelocs(file: ObjFile, name: string): { table: RelocTable; name: string } | undefined {
+  const rsec = file.elf.sectionByName(`.rela${name}`);
+  return rsec ? { table: file.elf.relocTable(rsec), name: rsec.name } : undefined;
+}
+
+function* relocs(table: RelocTable): Generator<number> {
+  for (let i = 0; i < table.count; i++) yield i;
+}
+
+/** STT_SECTION + addend: the only form most annotations may take. */
+function sectionTarget(file: ObjFile, a: { table: RelocTable; name: string }, i: number): { sym: Sym; offset: number } {
+  const sym = file.syms.all[a.table.sym(i)]!;
+  if (sym.type !== STT_SECTION) file.fatal(`unexpected relocation symbol type in ${a.name}`);
+  return { sym, offset: a.table.addend(i) };
+}
+
+/** Whether a call to `func` never returns (objtool dead_end_function()). */
+export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion = 0): boolean {
+  if (!func) return false;
+  if (file.layout.noreturnBinds.includes(func.bind)) {
+    if (file.layout.rustNoreturns && isRustNoreturn(func.name)) return true;
+    if (file.noreturns.has(func.name)) return true;
+  }
+  if (func.bind === STB_WEAK) return false;
+  if (!func.len) return false;
+  const first = file.findInsn(func.sec, func.offset);
+  if (!first || !first.func) return false;
+  let empty = true;
+  for (const insn of file.funcInsns(func)) {
+    empty = false;
+    if (insn.type === RETURN) return false;
+  }
+  if (empty) return false;
+  // A sibling call instead of a return: dead end only if the callee is.
+  for (const insn of file.funcInsns(func)) {
+    if (isSiblingCall(insn)) {
+      const dest = insn.jumpDest;
+      if (!dest) return false;
+      if (recursion === 5) return false;
+      return deadEndFunction(file, dest.func, recursion + 1);
+    }
+  }
+  return true;
+}
+
+const RUST_NORETURN_SUFFIXES = [
+  '_4core3num22from_ascii_radix_panic', '_4core5sliceSp15copy_from_slice17len_mismatch_fail',
+  '_4core6option13expect_failed', '_4core6option13unwrap_failed', '_4core6result13unwrap_failed',
+  '_4core6result13unwrap_failed19unwrap_failed_inner', '_4core9panicking5panic', '_4core9panicking9panic_fmt',
+  '_4core9panicking14panic_explicit', '_4core9panicking14panic_nounwind', '_4core9panicking18panic_bounds_check',
+  '_4core9panicking18panic_nounwind_fmt', '_4core9panicking19assert_failed_inner',
+  '_4core9panicking30panic_null_pointer_dereference', '_4core9panicking32panic_null_reference_constructed',
+  '_4core9panicking36panic_misaligned_pointer_dereference', '_7___rustc17rust_begin_unwind',
+];
+
+/** objtool 6.12 is_rust_noreturn(): name heuristics for Rust's panic paths. */
+function isRustNoreturn(name: string): boolean {
+  if (!name.startsWith('_R')) return false;
+  return RUST_NORETURN_SUFFIXES.some((s) => name.endsWith(s)) || name.includes('_4core9panicking13assert_failed') ||
+    name.includes('_4core9panicking11panic_const24panic_const_') ||
+    (name.includes('_4core5slice5index') && name.includes('slice_') && name.endsWith('_fail'));
+}
+
+/** objtool is_jump_table_jump() and is_sibling_call(). */
+export function isSiblingCall(insn: Insn): boolean {
+  if (insn.func && insn.type === JUMP_DYNAMIC) {
+    const g = insn.altGroup;
+    const table = insn.jumpTable !== undefined || (g?.origGroup !== undefined && g.origGroup.firstInsn.jumpTable !== undefined);
+    return !table;
+  }
+  return isStaticJump(insn) && insn.callDest !== undefined;
+}
+
+export function runPasses(file: ObjFile): void {
+  markRodata(file);
+  file.syms.classify();
+  file.decode();
+  addIgnores(file);
+  if (file.opts.uaccess) for (const n of file.layout.uaccessSafe) {
+    const s = file.syms.byName(n);
+    if (s) s.uaccessSafe = true;
+  }
+  addIgnoreAlternatives(file);
+  readNoendbrHints(file);
+}
+
+export function markRodata(file: ObjFile): void {
+  for (const s of file.elf.sections) {
+    if ((s.name.startsWith('.rodata') && !s.name.includes('.str1.')) || s.name.startsWith('.data.rel.ro')) {
+      file.rodataSections.add(s.index);
+      file.rodata = true;
+    }
+  }
+}
+
+function addIgnores(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.func_stack_frame_non_standard');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const sym = file.syms.all[a.table.sym(i)]!;
+    let func: Sym | undefined;
+    if (sym.type === STT_FUNC) func = sym;
+    else if (sym.type === STT_SECTION) {
+      func = file.syms.findFuncByOffset(sym.sec, a.table.addend(i));
+      if (!func) continue;
+    } else {
+      file.warn(`unexpected relocation symbol type in ${a.name}: ${sym.type}`);
+      continue;
+    }
+    for (const insn of file.funcInsns(func)) insn.ignore = true;
+  }
+}
+
+function addIgnoreAlternatives(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.ignore_alts');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const t = sectionTarget(file, a, i);
+    const insn = file.findInsn(t.sym.sec, t.offset);
+    if (!insn) file.fatal('bad .discard.ignore_alts entry');
+    insn.ignoreAlts = true;
+  }
+}
+
+function readNoendbrHints(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.noendbr');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const sym = file.syms.all[a.table.sym(i)]!;
+    const insn = file.findInsn(sym.sec, sym.offset + a.table.addend(i));
+    if (!insn) file.fatal('bad .discard.noendbr entry');
+    insn.noendbr = true;
+  }
+}
+
+function addRetpolineCall(file: ObjFile, insn: Insn): void {
+  switch (insn.type) {
+    case CALL: insn.type = CALL_DYNAMIC; break;
+    case JUMP_UNCONDITIONAL: insn.type = JUMP_DYNAMIC; break;
+    case JUMP_CONDITIONAL: insn.type = JUMP_DYNAMIC_CONDITIONAL; break;
+    default: return;
+  }
+  insn.retpolineSafe = true;
+  insn.removeOps();
+  annotateCallSite(file, insn, false);
+}
+
+function addReturnCall(file: ObjFile, insn: Insn, add: boolean): void {
+  insn.type = RETURN;
+  insn.retpolineSafe = true;
+  if (add) file.returnThunkSites.push(insn);
+}
+
+function annotateCallSite(file: ObjFile, insn: Insn, sibling: boolean): void {
+  const reloc = file.insnReloc(insn);
+  const sym = insn.callDest ?? (reloc ? file.relocSym(reloc) : undefined);
+  if (!sym) return;
+  if (insn.sec.name === '.altinstr_replacement') return;
+  if (sym.staticCallTramp) {
+    file.staticCallSites.push(insn);
+    return;
+  }
+  if (sym.retpolineThunk) {
+    file.retpolineSites.push(insn);
+    return;
+  }
+  if (file.opts.hackNoinstr && insn.sec.noinstr && sym.profilingFunc) {
+    file.noinstrHackSites.push({ insn, sibling, reloc });
+    insn.type = sibling ? RETURN : NOP;
+    if (sibling) insn.retpolineSafe = true;
+    return;
+  }
+  if (file.opts.mcount && sym.fentry) {
+    if (sibling) file.warnInsn(insn, 'tail call to __fentry__ !?!?');
+    if (file.opts.mnop) {
+      file.mnopSites.push({ insn, reloc });
+      insn.type = NOP;
+    }
+    file.mcountSites.push(insn);
+    return;
+  }
+  if (insn.type === CALL && !insn.sec.init) file.callSites.push(insn);
+  if (!sibling && deadEndFunction(file, sym)) insn.deadEnd = true;
+}
+
+function addCallDest(file: ObjFile, insn: Insn, dest: Sym | undefined, sibling: boolean): void {
+  insn.callDest = dest;
+  if (!dest) return;
+  // A call's stack effect is undone by the callee's return.
+  insn.removeOps();
+  annotateCallSite(file, insn, sibling);
+}
+
+function isFirstFuncInsn(file: ObjFile, insn: Insn, sym: Sym): boolean {
+  if (insn.offset === sym.offset) return true;
+  if (file.opts.ibt) {
+    const prev = file.prevInsnSameSym(insn);
+    if (prev && prev.type === ENDBR && insn.offset === sym.offset + prev.len) return true;
+  }
+  return false;
+}
+
+function jumpIsSiblingCall(file: ObjFile, from: Insn, to: Insn): boolean {
+  const fs = from.sym;
+  const ts = to.sym;
+  if (!fs || !ts) return false;
+  if (!isFirstFuncInsn(file, to, ts)) return false;
+  if (ts.type === STT_NOTYPE) return false;
+  return fs.pfunc !== ts.pfunc;
+}
+
+export function addJumpDestinations(file: ObjFile): void {
+  for (const cs of file.codeSections) {
+    for (const insn of cs.insns) {
+      const func = insn.func;
+      if (insn.jumpDest) continue;
+      if (!isStaticJump(insn)) continue;
+      const reloc = file.insnReloc(insn);
+      let destSec: number;
+      let destOff: number;
+      if (!reloc) {
+        destSec = insn.sec.index;
+        destOff = jumpDestination(insn);
+      } else {
+        const sym = file.relocSym(reloc);
+        if (sym.type === STT_SECTION) {
+          destSec = sym.sec;
+          destOff = reloc.table.addend(reloc.i) + 4;
+        } else if (sym.retpolineThunk) {
+          addRetpolineCall(file, insn);
+          continue;
+        } else if (sym.returnThunk) {
+          addReturnCall(file, insn, true);
+          continue;
+        } else if (func) {
+          addCallDest(file, insn, sym, true);
+          continue;
+        } else if (sym.sec) {
+          destSec = sym.sec;
+          destOff = sym.offset + reloc.table.addend(reloc.i) + 4;
+        } else {
+          continue;
+        }
+      }
+      const dest = file.findInsn(destSec, destOff);
+      if (!dest) {
+        const sym = file.syms.findSymbolByOffset(destSec, destOff);
+        if (sym?.embeddedInsn) {
+          addReturnCall(file, insn, false);
+          continue;
+        }
+        if (file.ignoreUnreachables && func && destSec === insn.sec.index && destOff === func.offset + func.len) continue;
+        file.fatalInsn(insn, `can't find jump dest instruction at ${file.elf.section(destSec)!.name}+0x${destOff.toString(16)}`);
+      }
+      if (dest.sym && dest.offset === dest.sym.offset) {
+        if (dest.sym.retpolineThunk) {
+          addRetpolineCall(file, insn);
+          continue;
+        }
+        if (dest.sym.returnThunk) {
+          addReturnCall(file, insn, true);
+          continue;
+        }
+      }
+      const dfunc = dest.func;
+      if (func && dfunc && func !== dfunc && !func.name.includes('.cold') && dfunc.name.includes('.cold')) {
+        func.cfunc = dfunc;
+        dfunc.pfunc = func;
+      }
+      if (jumpIsSiblingCall(file, insn, dest)) {
+        addCallDest(file, insn, dest.func, true);
+        continue;
+      }
+      insn.jumpDest = dest;
+    }
+  }
+}
+
+export function readIntraFunctionCalls(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.intra_function_calls');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const t = sectionTarget(file, a, i);
+    const insn = file.findInsn(t.sym.sec, t.offset);
+    if (!insn) file.fatal('bad .discard.intra_function_call entry');
+    if (insn.type !== CALL) file.fatalInsn(insn, 'intra_function_call not a direct call');
+    // Followed as a jump that keeps its stack operation (the pushed return address).
+    insn.type = JUMP_UNCONDITIONAL;
+    const off = jumpDestination(insn);
+    insn.jumpDest = file.findInsn(insn.sec.index, off);
+    if (!insn.jumpDest) file.fatalInsn(insn, `can't find call dest at ${insn.sec.name}+0x${off.toString(16)}`);
+  }
+}
+
+function findCallDestination(file: ObjFile, sec: number, offset: number): Sym | undefined {
+  return file.syms.findFuncByOffset(sec, offset) ?? file.syms.findSymbolByOffset(sec, offset);
+}
+
+export function addCallDestinations(file: ObjFile): void {
+  for (const cs of file.codeSections) {
+    for (const insn of cs.insns) {
+      if (insn.type !== CALL) continue;
+      const reloc = file.insnReloc(insn);
+      if (!reloc) {
+        const dest = findCallDestination(file, insn.sec.index, jumpDestination(insn));
+        addCallDest(file, insn, dest, false);
+        if (insn.ignore) continue;
+        if (!insn.callDest) file.fatalInsn(insn, 'unannotated intra-function call');
+        if (insn.func && insn.callDest.type !== STT_FUNC) file.fatalInsn(insn, 'unsupported call to non-function');
+        continue;
+      }
+      const sym = file.relocSym(reloc);
+      if (sym.type === STT_SECTION) {
+        const off = reloc.table.addend(reloc.i) + 4;
+        const dest = findCallDestination(file, sym.sec, off);
+        if (!dest) file.fatalInsn(insn, `can't find call dest symbol at ${file.elf.section(sym.sec)!.name}+0x${off.toString(16)}`);
+        addCallDest(file, insn, dest, false);
+      } else if (sym.retpolineThunk) {
+        addRetpolineCall(file, insn);
+      } else {
+        addCallDest(file, insn, sym, false);
+      }
+    }
+  }
+}
+
+function findLastInsn(file: ObjFile, sec: number): Insn | undefined {
+  const size = file.elf.section(sec)!.size;
+  const end = size > 10 ? size - 10 : 0;
+  for (let off = size - 1; off >= end; off--) {
+    const insn = file.findInsn(sec, off);
+    if (insn) return insn;
+  }
+  return undefined;
+}
+
+/** ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it. */
+export function addDeadEnds(file: ObjFile): void {
+  for (const [name, deadEnd] of [['.discard.unreachable', true], ['.discard.reachable', false]] as const) {
+    if (deadEnd && !file.layout.hasUnreachableAnnotations) continue;
+    const a = annotationRelocs(file, name);
+    if (!a) continue;
+    for (const i of relocs(a.table)) {
+      const sym = file.syms.all[a.table.sym(i)]!;
+      let offset: number;
+      if (sym.type === STT_SECTION) offset = a.table.addend(i);
+      else if (sym.localLabel && file.layout.annotationLocalLabels) offset = sym.offset;
+      else file.fatal(`unexpected relocation symbol type in ${a.name}`);
+      const what = deadEnd ? 'unreachable' : 'reachable';
+      let insn = file.findInsn(sym.sec, offset);
+      if (insn) insn = file.prevInsnSameSec(insn);
+      else if (offset === file.elf.section(sym.sec)!.size) {
+        insn = findLastInsn(file, sym.sec);
+        if (!insn) file.fatal(`can't find ${what} insn at ${file.elf.section(sym.sec)!.name}+0x${offset.toString(16)}`);
+      } else file.fatal(`can't find ${what} insn at ${file.elf.section(sym.sec)!.name}+0x${offset.toString(16)}`);
+      if (insn) insn.deadEnd = deadEnd;
+    }
+  }
+}
+
+/** objtool arch_find_switch_table(): the first entry of a table this instruction loads. */
+function findSwitchTable(file: ObjFile, insn: Insn): RelocRef | undefined {
+  const text = file.insnReloc(insn);
+  if (!text) return undefined;
+  const sym = file.relocSym(text);
+  if (sym.type !== STT_SECTION || !file.rodataSections.has(sym.sec)) return undefined;
+  let tableOffset = text.table.addend(text.i);
+  const pcrel = text.table.type(text.i) === R_X86_64_PC32;
+  if (pcrel) tableOffset += 4;
+  const tableSec = file.elf.section(sym.sec)!;
+  if (file.syms.findSymbolContaining(sym.sec, tableOffset) && tableSec.name !== file.layout.cJumpTableSection) return undefined;
+  const table = file.elf.relocationsFor(tableSec);
+  const i = table ? table.at(tableOffset) : -1;
+  if (!table || i < 0) return undefined;
+  if (pcrel) file.ignoreUnreachables = true;
+  return { table, i };
+}
+
+function findJumpTable(file: ObjFile, func: Sym, orig: Insn): RelocRef | undefined {
+  for (let insn: Insn | undefined = orig; insn && insn.func && insn.func.pfunc === func; insn = insn.firstJumpSrc ?? file.prevInsnSameSym(insn)) {
+    if (insn !== orig && insn.type === JUMP_DYNAMIC) break;
+    if (insn.type === JUMP_UNCONDITIONAL && insn.jumpDest && (insn.jumpDest.offset <= insn.offset || insn.jumpDest.offset > orig.offset)) break;
+    const r = findSwitchTable(file, insn);
+    if (!r) continue;
+    const s = file.relocSym(r);
+    const dest = file.findInsn(s.sec, r.table.addend(r.i));
+    if (!dest || !dest.func || dest.func.pfunc !== func) continue;
+    return r;
+  }
+  return undefined;
+}
+
+function addJumpTable(file: ObjFile, insn: Insn, next: { sec: number; reloc: number } | undefined): void {
+  const pfunc = insn.func!.pfunc;
+  const jt = insn.jumpTable!;
+  const table = file.elf.relocationsFor(file.elf.section(jt.sec)!)!;
+  let prevOffset = 0;
+  for (let k = table.lowerBound(table.offset(jt.reloc)); k < table.count; k++) {
+    const r = table.nth(k);
+    if (r !== jt.reloc && next && next.sec === jt.sec && r === next.reloc) break;
+    if (prevOffset && table.offset(r) !== prevOffset + 8) break;
+    const sym = file.syms.all[table.sym(r)]!;
+    const addend = table.addend(r);
+    if (sym.sec === pfunc.sec && addend === pfunc.offset) break;
+    if (!(sym.sec === pfunc.sec && addend === pfunc.offset + pfunc.len)) {
+      const dest = file.findInsn(sym.sec, addend);
+      if (!dest) break;
+      if (!dest.func || dest.func.pfunc !== pfunc) break;
+      (insn.alts ??= []).unshift({ insn: dest, skipOrig: false });
+    }
+    prevOffset = table.offset(r);
+  }
+  if (!prevOffset) file.fatalInsn(insn, "can't find switch jump table");
+}
+
+export function addJumpTableAlts(file: ObjFile): void {
+  if (!file.rodata) return;
+  for (const func of file.syms.all) {
+    if (func.type !== STT_FUNC || !file.code[func.sec]) continue;
+    // Mark table heads, keeping back-pointers for forward jumps.
+    for (const insn of file.funcInsns(func)) {
+      const d = insn.jumpDest;
+      if (d && d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
+      if (insn.type !== JUMP_DYNAMIC) continue;
+      const r = findJumpTable(file, func, insn);
+      if (r) insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
+    }
+    let t1: Insn | undefined;
+    for (const insn of file.funcInsns(func)) {
+      if (!insn.jumpTable) continue;
+      if (!t1) {
+        t1 = insn;
+        continue;
+      }
+      addJumpTable(file, t1, insn.jumpTable);
+      t1 = insn;
+    }
+    if (t1) addJumpTable(file, t1, undefined);
+  }
+}
+
+/** The unwind hints: each sets or resets the CFI state at its instruction. */
+export function readUnwindHints(file: ObjFile): void {
+  const sec = file.elf.sectionByName('.discard.unwind_hints');
+  if (!sec) return;
+  const rsec = file.elf.relocSectionFor(sec);
+  if (!rsec) file.fatal('missing .rela.discard.unwind_hints section');
+  const h = file.layout.hint;
+  if (sec.size % h.entrySize) file.fatal('struct unwind_hint size mismatch');
+  file.hints = true;
+  const table = file.elf.relocTable(rsec);
+  const data = sec.data;
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const types = h.types;
+  let cfi = undefinedCfi();
+  for (let i = 0; i < sec.size / h.entrySize; i++) {
+    const at = i * h.entrySize;
+    const r = table.at(at);
+    if (r < 0) file.fatal(`can't find reloc for unwind_hints[${i}]`);
+    const sym = file.syms.all[table.sym(r)]!;
+    let offset: number;
+    if (sym.type === STT_SECTION) offset = table.addend(r);
+    else if (sym.localLabel && file.layout.annotationLocalLabels) offset = sym.offset;
+    else if (!file.layout.annotationLocalLabels) offset = table.addend(r);
+    else file.fatal(`unexpected relocation symbol type in ${rsec.name}`);
+    const insn = file.findInsn(sym.sec, offset);
+    if (!insn) file.fatal(`can't find insn for unwind_hints[${i}]`);
+    insn.hint = true;
+    const spOffset = view.getInt16(at + 4, true);
+    const spReg = view.getUint8(at + 6);
+    let type = view.getUint8(at + 7);
+    if (types.UNDEFINED !== undefined && type === types.UNDEFINED) {
+      insn.cfi = file.forceUndefinedCfi;
+      continue;
+    }
+    if (type === types.SAVE) {
+      insn.hint = false;
+      insn.save = true;
+      continue;
+    }
+    if (type === types.RESTORE) {
+      insn.restore = true;
+      continue;
+    }
+    if (type === types.REGS_PARTIAL) {
+      const s = file.syms.findSymbolByOffset(insn.sec.index, insn.offset);
+      if (s && s.bind === STB_GLOBAL && file.opts.ibt && insn.type !== ENDBR && !insn.noendbr) {
+        file.warnInsn(insn, 'UNWIND_HINT_IRET_REGS without ENDBR');
+      }
+    }
+    if (type === types.FUNC) {
+      insn.cfi = file.funcCfi;
+      continue;
+    }
+    if (types.ENTRY !== undefined && type === types.ENTRY) {
+      type = types.CALL;
+      insn.unret = true;
+    }
+    if (insn.cfi) cfi = copyCfi(insn.cfi);
+    const base = HINT_REG_TO_CFI[spReg];
+    if (base === undefined) file.fatalInsn(insn, `unsupported unwind_hint sp base reg ${spReg}`);
+    cfi.cfa.base = base;
+    cfi.cfa.offset = spOffset;
+    cfi.type = hintUnwindType(type, types);
+    if (h.signalOffset !== undefined) cfi.signal = view.getUint8(at + h.signalOffset) !== 0;
+    if (h.endOffset !== undefined) cfi.end = view.getUint8(at + h.endOffset) !== 0;
+    insn.cfi = file.cfis.intern(cfi);
+  }
+}
+
+/** ORC register numbers in hints to CFI bases (arch_decode_hint_reg()). */
+const HINT_REG_TO_CFI: Record<number, number> = { 0: CFI_UNDEFINED, 5: 4, 4: 5, 9: -3, 6: 10, 7: 13, 3: 7, 2: 2 };
+
+function hintUnwindType(type: number, t: { CALL: number; REGS: number; REGS_PARTIAL: number; UNDEFINED?: number; END_OF_STACK?: number }): UnwindType {
+  if (type === t.CALL) return UnwindType.CALL;
+  if (type === t.REGS) return UnwindType.REGS;
+  if (type === t.REGS_PARTIAL) return UnwindType.REGS_PARTIAL;
+  if (type === t.END_OF_STACK) return UnwindType.END_OF_STACK;
+  if (type === t.UNDEFINED) return UnwindType.UNDEFINED;
+  // Unknown numbers are kept so the ORC writer reports "unknown unwind hint type".
+  return type as UnwindType;
+}
+
+export function readRetpolineHints(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.retpoline_safe');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const t = sectionTarget(file, a, i);
+    const insn = file.findInsn(t.sym.sec, t.offset);
+    if (!insn) file.fatal('bad .discard.retpoline_safe entry');
+    if (insn.type !== JUMP_DYNAMIC && insn.type !== CALL_DYNAMIC && insn.type !== RETURN && insn.type !== NOP) {
+      file.fatalInsn(insn, 'retpoline_safe hint not an indirect jump/call/ret/nop');
+    }
+    insn.retpolineSafe = true;
+  }
+}
+
+export function readInstrHints(file: ObjFile): void {
+  for (const [name, delta] of [['.discard.instr_end', -1], ['.discard.instr_begin', 1]] as const) {
+    const a = annotationRelocs(file, name);
+    if (!a) return;
+    for (const i of relocs(a.table)) {
+      const t = sectionTarget(file, a, i);
+      const insn = file.findInsn(t.sym.sec, t.offset);
+      if (!insn) file.fatal(`bad ${name} entry`);
+      insn.instr += delta;
+    }
+  }
+}
+
+export function readValidateUnretHints(file: ObjFile): void {
+  const a = annotationRelocs(file, '.discard.validate_unret');
+  if (!a) return;
+  for (const i of relocs(a.table)) {
+    const t = sectionTarget(file, a, i);
+    const insn = file.findInsn(t.sym.sec, t.offset);
+    if (!insn) file.fatal('bad .discard.instr_end entry');
+    insn.unret = true;
+  }
+}
+

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Alternatives of every kind attached to instructions (objtool add_special_section_alts() with
+// handle_group_alt() and handle_jump_alt()): each ALTERNATIVE replacement becomes an alternative
+// group sharing the site's byte-offset CFI array, with a filler NOP when it is shorter than the
+// original; jump labels and exception fixups become plain alternative paths.
+import type { SpecialAlt } from '../kernel/alternatives.js';
+import { InsnType } from '../x86/index.js';
+import { Insn, type AltGroup } from './insn.js';
+import type { ObjFile } from './objfile.js';
+
+function isStaticJump(t: number): boolean {
+  return t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL;
+}
+
+function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Insn | undefined): Insn {
+  let origGroup = orig.altGroup;
+  if (!origGroup) {
+    let last: Insn | undefined;
+    for (let insn: Insn | undefined = orig; insn; insn = file.nextInsnSameSec(insn)) {
+      if (insn.offset >= alt.origOff + alt.origLen) break;
+      last = insn;
+    }
+    origGroup = { firstInsn: orig, lastInsn: last!, cfi: new Array(alt.origLen) };
+    for (let insn: Insn | undefined = orig; insn; insn = file.nextInsnSameSec(insn)) {
+      insn.altGroup = origGroup;
+      if (insn === last) break;
+    }
+  } else {
+    const len = origGroup.lastInsn.offset + origGroup.lastInsn.len - origGroup.firstInsn.offset;
+    if (len !== alt.origLen) file.fatalInsn(orig, `weirdly overlapping alternative! ${len} != ${alt.origLen}`);
+  }
+
+  const group: AltGroup = { origGroup, firstInsn: orig, lastInsn: orig, cfi: origGroup.cfi };
+  let nop: Insn | undefined;
+  if (alt.newLen < alt.origLen) {
+    // The filler NOP carries the state after the replacement's last instruction into the array.
+    // An empty replacement has no section of its own: the NOP only needs one for messages.
+    const sec = file.code[alt.newSec] ?? orig.sec;
+    nop = new Insn(sec, alt.newOff + alt.newLen, alt.origLen - alt.newLen, InsnType.NOP, 0, -1);
+    nop.sym = orig.sym;
+    nop.altGroup = group;
+    nop.ignore = orig.ignoreAlts;
+  }
+  if (alt.newLen === 0) {
+    group.firstInsn = nop!;
+    group.lastInsn = nop!;
+    group.nop = nop;
+    return nop!;
+  }
+
+  let last: Insn | undefined;
+  for (let insn: Insn | undefined = newInsn; insn; insn = file.nextInsnSameSec(insn)) {
+    if (insn.offset >= alt.newOff + alt.newLen) break;
+    last = insn;
+    insn.ignore = orig.ignoreAlts;
+    insn.sym = orig.sym;
+    insn.altGroup = group;
+    // x86 re-targets PC-relative relocations in replacements (arch_support_alt_relocation()),
+    // so objtool's "unsupported relocation in alternatives section" never fires here.
+    if (!isStaticJump(insn.type) || insn.immediate === 0) continue;
+    const dest = insn.offset + insn.len + insn.immediate;
+    if (dest === alt.newOff + alt.newLen) {
+      // A jump to the end of the replacement lands after the original once patched.
+      insn.jumpDest = file.nextInsnSameSec(origGroup.lastInsn);
+      if (!insn.jumpDest) file.fatalInsn(insn, "can't find alternative jump destination");
+    }
+  }
+  if (!last) file.fatalAt(alt.newSec, alt.newOff, "can't find last new alternative instruction");
+  group.firstInsn = newInsn!;
+  group.lastInsn = last;
+  group.nop = nop;
+  return newInsn!;
+}
+
+function handleJumpAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, target: Insn | undefined): Insn | undefined {
+  if (orig.type !== InsnType.JUMP_UNCONDITIONAL && orig.type !== InsnType.NOP) {
+    file.fatalInsn(orig, 'unsupported instruction at jump label');
+  }
+  if (file.opts.hackJumpLabel && (alt.keyAddend & 2)) {
+    file.jumpLabelNops.push(orig);
+    orig.type = InsnType.NOP;
+  }
+  // A NOP site may jump to the target; a JMP site may fall through instead.
+  if (orig.type === InsnType.NOP) return target;
+  return file.nextInsnSameSec(orig);
+}
+
+/** Attach every alternative, jump label and exception fixup to its original instruction. */
+export function addSpecialSectionAlts(file: ObjFile, alts: readonly SpecialAlt[]): void {
+  for (const alt of alts) {
+    const orig = file.findInsn(alt.origSec, alt.origOff);
+    if (!orig) file.fatalAt(alt.origSec, alt.origOff, "special: can't find orig instruction");
+    let newInsn: Insn | undefined;
+    if (alt.kind !== 'alternative' || alt.newLen) {
+      newInsn = file.findInsn(alt.newSec, alt.newOff);
+      if (!newInsn) file.fatalAt(alt.newSec, alt.newOff, "special: can't find new instruction");
+    }
+    if (alt.kind === 'alternative') {
+      if (!alt.origLen) {
+        file.warnInsn(orig, 'empty alternative entry');
+        continue;
+      }
+      newInsn = handleGroupAlt(file, alt, orig, newInsn);
+    } else if (alt.kind === 'jump_label') {
+      newInsn = handleJumpAlt(file, alt, orig, newInsn);
+    }
+    (orig.alts ??= []).unshift({ insn: newInsn!, skipOrig: alt.skipOrig });
+    if (alt.skipAlt) orig.ignoreAlts = true;
+  }
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// objtool's own command line: `orctool <actions> [<options>] file.o...` with objtool 6.12's
+// options, its option checks and messages, and --dump=orc. Options orctool does not implement
+// yet are refused by name rather than ignored.
+import { ElfFile } from '../elf/reader.js';
+import { ElfEditor } from '../elf/writer.js';
+import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
+import { UsageError } from '../errors.js';
+import { detectLayout } from '../kernel/detect.js';
+import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
+import { check, sectionOrcPoints } from '../analysis/check.js';
+import { defaultOptions, type CheckOptions } from '../analysis/options.js';
+import type { ObjFile } from '../analysis/objfile.js';
+import type { Warning } from '../analysis/warnings.js';
+import { OrcBuilder } from '../orc/generate.js';
+import { OrcMappingError } from '../orc/from-cfi.js';
+import { writeOrcSections } from '../orc/write.js';
+import { dumpOrcFile } from '../orc/dump.js';
+
+interface CommandLine {
+  opts: CheckOptions;
+  dumpOrc: boolean;
+  kernel?: KernelLayout;
+  json: boolean;
+  files: string[];
+}
+
+const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
+  '--orc': 'orc', '-o': 'orc', '--stackval': 'stackval', '-s': 'stackval', '--uaccess': 'uaccess', '-u': 'uaccess',
+  '--link': 'link', '--module': 'module', '--dry-run': 'dryRun', '--backtrace': 'backtrace', '--no-unreachable': 'noUnreachable',
+  '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
+};
+
+/** objtool options that orctool does not implement yet: refused, never ignored. */
+const NOT_YET = new Set([
+  '--ibt', '-i', '--sls', '-l', '--mcount', '-m', '--noinstr', '-n', '--retpoline', '-r', '--static-call', '-t', '--cfi',
+  '--rethunk', '--unret', '--mnop', '--backup',
+]);
+
+export function parseCommandLine(argv: string[]): CommandLine {
+  const opts = defaultOptions();
+  const cl: CommandLine = { opts, dumpOrc: false, json: false, files: [] };
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k]!;
+    const [name, value] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (BOOL_OPTIONS[name]) {
+      (opts as unknown as Record<string, boolean>)[BOOL_OPTIONS[name]!] = true;
+    } else if (NOT_YET.has(name)) {
+      throw new UsageError(`option ${name} is not implemented by orctool yet`);
+    } else if (name === '--dump') {
+      if (value !== undefined && value !== 'orc') throw new UsageError(`--dump: unknown kind '${value}' (only orc)`);
+      cl.dumpOrc = true;
+    } else if (name === '--hacks' || name === '-h') {
+      for (const h of (value ?? 'jump_label,noinstr,skylake').split(',')) {
+        if (h === 'jump_label') opts.hackJumpLabel = true;
+        else if (h === 'noinstr' || h === 'skylake') throw new UsageError(`--hacks=${h} is not implemented by orctool yet`);
+        else throw new UsageError(`--hacks: unknown hack '${h}'`);
+      }
+    } else if (name === '--prefix') {
+      const v = value ?? argv[++k];
+      if (v === undefined || !/^\d+$/.test(v)) throw new UsageError('--prefix needs a number');
+      opts.prefix = Number(v);
+    } else if (name === '--kernel') {
+      const v = value ?? argv[++k];
+      const l = v ? layoutByName(v) : undefined;
+      if (!l) throw new UsageError(`--kernel: unknown kernel layout '${v}' (one of ${LAYOUT_NAMES.join(', ')})`);
+      cl.kernel = l;
+    } else if (name === '--format') {
+      const v = value ?? argv[++k];
+      if (v !== 'json' && v !== 'text') throw new UsageError(`--format: '${v}' (text or json)`);
+      cl.json = v === 'json';
+    } else if (a.startsWith('-')) {
+      throw new UsageError(`unknown option '${a}'`);
+    } else {
+      cl.files.push(a);
+    }
+  }
+  if (cl.files.length === 0) throw new UsageError('no input file');
+  return cl;
+}
+
+/** objtool opts_valid(): returns the error text, if any. */
+function optionsError(cl: CommandLine): string | undefined {
+  const o = cl.opts;
+  const action = o.hackJumpLabel || o.orc || o.stackval || o.uaccess || o.prefix > 0;
+  if (action) return cl.dumpOrc ? "--dump can't be combined with other actions" : undefined;
+  if (cl.dumpOrc) return undefined;
+  return 'At least one action required';
+}
+
+const NOPS: Record<number, number[]> = { 1: [0x90], 2: [0x66, 0x90], 3: [0x0f, 0x1f, 0x00], 4: [0x0f, 0x1f, 0x40, 0x00], 5: [0x0f, 0x1f, 0x44, 0x00, 0x00] };
+
+/** Everything the check decided to change in the object, applied to an editor. */
+function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
+  let changed = false;
+  for (const insn of file.jumpLabelNops) {
+    const r = file.insnReloc(insn);
+    if (r) editor.setRelocType(r.table.section.index, r.i, R_X86_64_NONE);
+    editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(NOPS[insn.len] ?? NOPS[5]!));
+    changed = true;
+  }
+  return changed;
+}
+
+function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
+  const builder = new OrcBuilder(file.layout.orc);
+  for (const cs of file.codeSections) {
+    if (!cs.text) continue;
+    for (const p of sectionOrcPoints(cs)) {
+      try {
+        builder.add(cs.index, p.offset, p.cfi);
+      } catch (e) {
+        if (!(e instanceof OrcMappingError)) throw e;
+        const insn = file.findInsn(cs.index, p.insnOffset);
+        if (insn) file.warnInsn(insn, e.message);
+        else file.warn(e.message);
+        return false;
+      }
+    }
+    builder.endSection(cs.index, cs.size);
+  }
+  const res = writeOrcSections(editor, builder.finish());
+  if (res.status === 'exists') {
+    file.warn(res.warning);
+    return false;
+  }
+  return res.status === 'written';
+}
+
+export function runCheckCommand(argv: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }): number {
+  const cl = parseCommandLine(argv);
+  const err = optionsError(cl);
+  if (err) {
+    out.stderr(`error: objtool: ${err}\n`);
+    return 1;
+  }
+  let status = 0;
+  for (const path of cl.files) {
+    if (cl.dumpOrc) {
+      const r = dumpOrcFile(path, cl.kernel?.orc);
+      out.stdout(r.stdout);
+      out.stderr(r.stderr);
+      if (r.status) status = r.status;
+      continue;
+    }
+    const elf = ElfFile.open(path);
+    const layout = cl.kernel ?? detectLayout(elf).layout;
+    const opts = { ...cl.opts };
+    const syms = elf.symbols;
+    let files = 0;
+    if (syms) for (let i = 0; i < syms.count; i++) if (syms.type(i) === STT_FILE) files++;
+    if (!opts.link && files > 1) {
+      out.stderr('error: objtool: Linked object detected, forcing --link\n');
+      opts.link = true;
+    }
+    const emit = cl.json
+      ? (_: string, w: Warning) => out.stdout(JSON.stringify(w) + '\n')
+      : (line: string) => out.stderr(line + '\n');
+    const result = check(elf, layout, opts, path, emit);
+    if (result.fatal) continue;
+    const editor = new ElfEditor(elf);
+    let changed = applyChanges(result.file, editor);
+    if (opts.orc && result.file.nrInsns > 0) changed = buildOrc(result.file, editor) || changed;
+    if (changed && !opts.dryRun) editor.write();
+  }
+  return status;
+}
