@@ -133,6 +133,7 @@ export class ObjFile {
       const noinstr = name === '.noinstr.text' || name === '.entry.text' || name === '.cpuidle.text' || name.startsWith('.text..__x86.');
       const ds = decodeSection(s.data, name, {
         file: this.objname,
+        variant: this.layout.decoder,
         isInFunc: (off) => this.syms.findSymbolContaining(s.index, off)?.type === STT_FUNC,
       });
       if (ds.error) {

@@ -13,7 +13,7 @@ import { cfiEqual, copyCfi, setFuncState, undefinedCfi } from './cfi-state.js';
 import { hasModifiedStackFrame, hasValidStackFrame, updateCfiState } from './cfi-update.js';
 import { VISITED_BRANCH, VISITED_BRANCH_MASK, type Insn } from './insn.js';
 import type { ObjFile } from './objfile.js';
-import { isSiblingCall } from './passes.js';
+import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
 
 const T = InsnType;
@@ -545,7 +545,8 @@ function ignoreUnreachableInsn(file: ObjFile, insn: Insn): boolean {
   if (!func) return false;
   if (func.staticCallTramp) return true;
   const prev = file.prevInsnSameSec(insn);
-  if (prev && prev.deadEnd && (insn.type === T.BUG || (insn.type === T.JUMP_UNCONDITIONAL && insn.jumpDest?.type === T.BUG))) return true;
+  const prevEnds = prev && (prev.deadEnd || (file.layout.unreachable.excuseAfterNoreturnCall && deadEndFunction(file, prev.callDest)));
+  if (prevEnds && (insn.type === T.BUG || (insn.type === T.JUMP_UNCONDITIONAL && insn.jumpDest?.type === T.BUG))) return true;
   let cur: Insn | undefined = insn;
   for (let i = 0; i < 5 && cur; i++) {
     if (isKasanOrUbsanCall(cur)) return true;
@@ -569,6 +570,10 @@ export function validateReachableInstructions(file: ObjFile): number {
   for (const cs of file.codeSections) {
     for (const insn of cs.insns) {
       if (insn.visited || ignoreUnreachableInsn(file, insn)) continue;
+      if (file.layout.unreachable.firstOnly) {
+        file.warnAt(insn.sec.index, insn.offset, 'unreachable instruction');
+        return 1;
+      }
       const prev = file.prevInsnSameSec(insn);
       if (prev && prev.deadEnd && prev.callDest) {
         file.warnInsn(insn, `${prev.callDest.name}() is missing a __noreturn annotation`);

@@ -6,6 +6,7 @@
 // (6.12.117) — arch/x86/include/asm/{alternative.h,orc_types.h}, include/linux/objtool*.h,
 // tools/objtool — and the tip commits named beside each field.
 import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
+import { DECODER_6_1, DECODER_6_12, type DecoderVariant } from '../x86/variant.js';
 
 /** How an annotation section's entries point at an instruction. */
 export type AnnotationEncoding =
@@ -56,7 +57,10 @@ export interface AltInstrLayout {
   nestedSites: boolean;
 }
 
-/** struct unwind_hint in .discard.unwind_hints (12 bytes in every era). */
+/**
+ * struct unwind_hint in .discard.unwind_hints (12 bytes in every era): u32 ip at 0, s16 sp_offset
+ * at 4, u8 sp_reg at 6, u8 type at 7, then signal/end bytes from 8.
+ */
 export interface UnwindHintLayout {
   entrySize: 12;
   /** Offset of `signal`, when the struct has one. */
@@ -177,6 +181,14 @@ export interface KernelLayout {
   rustNoreturns: boolean;
   /** Annotations and hints may point through `.L` local labels, not only section symbols. */
   annotationLocalLabels: boolean;
+  /**
+   * Unreachable code: 6.1-6.4 report only the first unreachable instruction of the file and
+   * excuse a UD2 after any call to a noreturn function; 6.5+ report each, naming the missing
+   * __noreturn (tip 5e3992fe7274 and the noreturns.h series).
+   */
+  unreachable: { firstOnly: boolean; excuseAfterNoreturnCall: boolean };
+  /** decode.c behaviours that changed between releases (see src/x86/variant.ts). */
+  decoder: DecoderVariant;
   /** WARN_INSN: after one warning in a symbol, the rest of that symbol's warnings are dropped (6.4+). */
   warnOncePerSymbol: boolean;
 }
@@ -285,10 +297,10 @@ export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
 
 export const LAYOUTS: readonly KernelLayout[] = [
   {
-    name: '6.1', covers: 'Linux 5.13 to 6.2',
+    name: '6.1', covers: 'Linux 5.13 to 6.2', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_12,
     orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1' },
-    hint: { entrySize: 12, endOffset: 9, types: HINTS_OLD },
+    hint: { entrySize: 12, endOffset: 8, types: HINTS_OLD },
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
@@ -298,10 +310,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
-    name: '6.3', covers: 'Linux 6.3',
+    name: '6.3', covers: 'Linux 6.3', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
     orc: { typeBits: 2, signalBit: 10, endBit: 11, mapping: 'v1', dump: '6.3' },
-    hint: { entrySize: 12, signalOffset: 9, endOffset: 10, types: HINTS_OLD },
+    hint: { entrySize: 12, signalOffset: 8, endOffset: 9, types: HINTS_OLD },
     orcHeaderHash: 'db84aed4103b31dd51e017f8f79783ca985c2c51',
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
@@ -312,10 +324,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
-    name: '6.4', covers: 'Linux 6.4 to 6.6',
+    name: '6.4', covers: 'Linux 6.4 to 6.10', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
     orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
-    hint: { entrySize: 12, signalOffset: 9, types: HINTS_NEW },
+    hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: { ...ANNOTATIONS_6_1, '.discard.noendbr': 'pc32', '.discard.retpoline_safe': 'pc32', '.discard.validate_unret': 'pc32' },
     hasUnreachableAnnotations: true, hasParainstructions: true,
@@ -326,10 +338,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     warnOncePerSymbol: true,
   },
   {
-    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)',
+    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
     alt: { ...ALT_14, directCallFlag: 1 << 17, nestedSites: true },
     orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
-    hint: { entrySize: 12, signalOffset: 9, types: HINTS_NEW },
+    hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },

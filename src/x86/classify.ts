@@ -1,22 +1,27 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // objtool's instruction type for one decoded instruction: the type half of
-// arch_decode_instruction() in tools/objtool/arch/x86/decode.c as of Linux 6.12.
+// arch_decode_instruction() in tools/objtool/arch/x86/decode.c as of Linux 6.12.117 (6.1.192
+// differs only where variant.ts says). Types decode.c does not give are check.c's business and
+// not made here: e.g. a call/jmp to a retpoline thunk (__x86_indirect_*) is CALL/JUMP here and
+// becomes dynamic in the analysis once its relocation is seen; a jump through a jump table is
+// JUMP_DYNAMIC here whatever check.c later finds.
 import { InsnType } from './insn.js';
 import type { InsnLayout } from './layout.js';
+import { DECODER_6_12, type DecoderVariant } from './variant.js';
 
 /**
  * `inFunc` answers, for iret only, whether the instruction lies inside an STT_FUNC symbol:
  * there it is sync_core()'s IRET-to-self and stays OTHER (with a stack op), elsewhere it is
  * entry code leaving the kernel.
  */
-export function classifyType(l: InsnLayout, inFunc: boolean): InsnType {
+export function classifyType(l: InsnLayout, inFunc: boolean, variant: DecoderVariant = DECODER_6_12): InsnType {
   if (l.vex) return InsnType.OTHER;
   const op1 = l.op1;
   switch (op1 >>> 4) {
     case 0x7:
       return InsnType.JUMP_CONDITIONAL;
     case 0x0:
-      return op1 === 0x0f ? classify0f(l) : InsnType.OTHER;
+      return op1 === 0x0f ? classify0f(l, variant) : InsnType.OTHER;
     case 0x9:
       // 6.12 takes every 0x90 as a NOP, PAUSE (f3 90) and xchg %eax,%r8d (41 90) included.
       return op1 === 0x90 ? InsnType.NOP : InsnType.OTHER;
@@ -54,10 +59,11 @@ export function classifyType(l: InsnLayout, inFunc: boolean): InsnType {
   }
 }
 
-function classify0f(l: InsnLayout): InsnType {
+function classify0f(l: InsnLayout, variant: DecoderVariant): InsnType {
   const op2 = l.op2;
   if (op2 === 0x01) {
-    if (l.lastPrefix === 0xf3 || l.lastPrefix === 0xf2) {
+    // insn_last_prefix_id() is REPE/REPNE when the kernel's prefixes.bytes[3] is f3/f2.
+    if (variant.eretuErets && (l.lastPrefix === 0xf3 || l.lastPrefix === 0xf2)) {
       return l.modrm === 0xca ? InsnType.CONTEXT_SWITCH : InsnType.OTHER; // eretu, erets
     }
     if (l.modrm === 0xca) return InsnType.CLAC;

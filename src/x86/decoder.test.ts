@@ -11,6 +11,7 @@ import {
   indexContaining, relocFieldPos, stackOps, typeName, type DecodedSection, type StackOp,
 } from './insn.js';
 import { X86DecodeError } from './errors.js';
+import { DECODER_6_1, DECODER_6_12 } from './variant.js';
 import { OrctoolError } from '../errors.js';
 import { decodeWarnings } from './warnings.js';
 import { relocsOf, sectionBytes, symbolsOf, type TestReloc, type TestSymbol } from './binutils-oracle.js';
@@ -43,6 +44,7 @@ describe('x86 decoder: objtool 6.12 forms', () => {
   let ds: DecodedSection;
   let syms: TestSymbol[];
   let relocs: TestReloc[];
+  let isInFunc: (off: number) => boolean;
 
   const sym = (name: string): TestSymbol => {
     const s = syms.find((x) => x.name === name);
@@ -66,10 +68,8 @@ describe('x86 decoder: objtool 6.12 forms', () => {
     syms = symbolsOf(obj);
     relocs = relocsOf(obj, '.text');
     const funcs = syms.filter((s) => s.type === 'FUNC' && s.ndx === '1');
-    ds = decodeSection(sectionBytes(obj, '.text', dir), '.text', {
-      file: obj,
-      isInFunc: (off) => funcs.some((f) => off >= f.value && off < f.value + f.size),
-    });
+    isInFunc = (off) => funcs.some((f) => off >= f.value && off < f.value + f.size);
+    ds = decodeSection(sectionBytes(obj, '.text', dir), '.text', { file: obj, isInFunc });
   });
   after(() => removeDir(dir));
 
@@ -101,10 +101,10 @@ describe('x86 decoder: objtool 6.12 forms', () => {
     ]);
   });
 
-  it('mov %rsp,%rbp, mov %rbp,%rsp and the other moves involving %rsp', () => {
+  it('mov %rsp,%rbp, mov %rbp,%rsp, the other moves involving %rsp, and any mov %reg,%reg', () => {
     assert.deepEqual(ops(group('t_mov_sp', 10)), [
       'R:BP = R:SP', 'R:SP = R:BP', 'R:AX = R:SP', 'R:SP = R:AX', '[DI+0] = R:SP', '[BX+8] = R:SP',
-      '', '', '', '',
+      '', '', 'R:BX = R:AX', '',
     ]);
   });
 
@@ -250,6 +250,45 @@ describe('x86 decoder: objtool 6.12 forms', () => {
     assert.deepEqual([ds.dispPos[cmpl], dispSize(ds, cmpl), ds.immPos[cmpl], immSize(ds, cmpl)], [2, 1, 3, 4]);
     assert.equal(ds.immediate[cmpl], 0x12345678);
     assert.ok(ds.flags[enqcmd] & InsnFlag.ENQCMD);
+  });
+
+  it("6.12's decode.c where 6.1's differs (the default variant)", () => {
+    const idx = group('t_variant', 8);
+    assert.deepEqual(ops(idx), ['R:BX = R:AX', 'R:R13 = R:R12', 'R:BP = R:SP', 'R:SP = R:AX', '', '', '', '']);
+    assert.deepEqual(types(idx.slice(6)), ['CONTEXT_SWITCH', 'CONTEXT_SWITCH']);
+    const same = decodeSection(sectionBytes(obj, '.text', dir), '.text', { isInFunc, variant: DECODER_6_12 });
+    assert.deepEqual(same.ops, ds.ops);
+    assert.deepEqual(same.type, ds.type);
+  });
+
+  it("corners of decode.c's conditions: REX.R, 8b from a register, SIB without base, imm wrap", () => {
+    const idx = group('t_corners', 11);
+    assert.deepEqual(ops(idx), [
+      '', 'R:R12 = R:SP', 'R:SP = R:R12', '[BP+16] = R:SP', '', '',
+      'R:SP = ADD(SP,-2147483648)', 'R:SP = ADD(SP,-2147483648)', 'R:SP = ADD(SP,-16)', '', 'R:SP = ADD(BP,8)',
+    ]);
+    assert.deepEqual(types(idx), Array(11).fill('OTHER'));
+    assert.deepEqual(lens(idx), [3, 3, 3, 8, 3, 3, 7, 7, 4, 3, 8]);
+  });
+
+  it("6.1's decode.c: only %rsp moves, SIB without base is %rbp, no ERETU/ERETS", () => {
+    const old = decodeSection(sectionBytes(obj, '.text', dir), '.text', { isInFunc, variant: DECODER_6_1 });
+    assert.deepEqual(old.offset, ds.offset);
+    const idx = group('t_variant', 8);
+    assert.deepEqual(idx.map((i) => stackOps(old, i).map(fmtOp).join('; ')), [
+      '', '', 'R:BP = R:SP', 'R:SP = R:AX', 'R:AX = [BP+16]', '[BP+24] = R:AX', '', '',
+    ]);
+    assert.deepEqual(idx.slice(6).map((i) => typeName(old.type[i])), ['CLAC', 'CLAC']);
+    const [, , , , , , , sibNoBase] = group('t_mov_stack', 8);
+    assert.deepEqual(stackOps(old, sibNoBase).map(fmtOp), ['R:R12 = [BP-32]']);
+    assert.deepEqual(ops([sibNoBase]), ['']);
+    // Everything else is the same.
+    let differ = 0;
+    for (let i = 0; i < ds.count; i++) {
+      if (old.type[i] !== ds.type[i] || stackOps(old, i).map(fmtOp).join() !== stackOps(ds, i).map(fmtOp).join()) differ++;
+    }
+    // t_variant's two reg moves, gs load and store, eretu/erets; t_mov_sp's reg move; t_mov_stack's SIB.
+    assert.equal(differ, 2 + 2 + 2 + 1 + 1 + 2); // and t_context's eretu/erets
   });
 
   it('iret inside a function pops its frame; outside one it is a context switch', () => {

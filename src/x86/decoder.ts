@@ -7,15 +7,28 @@ import { InsnLayout, parseLayout } from './layout.js';
 import { classifyType } from './classify.js';
 import { emitStackOps, OpSink } from './stack-ops.js';
 import { X86DecodeError } from './errors.js';
+import { DECODER_6_12, type DecoderVariant } from './variant.js';
 
 export interface DecodeOptions {
   /** File name carried by a decode error. */
   file?: string;
   /**
-   * Whether `offset` lies inside an STT_FUNC symbol (objtool: find_symbol_containing() is
-   * STT_FUNC). Asked only for iret; without it every iret counts as outside a function.
+   * Asked only for iret (cf): whether objtool's `find_symbol_containing(sec, offset)` is an
+   * STT_FUNC. That is not "some STT_FUNC contains offset": find_symbol_containing() returns the
+   * *first* symbol, in order of st_value then symbol-table index, that is defined in this
+   * section, has st_size > 0 (objtool keeps zero-sized symbols out of its interval tree), is not
+   * STT_SECTION, and has st_value <= offset < st_value + st_size; the answer is whether that one
+   * symbol is STT_FUNC (a sized STT_NOTYPE/STT_OBJECT starting earlier hides a function).
+   * objtoolIsInFunc() in in-func.ts builds exactly this from our symbol table. Inside a function
+   * iret is sync_core()'s IRET-to-self: OTHER with `add $40,%rsp`; elsewhere CONTEXT_SWITCH.
+   * Without the predicate every iret counts as outside a function.
    */
   isInFunc?: (offset: number) => boolean;
+  /**
+   * The kernel release whose decode.c to follow where releases differ (see variant.ts);
+   * DECODER_6_12 when not given.
+   */
+  variant?: DecoderVariant;
   /**
    * What to do with bytes that are not an instruction: 'stop' there (objtool's behaviour: the
    * caller reports `error`), or 'skip' one byte and go on (for tools that scan foreign code).
@@ -28,6 +41,7 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
   const size = bytes.length;
   const isInFunc = opts.isInFunc;
   const skip = opts.onInvalid === 'skip';
+  const variant = opts.variant ?? DECODER_6_12;
   let error: X86DecodeError | null = null;
   const layout = new InsnLayout(); // reused for every instruction of the section
 
@@ -92,7 +106,7 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
       parseLayout(bytes, pos, l, layout);
       const op1 = layout.op1;
       const inFunc = op1 === 0xcf && isInFunc !== undefined && !layout.vex ? isInFunc(pos) : false;
-      const t = classifyType(layout, inFunc);
+      const t = classifyType(layout, inFunc, variant);
 
       if (layout.hasModrm ? layout.modrm < 0xc0 : layout.dispPos !== 0) f |= InsnFlag.MEM;
       if (layout.rip) f |= InsnFlag.RIP;
@@ -122,7 +136,7 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
       immPos[n] = layout.immPos;
       fieldSizes[n] = layout.dispSize | (layout.immSize << 4);
       opStart[n] = sink.count;
-      opCount[n] = emitStackOps(layout, inFunc, sink);
+      opCount[n] = emitStackOps(layout, inFunc, sink, variant);
       n++;
       pos += l;
     }

@@ -7,4 +7,6 @@ export {
   stackOps, indexAt, indexContaining, dispSize, immSize, fieldAt, relocFieldPos, typeName,
 } from './insn.js';
 export { X86DecodeError } from './errors.js';
+export { type DecoderVariant, DECODER_6_12, DECODER_6_1 } from './variant.js';
+export { objtoolIsInFunc } from './in-func.js';
 export { decodeWarnings, type DecodeWarning } from './warnings.js';

@@ -4,6 +4,7 @@
 // listed there get ops; everything else is left to the validator's "unknown" paths, as in objtool.
 import { CfiReg, OP_STRIDE, OpDestType, OpSrcType } from './insn.js';
 import type { InsnLayout } from './layout.js';
+import { DECODER_6_12, type DecoderVariant } from './variant.js';
 
 /** A growable flat buffer of stack ops, OP_STRIDE ints each. */
 export class OpSink {
@@ -53,7 +54,8 @@ for (let b = 0x50; b <= 0x5f; b++) MAY_HAVE_OPS[b] = 1;
  * Appends instruction `l`'s stack ops to `sink` and returns how many it added.
  * `inFunc`: for iret, whether it lies inside an STT_FUNC symbol (see classifyType).
  */
-export function emitStackOps(l: InsnLayout, inFunc: boolean, sink: OpSink): number {
+export function emitStackOps(l: InsnLayout, inFunc: boolean, sink: OpSink,
+                             variant: DecoderVariant = DECODER_6_12): number {
   const op1 = l.op1;
   if (MAY_HAVE_OPS[op1] === 0 || l.vex) return 0;
   const rex = l.rex;
@@ -111,14 +113,14 @@ export function emitStackOps(l: InsnLayout, inFunc: boolean, sink: OpSink): numb
       }
     case 0x01: case 0x29: case 0x80: case 0x81: case 0x82: case 0x83:
     case 0x88: case 0x89: case 0x8b: case 0x8d: case 0xff:
-      return modrmOps(l, sink);
+      return modrmOps(l, sink, variant);
     default:
       return 0;
   }
 }
 
 /** The ModRM-addressed forms: add/sub/and to %rsp, mov to/from the stack, lea, push mem. */
-function modrmOps(l: InsnLayout, sink: OpSink): number {
+function modrmOps(l: InsnLayout, sink: OpSink, variant: DecoderVariant): number {
   const op1 = l.op1;
   const rex = l.rex;
   const rexW = (rex >>> 3) & 1;
@@ -165,16 +167,19 @@ function modrmOps(l: InsnLayout, sink: OpSink): number {
 
     case 0x89:
       if (!rexW) return 0;
-      if (reg === SP) {
-        if (mod === 3) {
-          // mov %rsp,%reg
-          sink.add(OpDestType.REG, rm, 0, OpSrcType.REG, SP, 0);
+      if (mod === 3) {
+        // 6.12: mov %reg,%reg, any pair. 6.1: only mov %rsp,%reg and mov %reg,%rsp.
+        if (variant.movRegReg || reg === SP || rm === SP) {
+          sink.add(OpDestType.REG, rm, 0, OpSrcType.REG, reg, 0);
           return 1;
         }
+        return 0;
+      }
+      if (reg === SP) {
         if (isRip) return 0;
         let base = rm;
         if (haveSib) {
-          // only a plain base register, no index
+          // only a plain base register, no index (a SIB without base still names 5, as objtool does)
           if (sibIndex !== SP) return 0;
           base = sibBase;
         }
@@ -182,25 +187,21 @@ function modrmOps(l: InsnLayout, sink: OpSink): number {
         sink.add(OpDestType.REG_INDIRECT, base, disp, OpSrcType.REG, SP, 0);
         return 1;
       }
-      if (mod === 3 && rm === SP) {
-        // mov %reg,%rsp
-        sink.add(OpDestType.REG, SP, 0, OpSrcType.REG, reg, 0);
-        return 1;
-      }
-      return movToStack(l, reg, disp, sink);
+      // objtool falls through to the 88 case (its SIB re-read there gives the same answer).
+      return movToStack(l, reg, disp, sink, variant);
 
     case 0x88:
       if (!rexW) return 0;
-      return movToStack(l, reg, disp, sink);
+      return movToStack(l, reg, disp, sink, variant);
 
     case 0x8b:
       if (!rexW) return 0;
-      if (rmIsMem(l, BP)) {
+      if (rmIsMem(l, BP, variant)) {
         // mov disp(%rbp),%reg
         sink.add(OpDestType.REG, reg, 0, OpSrcType.REG_INDIRECT, BP, disp);
         return 1;
       }
-      if (rmIsMem(l, SP)) {
+      if (rmIsMem(l, SP, variant)) {
         // mov disp(%rsp),%reg
         sink.add(OpDestType.REG, reg, 0, OpSrcType.REG_INDIRECT, SP, disp);
         return 1;
@@ -235,12 +236,12 @@ function modrmOps(l: InsnLayout, sink: OpSink): number {
 }
 
 /** mov %reg,disp(%rbp) / mov %reg,disp(%rsp): a register save. */
-function movToStack(l: InsnLayout, reg: number, disp: number, sink: OpSink): number {
-  if (rmIsMem(l, BP)) {
+function movToStack(l: InsnLayout, reg: number, disp: number, sink: OpSink, variant: DecoderVariant): number {
+  if (rmIsMem(l, BP, variant)) {
     sink.add(OpDestType.REG_INDIRECT, BP, disp, OpSrcType.REG, reg, 0);
     return 1;
   }
-  if (rmIsMem(l, SP)) {
+  if (rmIsMem(l, SP, variant)) {
     sink.add(OpDestType.REG_INDIRECT, SP, disp, OpSrcType.REG, reg, 0);
     return 1;
   }
@@ -249,9 +250,10 @@ function movToStack(l: InsnLayout, reg: number, disp: number, sink: OpSink): num
 
 /**
  * objtool's rm_is_mem(): a memory operand addressed by exactly register `r`: not RIP-relative,
- * no index, and (since the 6.11 fix) not a SIB "base 5 with mod 0", which has no base at all.
+ * no index, and (6.12, variant.sibNoBase) not a SIB "base 101 with mod 00", which has no base
+ * at all (6.1 takes that for %rbp).
  */
-function rmIsMem(l: InsnLayout, r: number): boolean {
+function rmIsMem(l: InsnLayout, r: number, variant: DecoderVariant): boolean {
   const modrm = l.modrm;
   const mod = modrm >>> 6;
   if (mod === 3) return false;
@@ -261,5 +263,5 @@ function rmIsMem(l: InsnLayout, r: number): boolean {
   const sib = l.sib;
   const sibBase = (sib & 7) + ((l.rex & 1) << 3);
   const sibIndex = ((sib >>> 3) & 7) + ((l.rex & 2) << 2);
-  return sibBase === r && sibIndex === SP && (sibBase !== BP || mod !== 0);
+  return sibBase === r && sibIndex === SP && (!variant.sibNoBase || sibBase !== BP || mod !== 0);
 }

@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// orctool against Debian's objtool on the module corpora: strip the three ORC sections from a
+// shipped module, give one copy to each tool with the same flags, and compare the warnings and
+// the `objtool --dump=orc` output of the two written files. Test and benchmark harness only:
+// orctool itself never runs objtool.
+//   npm run corpus:parity [-- [--limit N] [CORPUS...]]
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { runCheckCommand } from '../cli/check-command.js';
+import { type CorpusName, type ObjtoolVersion, corpusAvailable, corpusModules, runObjtool, sampleModules } from '../testing/corpus.js';
+
+export const CORPUS_FLAGS: Record<CorpusName, { objtool: ObjtoolVersion; flags: string[] }> = {
+  '6.12-cloud': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
+  '6.12-generic': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
+  '6.1-generic': { objtool: '6.1', flags: ['--orc', '--module'] },
+};
+
+export interface ParityResult {
+  module: string;
+  warningsEqual: boolean;
+  orcEqual: boolean;
+  /** First differing lines, for the report. */
+  detail?: string;
+}
+
+function firstDiff(a: string[], b: string[]): string {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== b[i]) return `line ${i + 1}: orctool '${a[i] ?? '<none>'}' objtool '${b[i] ?? '<none>'}'`;
+  }
+  return '';
+}
+
+/** Warning lines with the temporary file name replaced, sorted (the tools' orders may differ). */
+function normalizeWarnings(text: string, path: string): string[] {
+  return text.split('\n').filter((l) => l.includes('warning: objtool:') || l.startsWith('error:')).map((l) => l.split(path).join('FILE')).sort();
+}
+
+export function parityForModule(module: string, corpus: CorpusName, extraFlags: string[] = []): ParityResult {
+  const { objtool, flags } = CORPUS_FLAGS[corpus];
+  const dir = mkdtempSync(join(tmpdir(), 'orctool-parity-'));
+  try {
+    const base = join(dir, 'in.ko');
+    const strip = spawnSync('objcopy', ['--remove-section=.orc_unwind', '--remove-section=.orc_unwind_ip', '--remove-section=.rela.orc_unwind_ip', module, base]);
+    if (strip.status !== 0) throw new Error(`objcopy failed on ${module}: ${strip.stderr}`);
+    const ours = join(dir, 'orctool.ko');
+    const theirs = join(dir, 'objtool.ko');
+    copyFileSync(base, ours);
+    copyFileSync(base, theirs);
+    let ourErr = '';
+    runCheckCommand([...flags, ...extraFlags, ours], { stdout: () => {}, stderr: (s) => (ourErr += s) });
+    const ref = runObjtool(objtool, [...flags, ...extraFlags, theirs]);
+    const w1 = normalizeWarnings(ourErr, ours);
+    const w2 = normalizeWarnings(ref.stderr, theirs);
+    const d1 = runObjtool(objtool, ['--dump=orc', ours]).stdout.split('\n');
+    const d2 = runObjtool(objtool, ['--dump=orc', theirs]).stdout.split('\n');
+    const warningsEqual = w1.join('\n') === w2.join('\n');
+    const orcEqual = d1.join('\n') === d2.join('\n');
+    const detail = [!warningsEqual ? `warnings ${firstDiff(w1, w2)}` : '', !orcEqual ? `orc ${firstDiff(d1, d2)}` : ''].filter(Boolean).join('; ');
+    return { module, warningsEqual, orcEqual, detail: detail || undefined };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function main(args: string[]): number {
+  let limit = 0;
+  const names: CorpusName[] = [];
+  for (let k = 0; k < args.length; k++) {
+    if (args[k] === '--limit') limit = Number(args[++k]);
+    else names.push(args[k] as CorpusName);
+  }
+  if (names.length === 0) names.push('6.12-cloud', '6.12-generic', '6.1-generic');
+  let failed = 0;
+  for (const name of names) {
+    if (!corpusAvailable(name)) {
+      console.log(`${name}: not fetched (scripts/corpus.sh ${name})`);
+      failed++;
+      continue;
+    }
+    const mods = limit ? sampleModules(name, limit) : corpusModules(name);
+    let w = 0;
+    let o = 0;
+    const t0 = performance.now();
+    mods.forEach((m, i) => {
+      const r = parityForModule(m, name);
+      if (r.warningsEqual) w++;
+      if (r.orcEqual) o++;
+      if (r.detail) console.log(`  ${m.replace(/^.*\/kernel\//, '')}: ${r.detail}`);
+      if (process.stderr.isTTY) process.stderr.write(`\r${name}: ${i + 1}/${mods.length}`);
+    });
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    console.log(`${name}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+    if (w !== mods.length || o !== mods.length) failed++;
+  }
+  return failed ? 1 : 0;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Put an ORC table into an object as objtool does (orc_gen.c orc_create(), elf.c
+// elf_create_section()/elf_create_section_pair()/elf_init_reloc_text_sym()), the same for a
+// single .o and a linked object (--link):
+//   .orc_unwind          SHT_PROGBITS, SHF_ALLOC, sh_addralign 1, sh_entsize 6, the entries;
+//   .orc_unwind_ip       SHT_PROGBITS, SHF_ALLOC, sh_addralign 1, sh_entsize 4, zeros;
+//   .rela.orc_unwind_ip  SHT_RELA, SHF_INFO_LINK, sh_addralign 8, sh_entsize 24, sh_link .symtab,
+//                        sh_info .orc_unwind_ip; entry k is R_X86_64_PC32 at k*4 against the
+//                        STT_SECTION symbol of the instruction's section, addend = its offset
+//                        (no -4: "due to how weak functions work"), the symbol being created
+//                        among the locals when the section has none.
+// Sections are created in that order. An empty table writes nothing (even when the file has ORC
+// already); a file that has .orc_unwind is refused with objtool's warning.
+import { R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STT_SECTION } from '../elf/constants.js';
+import type { ElfEditor, NewReloc, SymbolRef } from '../elf/writer.js';
+import { ORC_ENTRY_SIZE, ORC_IP_SIZE } from './entry.js';
+import type { OrcTable } from './generate.js';
+
+export const ORC_EXISTS_WARNING = 'file already has .orc_unwind section, skipping';
+
+export type OrcWriteResult =
+  /** The three sections were added to the editor (written when the editor is). */
+  | { status: 'written'; orcSection: number; ipSection: number; relaSection: number }
+  /** No entries: objtool returns 0 from orc_create() without touching the file. */
+  | { status: 'empty' }
+  /**
+   * The file already has .orc_unwind: objtool prints `warning` (WARN: "<obj>: warning: objtool:
+   * <warning>"), orc_create() returns -1 and check() stops there but exits 0; changes made by
+   * earlier passes are still written.
+   */
+  | { status: 'exists'; warning: string };
+
+function hasSection(editor: ElfEditor, name: string): boolean {
+  if (editor.elf.sectionByName(name)) return true;
+  for (let i = editor.elf.sections.length; i < editor.sectionCount; i++) if (editor.sectionName(i) === name) return true;
+  return false;
+}
+
+/**
+ * objtool's sec->sym: the last STT_SECTION symbol (in symbol table order) of each section, as
+ * read_symbols() leaves it.
+ */
+function sectionSymbols(editor: ElfEditor): Map<number, number> {
+  const out = new Map<number, number>();
+  const syms = editor.elf.symbols;
+  if (!syms) return out;
+  for (let i = 1; i < syms.count; i++) {
+    if (syms.type(i) === STT_SECTION && syms.shndx[i] !== 0) out.set(syms.shndx[i]!, i);
+  }
+  return out;
+}
+
+function isExecSection(editor: ElfEditor, index: number): boolean {
+  const s = editor.elf.section(index);
+  return s !== undefined && (s.flags & SHF_EXECINSTR) !== 0;
+}
+
+export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteResult {
+  const nr = table.count;
+  if (nr === 0) return { status: 'empty' };
+  if (hasSection(editor, '.orc_unwind')) return { status: 'exists', warning: ORC_EXISTS_WARNING };
+
+  const orcSection = editor.addSection({
+    name: '.orc_unwind', type: SHT_PROGBITS, flags: SHF_ALLOC, data: new Uint8Array(table.entries.subarray(0, nr * ORC_ENTRY_SIZE)),
+    addralign: 1, entsize: ORC_ENTRY_SIZE,
+  });
+  const ipSection = editor.addSection({
+    name: '.orc_unwind_ip', type: SHT_PROGBITS, flags: SHF_ALLOC, data: new Uint8Array(nr * ORC_IP_SIZE),
+    addralign: 1, entsize: ORC_IP_SIZE,
+  });
+
+  // Section symbols are made in entry order, as write_orc_entry() meets their sections.
+  const existing = sectionSymbols(editor);
+  const made = new Map<number, SymbolRef>();
+  const relocs: NewReloc[] = new Array(nr);
+  for (let k = 0; k < nr; k++) {
+    const sec = table.sections[k]!;
+    let sym = made.get(sec);
+    if (sym === undefined) {
+      if (!isExecSection(editor, sec)) {
+        throw new Error(`ORC entry ${k} points into section ${sec} (${editor.sectionName(sec)}), which is not executable`);
+      }
+      sym = existing.get(sec) ?? editor.sectionSymbol(sec);
+      made.set(sec, sym);
+    }
+    relocs[k] = { offset: k * ORC_IP_SIZE, type: R_X86_64_PC32, sym, addend: table.offsets[k]! };
+  }
+  const relaSection = editor.addRelaSection(ipSection, relocs);
+  return { status: 'written', orcSection, ipSection, relaSection };
+}
