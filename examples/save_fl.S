@@ -7,7 +7,8 @@
  *	call *pv_ops+0x90(%rip)	call BUG_func (direct)	pushf; pop %rax
  *
  * The third changes the stack pointer in the middle of the site: after `pushf` the CFA is
- * %rsp+16, an offset that only that stream stops at. One ORC table must unwind all three.
+ * %rsp+16 at site offset 1, an offset that only that stream stops at. One ORC table must
+ * unwind all three: orctool records each stream's state per byte offset of the site.
  */
 #define X86_FEATURE_ALWAYS	(3*32+21)
 #define X86_FEATURE_XENPV	(8*32+16)
@@ -30,8 +31,6 @@
 	.type	save_fl_demo, @function
 save_fl_demo:
 	endbr64
-	push	%rbp
-	mov	%rsp, %rbp
 0:	call	*pv_ops+0x90(%rip)
 1:
 	altinstr 0b, 1b-0b, 2f, 3f-2f, (ALT_FLAG_DIRECT_CALL << ALT_FLAGS_SHIFT) | X86_FEATURE_ALWAYS
@@ -44,7 +43,6 @@ save_fl_demo:
 5:
 	.popsection
 	and	$0x200, %eax
-	pop	%rbp
 	ret
 	.size	save_fl_demo, . - save_fl_demo
 
