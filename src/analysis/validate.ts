@@ -157,8 +157,11 @@ function propagateAltCfi(file: ObjFile, insn: Insn): boolean {
     g.cfi[off] = insn.cfi;
   } else if (!cfiEqual(cur, insn.cfi)) {
     const orig = (g.origGroup ?? g).firstInsn;
-    const where = file.layout.messages.altConflictWithLocation ? `: ${file.offstr(insn.sec.index, insn.offset).text}` : '';
-    file.warnInsn(orig, `stack layout conflict in alternatives${where}`);
+    if (file.layout.messages.altConflictWithLocation) {
+      file.warnInsn(orig, `stack layout conflict in alternatives: ${file.offstr(insn.sec.index, insn.offset).text}`);
+    } else {
+      file.warnAt(insn.sec.index, insn.offset, 'stack layout conflict in alternatives');
+    }
     file.conflicts.push({ site: orig, at: insn });
     return true;
   }

@@ -169,7 +169,11 @@ export interface KernelLayout {
   uaccessSafe: readonly string[];
   /** Version-dependent warning texts. */
   messages: {
-    /** "stack layout conflict in alternatives" with or without the conflicting location. */
+    /**
+     * "stack layout conflict in alternatives": true (6.3+) reports it at the site's first
+     * original instruction followed by `: <conflicting location>`; false (6.1) at the
+     * conflicting instruction itself, with nothing after.
+     */
     altConflictWithLocation: boolean;
     /** The build name in retpoline/rethunk warnings. */
     retpolineBuild: string;

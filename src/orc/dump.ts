@@ -151,13 +151,13 @@ export function dumpOrc(elf: ElfFile, layout: OrcEntryLayout, objname: string = 
         }
       }
     } else {
-      // Linked: the IP is the .orc_unwind_ip slot's address plus the s32 it holds. libelf hands
-      // objtool the mapped file, so a slot past the section reads the file bytes that follow.
+      // Linked: the IP is the .orc_unwind_ip slot's address plus the s32 it holds. (objtool
+      // reads past the section when it has fewer slots than .orc_unwind entries, whatever
+      // memory follows; we read 0 there.)
       const base = ipSec.addr;
-      const fv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const iv = new DataView(bytes.buffer, bytes.byteOffset + ipSec.offset, ipSec.size);
       for (let i = 0; i < nr; i++) {
-        const at = ipSec.offset + i * 4;
-        const rel = at + 4 <= bytes.length ? fv.getInt32(at, true) : 0;
+        const rel = i * 4 + 4 <= ipSec.size ? iv.getInt32(i * 4, true) : 0;
         const ip = BigInt.asUintN(64, base + BigInt(i * 4) + BigInt(rel));
         chunk += `${ip.toString(16)}:${text(i)}`;
         if ((i & 4095) === 4095) {
