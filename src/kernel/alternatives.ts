@@ -9,6 +9,7 @@ import type { ElfFile } from '../elf/reader.js';
 import type { Section } from '../elf/section.js';
 import type { AltInstrLayout, KernelLayout, ParaInstrLayout } from './versions.js';
 import { KernelMetadataError, offstr, relocAt, relocRef, relocsOf, relocTarget } from './common.js';
+import { ANNOTATE_INSN, type AnnotationTarget, readAnnotations } from './annotations.js';
 
 export type SpecialKind = 'alternative' | 'jump_label' | 'ex_table';
 
@@ -337,4 +338,12 @@ export function readParainstructions(elf: ElfFile, layout: KernelLayout): ParaSi
     out.push(site);
   }
   return out;
+}
+
+/**
+ * .discard.ignore_alts (add_ignore_alternatives(); ANNOTYPE_IGNORE_ALTS in 6.14): original
+ * instructions whose alternatives objtool ignores.
+ */
+export function readIgnoreAlts(elf: ElfFile, layout: KernelLayout): AnnotationTarget[] {
+  return readAnnotations(elf, layout, new Set(['.discard.ignore_alts', ANNOTATE_INSN])).byKind.ignore_alts;
 }

@@ -11,6 +11,7 @@ import { assembleText, compileFixture, makeTempDir, removeDir, srcPath } from '.
 import { layoutByName } from './versions.js';
 import { ANNOTATION_KINDS, annotationSections, missingInsnMessage, readAnnotations, type AnnotationKind } from './annotations.js';
 import { KernelMetadataError } from './common.js';
+import { readIgnoreAlts } from './alternatives.js';
 
 const L61 = layoutByName('6.1')!;
 const L64 = layoutByName('6.4')!;
@@ -57,6 +58,7 @@ describe('annotation sections', () => {
     assert.equal(a.byKind.noendbr[0]!.relocType, R_X86_64_64);
     assert.equal(a.byKind.reachable[0]!.relocType, R_X86_64_PC32);
     assert.equal(a.byKind.intra_function_calls[0]!.relocType, R_X86_64_32);
+    assert.deepEqual(readIgnoreAlts(elf, L61).map((t) => t.off), [value(elf, 'a_ignore')]);
     for (const [name, check] of Object.entries(a.encodings)) {
       if (name !== '.discard.func_stack_frame_non_standard') assert.ok(check.matches, name);
     }

@@ -132,6 +132,6 @@ export { KernelMetadataError } from './common.js';
 export { missingInsnMessage } from './annotations.js';
 export { hintMissingInsnMessage } from './unwind-hints.js';
 export { isNoreturnByName, isRustNoreturn } from './noreturns.js';
-export { X86_FEATURE_POPCNT, X86_FEATURE_SMAP, specialGetAlts, altSites, readParainstructions } from './alternatives.js';
+export { X86_FEATURE_POPCNT, X86_FEATURE_SMAP, specialGetAlts, altSites, readParainstructions, readIgnoreAlts } from './alternatives.js';
 export { readUnwindHints } from './unwind-hints.js';
 export { readAnnotations } from './annotations.js';
