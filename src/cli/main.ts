@@ -34,7 +34,8 @@ function run(argv: string[]): number {
       return cmd === undefined ? 1 : 0;
     default:
       if (cmd.startsWith('-')) {
-        return runCheckCommand(argv, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+        // latin1: dump text is one character per byte, as objtool prints names.
+        return runCheckCommand(argv, { stdout: (t) => process.stdout.write(t, 'latin1'), stderr: (t) => process.stderr.write(t, 'latin1') });
       }
       throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
   }

@@ -80,8 +80,11 @@ describe('ELF editor', () => {
     const call = rel.inRange(0, runOp.size).find((i) => rel.type(i) === 4)!;
     ed.patchBytes(runOp.index, rel.offset(call) - 1, new Uint8Array([0x0f, 0x1f, 0x44, 0x00, 0x00]));
     ed.setRelocType(elf.relocSectionFor(runOp)!.index, call, R_X86_64_NONE);
+    const inputBefore = Buffer.from(elf.bytes);
     const out = join(dir, 'edited.o');
     ed.write(out);
+    // Editing never touches the parsed input's bytes.
+    assert.ok(Buffer.from(elf.bytes).equals(inputBefore), 'input bytes unchanged');
 
     assertToolsAccept(out, dir);
     assertMatchesReadelf(out);

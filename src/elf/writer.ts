@@ -158,7 +158,7 @@ export class ElfEditor {
     if (offset + bytes.length > cur.length) {
       throw new ElfFormatError(this.elf.path, this.sectionName(index), offset, `patch of ${bytes.length} bytes runs past the section end`);
     }
-    const copy = this.contents.has(index) ? cur : cur.slice();
+    const copy = this.contents.has(index) ? cur : new Uint8Array(cur);
     copy.set(bytes, offset);
     this.contents.set(index, copy);
   }
@@ -407,7 +407,8 @@ export class ElfEditor {
     sv.setUint32(40, shstrndx >= SHN_LORESERVE ? shstrndx : 0, true);
     chunks.push({ position: end, bytes: shdrs });
 
-    const ehdr = elf.bytes.slice(0, EHDR_SIZE);
+    // new Uint8Array copies (a Buffer's slice() would be a view onto the input).
+    const ehdr = new Uint8Array(elf.bytes.subarray(0, EHDR_SIZE));
     const ev = viewOf(ehdr);
     ev.setUint16(16, elf.header.type, true);
     ev.setUint16(18, elf.header.machine, true);
@@ -423,7 +424,7 @@ export class ElfEditor {
   private mutableCopy(index: number): Uint8Array {
     let d = this.contents.get(index);
     if (!d) {
-      d = this.elf.section(index)!.data.slice();
+      d = new Uint8Array(this.elf.section(index)!.data);
       this.contents.set(index, d);
     }
     return d;
