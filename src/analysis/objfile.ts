@@ -34,8 +34,6 @@ export class ObjFile {
   rodata = false;
   nrInsns = 0;
   readonly rodataSections = new Set<number>();
-  /** Names of functions that never return (the layout's list). */
-  readonly noreturns: Set<string>;
   readonly cfis = new CfiInterner();
   /** The state a FUNC hint gives, and the one an UNDEFINED hint forces. */
   readonly funcCfi: CfiState;
@@ -65,7 +63,6 @@ export class ObjFile {
   ) {
     this.warnings = new WarningSink(objname, emit);
     this.syms = new SymbolIndex(elf);
-    this.noreturns = new Set(layout.noreturns);
     this.funcCfi = this.cfis.intern(funcCfi());
     const fu = undefinedCfi();
     fu.forceUndefined = true;

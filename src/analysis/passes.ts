@@ -10,6 +10,7 @@ import { undefinedCfi, copyCfi } from './cfi-state.js';
 import type { Insn } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
+import { isNoreturnByName } from '../kernel/noreturns.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
 const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
@@ -42,10 +43,7 @@ function sectionTarget(file: ObjFile, a: { table: RelocTable; name: string }, i:
 /** Whether a call to `func` never returns (objtool dead_end_function()). */
 export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion = 0): boolean {
   if (!func) return false;
-  if (file.layout.noreturnBinds.includes(func.bind)) {
-    if (file.layout.rustNoreturns && isRustNoreturn(func.name)) return true;
-    if (file.noreturns.has(func.name)) return true;
-  }
+  if (isNoreturnByName(file.layout, func.name, func.bind)) return true;
   if (func.bind === STB_WEAK) return false;
   if (!func.len) return false;
   const first = file.findInsn(func.sec, func.offset);
@@ -66,24 +64,6 @@ export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion 
     }
   }
   return true;
-}
-
-const RUST_NORETURN_SUFFIXES = [
-  '_4core3num22from_ascii_radix_panic', '_4core5sliceSp15copy_from_slice17len_mismatch_fail',
-  '_4core6option13expect_failed', '_4core6option13unwrap_failed', '_4core6result13unwrap_failed',
-  '_4core6result13unwrap_failed19unwrap_failed_inner', '_4core9panicking5panic', '_4core9panicking9panic_fmt',
-  '_4core9panicking14panic_explicit', '_4core9panicking14panic_nounwind', '_4core9panicking18panic_bounds_check',
-  '_4core9panicking18panic_nounwind_fmt', '_4core9panicking19assert_failed_inner',
-  '_4core9panicking30panic_null_pointer_dereference', '_4core9panicking32panic_null_reference_constructed',
-  '_4core9panicking36panic_misaligned_pointer_dereference', '_7___rustc17rust_begin_unwind',
-];
-
-/** objtool 6.12 is_rust_noreturn(): name heuristics for Rust's panic paths. */
-function isRustNoreturn(name: string): boolean {
-  if (!name.startsWith('_R')) return false;
-  return RUST_NORETURN_SUFFIXES.some((s) => name.endsWith(s)) || name.includes('_4core9panicking13assert_failed') ||
-    name.includes('_4core9panicking11panic_const24panic_const_') ||
-    (name.includes('_4core5slice5index') && name.includes('slice_') && name.endsWith('_fail'));
 }
 
 /** objtool is_jump_table_jump() and is_sibling_call(). */

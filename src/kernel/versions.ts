@@ -179,10 +179,6 @@ export interface KernelLayout {
     retpolineBuild: string;
     rethunkBuild: string;
   };
-  /** Binds for which the noreturn name list applies (6.1: global only; 6.12: global and weak). */
-  noreturnBinds: readonly number[];
-  /** Rust panic functions are recognised by name (6.12's is_rust_noreturn()). */
-  rustNoreturns: boolean;
   /** Annotations and hints may point through `.L` local labels, not only section symbols. */
   annotationLocalLabels: boolean;
   /**
@@ -309,7 +305,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    noreturnBinds: [1], rustNoreturns: false, annotationLocalLabels: false,
+    annotationLocalLabels: false,
     warnOncePerSymbol: false,
   },
   {
@@ -323,7 +319,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    noreturnBinds: [1], rustNoreturns: false, annotationLocalLabels: false,
+    annotationLocalLabels: false,
     warnOncePerSymbol: false,
   },
   {
@@ -338,7 +334,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    noreturnBinds: [1, 2], rustNoreturns: false, annotationLocalLabels: true,
+    annotationLocalLabels: true,
     warnOncePerSymbol: true,
   },
   {
@@ -351,7 +347,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
-    noreturnBinds: [1, 2], rustNoreturns: true, annotationLocalLabels: true,
+    annotationLocalLabels: true,
     warnOncePerSymbol: true,
   },
 ];
