@@ -3,11 +3,17 @@
 // valid x86-64 instruction, and how long is it. Everything objtool derives from the bytes
 // (prefixes, opcode, ModRM, stack ops) we read ourselves in layout.ts, because every iced
 // getter is a call across the JS/wasm boundary.
-import iced from 'iced-x86';
+import { createRequire } from 'node:module';
+import type * as Iced from 'iced-x86';
 
-// Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
-const OPTIONS = iced.DecoderOptions.NoInvalidCheck;
-const CODE_INVALID = iced.Code.INVALID;
+// Loaded on first use with require(): importing the 900 KB CommonJS wrapper through ESM makes
+// Node scan it with its CJS lexer, which alone cost ~50 ms of every run, and commands that
+// decode nothing (--help, --dump=orc) need no wasm at all.
+let icedModule: typeof Iced | undefined;
+function iced(): typeof Iced {
+  icedModule ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
+  return icedModule;
+}
 
 /** Where the displacement and immediates sit inside one instruction, as iced reports them. */
 export interface IcedFieldOffsets {
@@ -24,14 +30,18 @@ export interface IcedFieldOffsets {
  * next() is the hot path: one decodeOut plus two getters.
  */
 export class LengthDecoder {
-  private readonly decoder: iced.Decoder;
-  private readonly insn: iced.Instruction;
+  private readonly decoder: Iced.Decoder;
+  private readonly insn: Iced.Instruction;
+  private readonly invalid: number;
   private freed = false;
 
   constructor(bytes: Uint8Array) {
     // iced copies the bytes into wasm memory once, here.
-    this.decoder = new iced.Decoder(64, bytes, OPTIONS);
-    this.insn = new iced.Instruction();
+    const m = iced();
+    // Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
+    this.decoder = new m.Decoder(64, bytes, m.DecoderOptions.NoInvalidCheck);
+    this.insn = new m.Instruction();
+    this.invalid = m.Code.INVALID;
   }
 
   /** Moves the decoder to a byte position (only needed after skipping bytes). */
@@ -48,7 +58,7 @@ export class LengthDecoder {
   next(): number {
     const insn = this.insn;
     this.decoder.decodeOut(insn);
-    if (insn.code === CODE_INVALID) return 0;
+    if (insn.code === this.invalid) return 0;
     return insn.length;
   }
 
