@@ -5,11 +5,13 @@ import { ElfFile } from '../elf/reader.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { dumpElf } from './elf-dump.js';
 import { runCheckCommand } from './check-command.js';
+import { runPatchCommand } from './patch-command.js';
 
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
          orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json
+       orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
        orctool elf FILE...       print sections, symbols and relocations as orctool reads them`;
 
 function writeLines(lines: string[]): void {
@@ -28,6 +30,8 @@ function run(argv: string[]): number {
       }
       return 0;
     }
+    case 'patch':
+      return runPatchCommand(rest, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     case undefined:
     case '--help':
       process.stdout.write(USAGE + '\n');

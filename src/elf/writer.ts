@@ -70,6 +70,8 @@ interface HeaderFields {
 interface PendingRelocSection {
   index: number;
   relocs: NewReloc[];
+  /** Byte position of the first new entry (appends follow the existing ones). */
+  base?: number;
 }
 
 export class ElfEditor {
@@ -84,6 +86,7 @@ export class ElfEditor {
   private firstGlobal: number;
   private added: NewSymbol[] = [];
   private pendingRelocs: PendingRelocSection[] = [];
+  private pendingAppends: PendingRelocSection[] = [];
   private relocTypeEdits = new Map<number, Map<number, number>>();
   private sectionSymbols = new Map<number, SymbolRef>();
   /** The serialized layout; once built, the editor takes no more changes. */
@@ -142,6 +145,13 @@ export class ElfEditor {
     const h = this.headers[index];
     if (!h) throw new Error(`no section ${index}`);
     return this.stringAt(this.elf.header.shstrndx, h.name);
+  }
+
+  /** Append relocations to an existing SHT_RELA section (symbols resolved at serialization). */
+  appendRelocs(relSection: number, relocs: NewReloc[]): void {
+    this.assertOpen();
+    if (this.headers[relSection]?.type !== SHT_RELA) throw new Error(`section ${relSection} is not SHT_RELA`);
+    if (relocs.length) this.pendingAppends.push({ index: relSection, relocs });
   }
 
   /** Replace a section's contents. */
@@ -257,7 +267,7 @@ export class ElfEditor {
   }
 
   get changed(): boolean {
-    return this.contents.size > 0 || this.added.length > 0 || this.relocTypeEdits.size > 0 || this.headers.length !== this.elf.sections.length;
+    return this.contents.size > 0 || this.added.length > 0 || this.relocTypeEdits.size > 0 || this.pendingAppends.length > 0 || this.headers.length !== this.elf.sections.length;
   }
 
   private addString(table: number, s: string): number {
@@ -335,11 +345,18 @@ export class ElfEditor {
       const v = viewOf(data);
       for (const [r, type] of edits) v.setUint32(r * ent + 8, type, true);
     }
+    for (const p of this.pendingAppends) {
+      const old = this.contents.get(p.index) ?? elf.section(p.index)!.data;
+      const data = new Uint8Array(old.length + p.relocs.length * RELA_SIZE);
+      data.set(old, 0);
+      this.contents.set(p.index, data);
+      this.pendingRelocs.push({ index: p.index, relocs: p.relocs, base: old.length });
+    }
     for (const p of this.pendingRelocs) {
       const data = this.contents.get(p.index)!;
       const v = viewOf(data);
       p.relocs.forEach((r, k) => {
-        const at = k * RELA_SIZE;
+        const at = (p.base ?? 0) + k * RELA_SIZE;
         setU64(v, at, r.offset);
         v.setUint32(at + 8, r.type, true);
         v.setUint32(at + 12, resolve(r.sym), true);

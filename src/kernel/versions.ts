@@ -6,6 +6,7 @@
 // (6.12.117) — arch/x86/include/asm/{alternative.h,orc_types.h}, include/linux/objtool*.h,
 // tools/objtool — and the tip commits named beside each field.
 import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
+import { CPUFEATURES_6_1, CPUFEATURES_6_12 } from './cpufeatures.js';
 import { DECODER_6_1, DECODER_6_12, type DecoderVariant } from '../x86/variant.js';
 
 /** How an annotation section's entries point at an instruction. */
@@ -137,6 +138,44 @@ export interface AnnotateInsnLayout {
   types: Readonly<Record<number, string>>;
 }
 
+/** How the kernel patches alternatives at boot (arch/x86/kernel/alternative.c). */
+export interface BootPatching {
+  /**
+   * Which relative operands of a copied replacement are re-targeted: 'call-jmp' (6.1: a 5-byte
+   * CALL, and a leading 5-byte JMP that may shrink to 2 bytes), 'all' (6.12 __apply_relocation():
+   * every relative branch, call and RIP-relative operand pointing outside the replacement; a
+   * JMP.d32 becomes JMP.d8 where it fits).
+   */
+  retarget: 'call-jmp' | 'all';
+  /** optimize_nops(): '6.1' merges 0x90 runs; '6.12' merges NOP/NOPL runs, JMP over INT3 past the longest NOP. */
+  optimizeNops: '6.1' | '6.12';
+  /** ASM_NOP_MAX on x86-64. */
+  nopMax: number;
+  /** CPU feature numbers by name. */
+  cpufeatures: Readonly<Record<string, number>>;
+}
+
+/**
+ * check.c behaviours that changed between releases: what the analysis does differently, named
+ * after the tip commit that changed it.
+ */
+export interface CheckRules {
+  /**
+   * All .altinstructions entries of one site share one original group and CFI array, and a
+   * later entry with another original length is fatal ("weirdly overlapping alternative");
+   * before, each entry made a fresh original group, the original's instructions kept the last
+   * one, and earlier replacements recorded their states in arrays nothing else read (tip
+   * 339b90b37d80 "objtool: Fix overlapping alternatives", 6.3).
+   */
+  altSharedOrigGroup: boolean;
+  /**
+   * Where an alternative, jump label, exception fixup or switch-table target joins its
+   * instruction's list, which is the order the paths are walked: 'append' (list_add_tail, up
+   * to 6.2) or 'prepend' (tip "objtool: Make instruction::alts a single-linked list", 6.3).
+   */
+  altsOrder: 'append' | 'prepend';
+}
+
 export interface KernelLayout {
   /** Short name, also the value of `--kernel=`. */
   name: '6.1' | '6.3' | '6.4' | '6.12';
@@ -187,11 +226,17 @@ export interface KernelLayout {
    * __noreturn (tip 5e3992fe7274 and the noreturns.h series).
    */
   unreachable: { firstOnly: boolean; excuseAfterNoreturnCall: boolean };
+  /** Boot-time patching, for `orctool patch` and `verify`. */
+  patching: BootPatching;
   /** decode.c behaviours that changed between releases (see src/x86/variant.ts). */
   decoder: DecoderVariant;
   /** WARN_INSN: after one warning in a symbol, the rest of that symbol's warnings are dropped (6.4+). */
   warnOncePerSymbol: boolean;
+  check: CheckRules;
 }
+
+const CHECK_6_1: CheckRules = { altSharedOrigGroup: false, altsOrder: 'append' };
+const CHECK_6_3: CheckRules = { altSharedOrigGroup: true, altsOrder: 'prepend' };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
 const NORETURNS_6_1 = [
@@ -297,7 +342,7 @@ export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
 
 export const LAYOUTS: readonly KernelLayout[] = [
   {
-    name: '6.1', covers: 'Linux 5.13 to 6.2', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
+    name: '6.1', covers: 'Linux 5.13 to 6.2', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_12,
     orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1' },
     hint: { entrySize: 12, endOffset: 8, types: HINTS_OLD },
@@ -307,10 +352,11 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     annotationLocalLabels: false,
     warnOncePerSymbol: false,
+    check: CHECK_6_1,
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
-    name: '6.3', covers: 'Linux 6.3', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
+    name: '6.3', covers: 'Linux 6.3', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
     orc: { typeBits: 2, signalBit: 10, endBit: 11, mapping: 'v1', dump: '6.3' },
     hint: { entrySize: 12, signalOffset: 8, endOffset: 9, types: HINTS_OLD },
@@ -321,10 +367,11 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     annotationLocalLabels: false,
     warnOncePerSymbol: false,
+    check: CHECK_6_3,
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
-    name: '6.4', covers: 'Linux 6.4 to 6.10', decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
+    name: '6.4', covers: 'Linux 6.4 to 6.10', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
     orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
     hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
@@ -336,9 +383,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     annotationLocalLabels: true,
     warnOncePerSymbol: true,
+    check: CHECK_6_3,
   },
   {
-    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
+    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
     alt: { ...ALT_14, directCallFlag: 1 << 17, nestedSites: true },
     orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
     hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
@@ -349,6 +397,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
     annotationLocalLabels: true,
     warnOncePerSymbol: true,
+    check: CHECK_6_3,
   },
 ];
 

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Apply an object's alternatives (and, up to 6.7, its paravirt sites) for a CPU feature set the
+// way the kernel does at boot (arch/x86/kernel/alternative.c apply_alternatives() and
+// apply_paravirt() of the object's version), producing the bytes the kernel would run.
+//
+// The object is relocatable, so "re-targeting" a relative operand means moving its relocation to
+// the patched place: the linker then computes it for the new address, as the kernel's fix-up
+// does. Where the kernel shortens a JMP.d32 to JMP.d8, that is done when the target lies in the
+// same section as the site (the distance is known); otherwise the long form and its relocation
+// stay. A DIRECT_CALL site (6.8+) and a paravirt site become a direct call to the pv_ops target
+// when that table is initialised in this object; otherwise the site is reported as unresolved.
+import type { ElfFile } from '../elf/reader.js';
+import type { RelocTable } from '../elf/relocations.js';
+import { ElfEditor, type NewReloc } from '../elf/writer.js';
+import { R_X86_64_64, R_X86_64_NONE, R_X86_64_PC32, R_X86_64_PLT32, SHT_RELA } from '../elf/constants.js';
+import { specialGetAlts, readParainstructions, type SpecialAlt } from '../kernel/alternatives.js';
+import type { KernelLayout } from '../kernel/versions.js';
+import { decodeSection, InsnFlag } from '../x86/index.js';
+import { addNops, optimizeNops61, optimizeNops612 } from './nops.js';
+
+const R_X86_64_PC8 = 15;
+
+/** A relocation while patching: section index of its symbol's definition is kept for distances. */
+interface PendingReloc {
+  /** Offset in the section being patched. */
+  offset: number;
+  type: number;
+  /** Symbol index, or -1 when the relocation is against `secSym`'s section symbol. */
+  sym: number;
+  secSym?: number;
+  addend: number;
+}
+
+export interface PatchedSite {
+  kind: 'alternative' | 'paravirt';
+  sectionIndex: number;
+  section: string;
+  offset: number;
+  len: number;
+  /** Feature name (or number) and flags, e.g. `!XENPV`, `ALWAYS (direct call)`. */
+  condition: string;
+  applied: boolean;
+  before: Uint8Array;
+  after: Uint8Array;
+  note?: string;
+}
+
+export interface PatchResult {
+  editor: ElfEditor;
+  sites: PatchedSite[];
+}
+
+/** Parse `--features`: names (XENPV, SMAP, BUG_SPECTRE_V2, X86_FEATURE_SMAP) or numbers; ALWAYS is implied. */
+export function parseFeatures(list: string, layout: KernelLayout): Set<number> {
+  const table = layout.patching.cpufeatures;
+  // The kernel forces X86_FEATURE_ALWAYS on every CPU.
+  const out = new Set<number>([table['ALWAYS']!]);
+  for (const raw of list.split(',').map((s) => s.trim()).filter(Boolean)) {
+    if (/^\d+$/.test(raw)) {
+      out.add(Number(raw));
+      continue;
+    }
+    const m = /^(\d+)\s*\*\s*32\s*\+\s*(\d+)$/.exec(raw);
+    if (m) {
+      out.add(Number(m[1]) * 32 + Number(m[2]));
+      continue;
+    }
+    const name = raw.toUpperCase().replace(/^X86_FEATURE_/, '').replace(/^X86_BUG_/, 'BUG_');
+    const n = table[name];
+    if (n === undefined) throw new Error(`unknown CPU feature '${raw}' for the ${layout.name} layout`);
+    out.add(n);
+  }
+  return out;
+}
+
+export function featureName(n: number, layout: KernelLayout): string {
+  for (const [k, v] of Object.entries(layout.patching.cpufeatures)) if (v === n) return k;
+  return `${n >> 5}*32+${n & 31}`;
+}
+
+class SectionState {
+  readonly bytes: Uint8Array;
+  /** Original relocation indices dropped because their bytes were replaced. */
+  readonly dropped = new Set<number>();
+  added: PendingReloc[] = [];
+  constructor(readonly index: number, data: Uint8Array, readonly relocs: RelocTable | undefined) {
+    this.bytes = new Uint8Array(data);
+  }
+
+  /** Forget every relocation (original or added) inside [start, end). */
+  clear(start: number, end: number): void {
+    if (this.relocs) for (const i of this.relocs.inRange(start, end)) this.dropped.add(i);
+    this.added = this.added.filter((r) => r.offset < start || r.offset >= end);
+  }
+}
+
+export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<number>): PatchResult {
+  const editor = new ElfEditor(elf);
+  const states = new Map<number, SectionState>();
+  const state = (sec: number): SectionState => {
+    let s = states.get(sec);
+    if (!s) {
+      const section = elf.section(sec)!;
+      s = new SectionState(sec, section.data, elf.relocationsFor(section));
+      states.set(sec, s);
+    }
+    return s;
+  };
+  const syms = elf.symbols;
+  const sites: PatchedSite[] = [];
+  const p = layout.patching;
+  const optimize = (buf: Uint8Array): void => (p.optimizeNops === '6.12' ? optimizeNops612(buf, p.nopMax) : optimizeNops61(buf, p.nopMax));
+
+  // The section-relative place a relocation points to, when its symbol is defined.
+  const relocTarget = (r: { sym: number; addend: number }): { sec: number; off: number } | undefined => {
+    if (!syms || !syms.isDefined(r.sym)) return undefined;
+    return { sec: syms.shndx[r.sym]!, off: syms.value[r.sym]! + r.addend };
+  };
+
+  // What a pv_ops slot holds, when the table is initialised in this object.
+  const pvTarget = (ptr: { sec: number; off: number } | undefined): { sym: number; addend: number } | 'null' | undefined => {
+    if (!ptr) return undefined;
+    const table = elf.relocationsFor(elf.section(ptr.sec)!);
+    const i = table ? table.at(ptr.off) : -1;
+    if (i >= 0 && table!.type(i) === R_X86_64_64) return { sym: table!.sym(i), addend: table!.addend(i) };
+    // The slot is in this object but nothing is stored there: a NULL pointer.
+    return 'null';
+  };
+
+  const alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
+  // Nested ALTERNATIVE()s: every entry of a site patches the site's longest length.
+  const siteLen = new Map<string, number>();
+  for (const a of alts) {
+    const k = `${a.origSec}:${a.origOff}`;
+    siteLen.set(k, Math.max(siteLen.get(k) ?? 0, a.entryOrigLen, a.origLen));
+  }
+
+  for (const a of alts) {
+    const st = state(a.origSec);
+    const len = siteLen.get(`${a.origSec}:${a.origOff}`)!;
+    const before = st.bytes.slice(a.origOff, a.origOff + len);
+    const condition = `${a.not ? '!' : ''}${featureName(a.cpuid, layout)}${a.directCall ? ' (direct call)' : ''}`;
+    const site: PatchedSite = { kind: 'alternative', sectionIndex: a.origSec, section: elf.section(a.origSec)!.name, offset: a.origOff, len, condition, applied: false, before, after: before };
+    sites.push(site);
+    const patch = features.has(a.cpuid) !== a.not;
+    if (!patch) {
+      const buf = st.bytes.subarray(a.origOff, a.origOff + len);
+      optimize(buf);
+      site.after = buf.slice();
+      continue;
+    }
+    const repl = elf.section(a.newSec);
+    const replBytes = a.newLen && repl ? repl.data.subarray(a.newOff, a.newOff + a.newLen) : new Uint8Array(0);
+    const buf = new Uint8Array(len);
+    buf.set(replBytes.subarray(0, Math.min(a.newLen, len)));
+    // The replacement's own relocations, positioned within the buffer.
+    const relocs: PendingReloc[] = [];
+    const rt = repl ? elf.relocationsFor(repl) : undefined;
+    if (rt) for (const i of rt.inRange(a.newOff, a.newOff + a.newLen)) relocs.push({ offset: rt.offset(i) - a.newOff, type: rt.type(i), sym: rt.sym(i), addend: rt.addend(i) });
+    let size = a.newLen;
+
+    if (a.directCall) {
+      // alt_replace_call(): `call *ptr(%rip)` becomes `call <what ptr holds>`.
+      const orig = st.relocs ? st.relocs.at(a.origOff + 2) : -1;
+      const ptr = orig >= 0 && !st.dropped.has(orig) ? relocTarget({ sym: st.relocs!.sym(orig), addend: st.relocs!.addend(orig) + 4 }) : undefined;
+      const target = pvTarget(ptr);
+      if (target && target !== 'null') {
+        const name = syms!.name(target.sym);
+        relocs.length = 0;
+        if (name === 'nop_func') size = 0;
+        else relocs.push({ offset: 1, type: R_X86_64_PLT32, sym: target.sym, addend: target.addend - 4 });
+      } else if (target === undefined) {
+        site.note = 'pv_ops target not initialised in this object: left as the replacement (call BUG_func)';
+      }
+    }
+    buf.fill(0x90, size);
+    if (size === 0) relocs.length = 0;
+    retarget(buf, relocs, a, layout, st.index, relocTarget, site);
+    optimize(buf);
+    st.clear(a.origOff, a.origOff + len);
+    st.bytes.set(buf, a.origOff);
+    for (const r of relocs) st.added.push({ ...r, offset: a.origOff + r.offset });
+    site.applied = true;
+    site.after = buf.slice();
+  }
+
+  // 6.1 paravirt sites: a direct call to the slot's function, NOPs for _paravirt_nop.
+  if (layout.hasParainstructions) {
+    for (const ps of readParainstructions(elf, layout)) {
+      const st = state(ps.instrSec);
+      const before = st.bytes.slice(ps.instrOff, ps.instrOff + ps.len);
+      const site: PatchedSite = { kind: 'paravirt', sectionIndex: ps.instrSec, section: elf.section(ps.instrSec)!.name, offset: ps.instrOff, len: ps.len, condition: `pv_ops[${ps.type}]`, applied: false, before, after: before };
+      sites.push(site);
+      const pvOps = syms ? syms.byNameIndex('pv_ops') : -1;
+      const target = pvOps >= 0 && syms!.isDefined(pvOps) ? pvTarget({ sec: syms!.shndx[pvOps]!, off: syms!.value[pvOps]! + ps.type * 8 }) : undefined;
+      if (target === undefined) {
+        site.note = 'pv_ops is not initialised in this object: site left as the indirect call';
+        continue;
+      }
+      const buf = new Uint8Array(ps.len);
+      const relocs: PendingReloc[] = [];
+      let used = 0;
+      const callTo = (sym: number, addend: number): void => {
+        buf[0] = 0xe8;
+        relocs.push({ offset: 1, type: R_X86_64_PLT32, sym, addend: addend - 4 });
+        used = 5;
+      };
+      if (target === 'null') {
+        const bug = syms!.byNameIndex('paravirt_BUG');
+        if (bug >= 0) callTo(bug, 0);
+        else site.note = 'paravirt_BUG is not in this object';
+      } else if (syms!.name(target.sym) !== '_paravirt_nop') {
+        callTo(target.sym, target.addend);
+      }
+      if (used > ps.len) continue;
+      addNops(buf, used, ps.len - used, p.nopMax);
+      st.clear(ps.instrOff, ps.instrOff + ps.len);
+      st.bytes.set(buf, ps.instrOff);
+      for (const r of relocs) st.added.push({ ...r, offset: ps.instrOff + r.offset });
+      site.applied = true;
+      site.after = buf.slice();
+    }
+  }
+
+  for (const st of states.values()) {
+    editor.setSectionData(st.index, st.bytes);
+    const relSec = elf.relocSectionFor(elf.section(st.index)!);
+    if (relSec) for (const i of st.dropped) editor.setRelocType(relSec.index, i, R_X86_64_NONE);
+    const added: NewReloc[] = st.added.sort((x, y) => x.offset - y.offset).map((r) => ({
+      offset: r.offset, type: r.type, sym: r.secSym !== undefined ? editor.sectionSymbol(r.secSym) : r.sym, addend: r.addend,
+    }));
+    if (added.length === 0) continue;
+    if (relSec && relSec.type === SHT_RELA) editor.appendRelocs(relSec.index, added);
+    else editor.addRelaSection(st.index, added);
+  }
+  return { editor, sites };
+}
+
+/**
+ * The kernel's fix-up of relative operands in the copied bytes. Relocated operands keep their
+ * relocation (it moves with the bytes); an unrelocated operand pointing outside the replacement
+ * gets a relocation to that place in the replacement section.
+ */
+function retarget(
+  buf: Uint8Array, relocs: PendingReloc[], a: SpecialAlt, layout: KernelLayout, siteSec: number,
+  relocTarget: (r: { sym: number; addend: number }) => { sec: number; off: number } | undefined, site: PatchedSite,
+): void {
+  if (a.newLen === 0) return;
+  const ds = decodeSection(buf, 'patch buffer', { onInvalid: 'skip' });
+  const all = layout.patching.retarget === 'all';
+  for (let k = 0; k < ds.count; k++) {
+    const at = ds.offset[k]!;
+    const len = ds.len[k]!;
+    if (at >= a.newLen) break;
+    const rel = (ds.flags[k]! & InsnFlag.REL_TARGET) !== 0;
+    const rip = (ds.flags[k]! & InsnFlag.RIP) !== 0;
+    const op = buf[at]!;
+    // 6.1 fixes only a 5-byte CALL replacement and a leading JMP.
+    const fixed61 = (a.newLen === 5 && at === 0 && op === 0xe8) || (at === 0 && (op === 0xe9 || op === 0xeb) && a.newLen === 5);
+    if (!rel && !(rip && all)) continue;
+    const pos = rel ? ds.immPos[k]! : ds.dispPos[k]!;
+    const width = rel ? ds.fieldSizes[k]! >>> 4 : ds.fieldSizes[k]! & 0xf;
+    const ri = relocs.findIndex((r) => r.offset === at + pos);
+    if (ri < 0) {
+      // Unrelocated: relative to the replacement itself unless it points outside it.
+      const view = new DataView(buf.buffer, buf.byteOffset);
+      const disp = width === 1 ? view.getInt8(at + pos) : width === 2 ? view.getInt16(at + pos, true) : view.getInt32(at + pos, true);
+      const target = at + len + disp;
+      if (target >= 0 && target <= a.newLen) continue;
+      if (!all && !fixed61) {
+        site.note = 'relative operand outside the replacement that this kernel version does not re-target';
+        continue;
+      }
+      const type = width === 1 ? R_X86_64_PC8 : R_X86_64_PC32;
+      buf.fill(0, at + pos, at + pos + width);
+      relocs.push({ offset: at + pos, type, sym: -1, secSym: a.newSec, addend: a.newOff + target - (len - pos) });
+      continue;
+    }
+    if (!all && !fixed61) site.note = 'relocated operand that 6.1 would not re-target (kept relocated)';
+    // A JMP.d32 whose target is in the site's section: the kernel shortens it when it fits.
+    const r = relocs[ri]!;
+    const isJmp32 = op === 0xe9 && at === 0 || (all && op === 0xe9);
+    if (!isJmp32 || (r.type !== R_X86_64_PC32 && r.type !== R_X86_64_PLT32)) continue;
+    const t = r.sym >= 0 ? relocTarget({ sym: r.sym, addend: r.addend + 4 }) : undefined;
+    if (!t || t.sec !== siteSec) continue;
+    const imm = t.off - (a.origOff + at + 2);
+    if (imm < -128 || imm > 127) continue;
+    buf[at] = 0xeb;
+    buf[at + 1] = imm & 0xff;
+    if (all) buf.fill(0xcc, at + 2, at + len);
+    else addNops(buf, at + 2, 3, layout.patching.nopMax);
+    relocs.splice(ri, 1);
+  }
+}
+
