@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Build Linux 6.12 from Debian's linux-source-6.12 and keep the objects objtool is handed,
+# for parity tests and benchmarks (src/corpus/kernel-objects.ts, npm run bench). Nothing it
+# builds goes into the repo: everything lives in ${ORCTOOL_KBUILD:-~/.cache/orctool-kbuild}.
+#
+#   scripts/build-kernel.sh                 all stages: tu, vmlinux, modules
+#   scripts/build-kernel.sh --tu-only       only the per-translation-unit objects of --dirs
+#   scripts/build-kernel.sh --vmlinux --modules    choose stages (tu is cheap once built)
+#   scripts/build-kernel.sh --debug-info    the same with DWARF debug info (separate tree)
+#   scripts/build-kernel.sh --dirs 'kernel/ mm/'   directories whose TU objects are kept
+#   scripts/build-kernel.sh -j N            parallel jobs (default: nproc)
+#   scripts/build-kernel.sh --print-dir     print the variant's directory and exit
+#
+# Config: x86_64_defconfig plus UNWINDER_ORC, PARAVIRT, XEN/XEN_PV, X86_KERNEL_IBT, the
+# return-thunk mitigations (RETPOLINE, RETHUNK, SLS, CALL_DEPTH_TRACKING, so --prefix=16),
+# a few modules (KVM, crypto asm, fuse, bridge, ...), DEBUG_INFO off unless --debug-info.
+# With IBT the kernel runs objtool only on vmlinux.o and on module objects, never on the
+# per-TU objects, so those are kept exactly as the compiler wrote them. The build is given
+# objtool=<wrapper>: the wrapper logs its command line and copies its input before running
+# the kernel's own objtool, which keeps vmlinux.o and every module object as objtool got them.
+#
+# Layout ($V = $CACHE/6.12, or $CACHE/6.12-debug with --debug-info):
+#   $CACHE/src/linux-source-6.12/     the extracted source (shared by both variants)
+#   $V/build/                         the O= build tree
+#   $V/objects/tu/<path>.o + list.txt       per-TU objects, untouched by objtool
+#   $V/objects/vmlinux/vmlinux.o            vmlinux.o before objtool ran on it
+#   $V/objects/modules/<path>.o + list.txt  module objects before objtool ran on them
+#   $V/objtool-commands.log           every objtool command line the build ran (cwd = build/)
+#   $V/objtool-flags.txt              the distinct flag sets, with how many files each
+#   $V/times.txt                      wall time of each stage of the last runs
+# A stage that finished writes $V/objects/<stage>/.stamp.
+set -euo pipefail
+
+CACHE=${ORCTOOL_KBUILD:-$HOME/.cache/orctool-kbuild}
+CACHE=$(realpath -m -- "$CACHE")
+SRC_PKG=linux-source-6.12
+DEFAULT_DIRS='kernel/ mm/ fs/ext4/ net/ipv4/ arch/x86/kernel/ arch/x86/entry/ arch/x86/lib/ arch/x86/xen/'
+
+say() { printf 'build-kernel: %s\n' "$*" >&2; }
+die() { printf 'build-kernel: error: %s\n' "$*" >&2; exit 1; }
+
+stages=()
+debug=0
+jobs=$(nproc)
+dirs=$DEFAULT_DIRS
+print_dir=0
+while (($#)); do
+  case $1 in
+    --tu-only) stages=(tu) ;;
+    --tu) stages+=(tu) ;;
+    --vmlinux) stages+=(vmlinux) ;;
+    --modules) stages+=(modules) ;;
+    --all) stages=(tu vmlinux modules) ;;
+    --debug-info) debug=1 ;;
+    --dirs) shift; dirs=$1 ;;
+    --dirs=*) dirs=${1#--dirs=} ;;
+    -j) shift; jobs=$1 ;;
+    -j*) jobs=${1#-j} ;;
+    --print-dir) print_dir=1 ;;
+    -h|--help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown argument: $1 (see --help)" ;;
+  esac
+  shift
+done
+((${#stages[@]})) || stages=(tu vmlinux modules)
+[[ $jobs =~ ^[0-9]+$ ]] || die "-j needs a number"
+
+V=$CACHE/6.12; ((debug)) && V=$CACHE/6.12-debug
+if ((print_dir)); then printf '%s\n' "$V"; exit 0; fi
+BUILD=$V/build
+OBJ=$V/objects
+SRC=$CACHE/src/$SRC_PKG
+mkdir -p "$CACHE" "$V" "$OBJ"
+
+# One build per cache at a time.
+exec 9>"$CACHE/.lock"
+flock -n 9 || { say "another build holds $CACHE/.lock; waiting"; flock 9; }
+
+has_stage() { local s; for s in "${stages[@]}"; do [[ $s == "$1" ]] && return 0; done; return 1; }
+
+# Wall time of each step, printed at the end and appended to times.txt.
+declare -a timings=()
+timed() { # timed NAME CMD...
+  local name=$1 t0=$SECONDS; shift
+  "$@"
+  local dt=$((SECONDS - t0))
+  timings+=("$(printf '%-22s %4dm%02ds' "$name" $((dt / 60)) $((dt % 60)))")
+  printf '%s %s %ds jobs=%s\n' "$(date -u +%FT%TZ)" "$name" "$dt" "$jobs" >>"$V/times.txt"
+  say "$name done in ${dt}s"
+}
+
+# --- build dependencies ---------------------------------------------------------------------
+
+install_deps() {
+  local pkgs=(gcc make flex bison bc libelf-dev libssl-dev xz-utils perl python3 cpio kmod binutils time util-linux)
+  local need=() p
+  for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+  done
+  ((${#need[@]})) || return 0
+  say "installing ${need[*]}"
+  local SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
+    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } ||
+    die "apt-get install ${need[*]} failed"
+}
+
+# --- the source --------------------------------------------------------------------------------
+
+# The tarball from, in order: ORCTOOL_KSRC_DEB (a linux-source-6.12 .deb), the installed
+# package's /usr/src/linux-source-6.12.tar.xz, apt's archive cache, or apt-get install.
+extract_source() {
+  [[ -f $SRC/.stamp ]] && return 0
+  local tarball= deb=${ORCTOOL_KSRC_DEB:-}
+  if [[ -z $deb && ! -f /usr/src/$SRC_PKG.tar.xz ]]; then
+    deb=$(ls -1 /var/cache/apt/archives/${SRC_PKG}_*_all.deb 2>/dev/null | sort -V | tail -n1 || true)
+  fi
+  rm -rf "$SRC" "$CACHE/src/.tmp"
+  mkdir -p "$CACHE/src/.tmp"
+  if [[ -n $deb ]]; then
+    [[ -f $deb ]] || die "ORCTOOL_KSRC_DEB=$deb: no such file"
+    say "extracting $deb"
+    dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$SRC_PKG.tar.xz" | tar -xJ -C "$CACHE/src/.tmp"
+    dpkg-deb -f "$deb" Version >"$CACHE/src/.tmp/VERSION"
+  else
+    if [[ ! -f /usr/src/$SRC_PKG.tar.xz ]]; then
+      say "apt-get install $SRC_PKG"
+      local SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+      DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$SRC_PKG" >/dev/null ||
+        { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$SRC_PKG" >/dev/null; } ||
+        die "apt-get install $SRC_PKG failed"
+    fi
+    say "extracting /usr/src/$SRC_PKG.tar.xz"
+    tar -xJf "/usr/src/$SRC_PKG.tar.xz" -C "$CACHE/src/.tmp"
+    dpkg-query -W -f='${Version}\n' "$SRC_PKG" >"$CACHE/src/.tmp/VERSION"
+  fi
+  [[ -f $CACHE/src/.tmp/$SRC_PKG/Makefile ]] || die "the tarball has no $SRC_PKG/Makefile"
+  mv "$CACHE/src/.tmp/$SRC_PKG" "$SRC"
+  mv "$CACHE/src/.tmp/VERSION" "$SRC/.debian-version"
+  rmdir "$CACHE/src/.tmp"
+  date -u +%FT%TZ >"$SRC/.stamp"
+}
+
+# --- the config ---------------------------------------------------------------------------------
+
+# scripts/config arguments on top of x86_64_defconfig. Symbols that must end up =y or =m
+# are checked after olddefconfig (a dependency Kconfig refuses would otherwise go unnoticed).
+CONFIG_ARGS=(
+  -e UNWINDER_ORC -d UNWINDER_FRAME_POINTER
+  -e HYPERVISOR_GUEST -e PARAVIRT -e PARAVIRT_SPINLOCKS -e XEN -e XEN_PV -e XEN_PVHVM -e XEN_PVH -e KVM_GUEST
+  -e X86_KERNEL_IBT
+  -e CPU_MITIGATIONS -e MITIGATION_RETPOLINE -e MITIGATION_RETHUNK -e MITIGATION_UNRET_ENTRY
+  -e MITIGATION_CALL_DEPTH_TRACKING -e MITIGATION_SRSO -e MITIGATION_SLS -e MITIGATION_IBPB_ENTRY
+  -e MITIGATION_IBRS_ENTRY
+  -e MODULES -d MODULE_SIG -d SYSTEM_TRUSTED_KEYRING -d WERROR
+  # module objects for objtool --module: asm-heavy ones (KVM's vmenter, crypto) and plain C
+  -e VIRTUALIZATION -m KVM -m KVM_INTEL -m KVM_AMD
+  -m CRYPTO_AES_NI_INTEL -m CRYPTO_CHACHA20_X86_64 -m CRYPTO_SHA256_SSSE3 -m CRYPTO_SHA512_SSSE3
+  -m CRYPTO_CRC32C_INTEL -m CRYPTO_GHASH_CLMUL_NI_INTEL -m CRYPTO_POLY1305_X86_64
+  -m FUSE_FS -m OVERLAY_FS -m SQUASHFS -m ISO9660_FS -m BRIDGE -m TUN -m VETH -m DUMMY -m BLK_DEV_NBD
+  -m XEN_BLKDEV_FRONTEND -m XEN_NETDEV_FRONTEND
+)
+REQUIRED_Y=(UNWINDER_ORC PARAVIRT XEN XEN_PV X86_KERNEL_IBT MITIGATION_RETPOLINE MITIGATION_RETHUNK
+  MITIGATION_SLS MITIGATION_CALL_DEPTH_TRACKING CALL_PADDING PREFIX_SYMBOLS OBJTOOL MODULES)
+REQUIRED_M=(KVM KVM_INTEL FUSE_FS BRIDGE CRYPTO_AES_NI_INTEL)
+
+configure() {
+  local args=("${CONFIG_ARGS[@]}")
+  if ((debug)); then
+    args+=(-d DEBUG_INFO_NONE -e DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_REDUCED
+      -d DEBUG_INFO_COMPRESSED_NONE -d DEBUG_INFO_SPLIT -d DEBUG_INFO_BTF -d GDB_SCRIPTS)
+  else
+    args+=(-e DEBUG_INFO_NONE -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5)
+  fi
+  local want="defconfig=x86_64_defconfig ${args[*]}"
+  if [[ -f $BUILD/.config && -f $V/config-args && "$(cat "$V/config-args")" == "$want" ]]; then
+    return 0 # unchanged: leave .config alone so nothing rebuilds
+  fi
+  mkdir -p "$BUILD"
+  make -s -C "$SRC" O="$BUILD" x86_64_defconfig >/dev/null
+  "$SRC/scripts/config" --file "$BUILD/.config" "${args[@]}"
+  make -s -C "$SRC" O="$BUILD" olddefconfig >/dev/null
+  local s bad=()
+  for s in "${REQUIRED_Y[@]}"; do grep -qx "CONFIG_$s=y" "$BUILD/.config" || bad+=("$s=y"); done
+  for s in "${REQUIRED_M[@]}"; do grep -qx "CONFIG_$s=m" "$BUILD/.config" || bad+=("$s=m"); done
+  if ((debug)); then grep -qx 'CONFIG_DEBUG_INFO=y' "$BUILD/.config" || bad+=(DEBUG_INFO=y)
+  else grep -q '^CONFIG_DEBUG_INFO=y' "$BUILD/.config" && bad+=(DEBUG_INFO=n); fi
+  ((${#bad[@]} == 0)) || die "Kconfig did not give ${bad[*]} (see $BUILD/.config)"
+  printf '%s\n' "$want" >"$V/config-args"
+}
+
+# --- the objtool wrapper -------------------------------------------------------------------------
+
+# Kbuild runs objtool as $(objtool) (scripts/Makefile.lib), with the build tree as the working
+# directory and the object as the last argument; a command-line objtool=... overrides it.
+write_wrapper() {
+  local w=$V/objtool-wrapper tmp
+  tmp=$(mktemp "$V/.wrapper.XXXXXX")
+  cat >"$tmp" <<EOF
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Written by orctool's scripts/build-kernel.sh: keep objtool's input, log the command, run it.
+real='$BUILD/tools/objtool/objtool'
+save='$OBJ'
+log='$V/objtool-commands.log'
+for last; do :; done
+case "\$last" in
+  vmlinux.o) dest="\$save/vmlinux/vmlinux.o" ;;
+  *.o) dest="\$save/modules/\$last" ;;
+  *) dest= ;;
+esac
+if [ -n "\$dest" ]; then
+  mkdir -p "\${dest%/*}" && cp -f "\$last" "\$dest.tmp.\$\$" && mv -f "\$dest.tmp.\$\$" "\$dest"
+fi
+printf 'objtool %s\n' "\$*" >>"\$log"
+exec "\$real" "\$@"
+EOF
+  chmod 755 "$tmp"
+  # Kbuild records the wrapper as a dependency of every object it ran on: touch it only on change.
+  if [[ -f $w ]] && cmp -s "$tmp" "$w"; then rm -f "$tmp"; else mv -f "$tmp" "$w"; fi
+}
+
+kmake() { make -C "$SRC" O="$BUILD" -j"$jobs" objtool="$V/objtool-wrapper" "$@"; }
+
+# --- stages ---------------------------------------------------------------------------------------
+
+# The per-TU objects of $dirs: .o files whose kbuild command is the compiler and runs no
+# objtool (with IBT only single-object modules would); the vDSO is user-space code.
+collect_tu() {
+  local list=$OBJ/tu/list.txt.tmp d
+  mkdir -p "$OBJ/tu"
+  : >"$list"
+  for d in $dirs; do
+    d=${d%/}
+    [[ -d $BUILD/$d ]] || continue
+    (cd "$BUILD" && find "$d" -name '*.o' ! -name '*.mod.o' ! -path '*/vdso/*' -print) | LC_ALL=C sort |
+      while read -r o; do
+        local cmd=$BUILD/${o%/*}/.${o##*/}.cmd
+        [[ -f $cmd ]] || continue
+        local first
+        first=$(head -n1 "$cmd")
+        case $first in
+          *objtool*) continue ;;
+          "savedcmd_$o := gcc "*) printf '%s\n' "$o" ;;
+        esac
+      done >>"$list"
+  done
+  rm -rf "$OBJ/tu/files"
+  mkdir -p "$OBJ/tu/files"
+  tar -C "$BUILD" -cf - -T "$list" | tar -C "$OBJ/tu/files" -xf -
+  mv -f "$list" "$OBJ/tu/list.txt"
+  date -u +%FT%TZ >"$OBJ/tu/.stamp"
+  say "kept $(wc -l <"$OBJ/tu/list.txt") TU objects in $OBJ/tu/files"
+}
+
+stage_tu() {
+  local targets=() d
+  for d in $dirs; do targets+=("${d%/}/"); done
+  kmake "${targets[@]}"
+  collect_tu
+}
+
+stage_vmlinux() {
+  rm -f "$OBJ/vmlinux/.stamp"
+  kmake vmlinux
+  [[ -f $OBJ/vmlinux/vmlinux.o ]] ||
+    die "the wrapper did not see vmlinux.o (up to date from an earlier build without it? remove $BUILD/vmlinux.o)"
+  date -u +%FT%TZ >"$OBJ/vmlinux/.stamp"
+}
+
+stage_modules() {
+  rm -f "$OBJ/modules/.stamp"
+  kmake modules
+  mkdir -p "$OBJ/modules"
+  (cd "$OBJ/modules" && find . -name '*.o' -printf '%P\n' | LC_ALL=C sort) >"$OBJ/modules/list.txt"
+  date -u +%FT%TZ >"$OBJ/modules/.stamp"
+  say "kept $(wc -l <"$OBJ/modules/list.txt") module objects in $OBJ/modules"
+}
+
+# The distinct objtool flag sets of the log (file name dropped), with their counts.
+summarise_flags() {
+  [[ -f $V/objtool-commands.log ]] || return 0
+  awk '{ $NF = ($NF == "vmlinux.o" ? "vmlinux.o" : "<module>.o"); print }' "$V/objtool-commands.log" |
+    LC_ALL=C sort | uniq -c | sort -rn >"$V/objtool-flags.txt"
+}
+
+# --- main ------------------------------------------------------------------------------------------
+
+total0=$SECONDS
+say "cache $V, stages ${stages[*]}, -j$jobs"
+timed deps install_deps
+timed source extract_source
+say "source $SRC ($(cat "$SRC/.debian-version"))"
+timed config configure
+write_wrapper
+timed prepare kmake prepare
+has_stage tu && timed "tu (${dirs// /,})" stage_tu
+has_stage vmlinux && timed vmlinux stage_vmlinux
+has_stage modules && timed modules stage_modules
+summarise_flags
+
+say "done in $(((SECONDS - total0) / 60))m$(((SECONDS - total0) % 60))s"
+{
+  printf '\nstage timings (this run):\n'
+  printf '  %s\n' "${timings[@]}"
+  printf '\nsource:        %s (%s)\n' "$SRC" "$(cat "$SRC/.debian-version")"
+  printf 'build tree:    %s\n' "$BUILD"
+  [[ -f $OBJ/tu/.stamp ]] && printf 'TU objects:    %s/tu/files (%s, list.txt)\n' "$OBJ" "$(wc -l <"$OBJ/tu/list.txt")"
+  [[ -f $OBJ/vmlinux/.stamp ]] && printf 'vmlinux.o:     %s/vmlinux/vmlinux.o (%s bytes, before objtool)\n' "$OBJ" "$(stat -c %s "$OBJ/vmlinux/vmlinux.o")"
+  [[ -f $OBJ/modules/.stamp ]] && printf 'module objs:   %s/modules (%s, list.txt)\n' "$OBJ" "$(wc -l <"$OBJ/modules/list.txt")"
+  if [[ -s $V/objtool-flags.txt ]]; then
+    printf 'objtool log:   %s\n' "$V/objtool-commands.log"
+    printf 'objtool command lines (count, flags, file):\n'
+    sed 's/^/  /' "$V/objtool-flags.txt"
+  fi
+} >&2
