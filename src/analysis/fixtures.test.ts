@@ -1,35 +1,79 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Assembled fixtures, each given to orctool and to Debian's objtool (6.12 with the 14-byte
-// .altinstructions layout, 6.1 with the 12-byte one): the same warnings and the same ORC.
+// Assembled fixtures, each given to orctool and to Debian's objtool (6.12 with the 6.12 layouts,
+// 6.1 with the 6.1 ones: -DK61 selects the 12-byte .altinstructions entries, the old hint
+// numbering and the PC-relative annotations, see fixtures/fixture.h), with the same flags: the
+// same warnings and the same `--dump=orc` output. orctool is told the kernel version
+// (--kernel=), since most fixtures carry no version marker.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCheckCommand } from '../cli/check-command.js';
+import { ElfFile } from '../elf/reader.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
 import { type ObjtoolVersion, objtoolPath, runObjtool } from '../testing/corpus.js';
 
-interface Fixture {
+type Expect = RegExp[] | Partial<Record<ObjtoolVersion, RegExp[]>>;
+
+export interface Fixture {
   source: string;
-  /** Expected warning messages (after the location), to make sure the case is exercised. */
-  expect: RegExp[];
+  /** Test name suffix, when one source runs with several flag sets. */
+  label?: string;
+  /** objtool actions and options; `--orc` when not given. */
+  flags?: string[];
+  /** Extra compiler flags (C fixtures). */
+  cflags?: string[];
+  /** Versions to run; both when not given (an instruction or feature missing in one). */
+  only?: ObjtoolVersion[];
+  /**
+   * Messages (after the location) that must be among the warnings, so the case is known to be
+   * exercised; none means the fixture must validate cleanly. Per version where they differ.
+   */
+  expect?: Expect;
+  /** Also compare the executable sections' bytes after the run (objtool rewrites code). */
+  compareText?: boolean;
 }
 
-const FIXTURES: Fixture[] = [
-  { source: 'seed.S', expect: [] },
+export const FIXTURES: Fixture[] = [
+  { source: 'seed.S' },
   { source: 'conflict.S', expect: [/stack layout conflict in alternatives/] },
-  { source: 'jump-to-end.S', expect: [] },
+  { source: 'jump-to-end.S' },
+  {
+    source: 'alt2-same.S',
+    expect: { '6.12': [/alt2_first\+0x0: stack layout conflict/, /alt2_second\+0x0: stack layout conflict/], '6.1': [/alt2_second\+0x1: stack layout conflict/] },
+  },
+  { source: 'alt2-nested.S', expect: [/stack layout conflict in alternatives/] },
+  { source: 'alt-overlap.S', expect: { '6.12': [/weirdly overlapping alternative! 6 != 7/] } },
+  { source: 'alt-empty.S', expect: [/empty alternative entry/] },
+  { source: 'jump-label.S' },
+  { source: 'jump-label.S', label: 'hack', flags: ['--orc', '--hacks=jump_label'], compareText: true },
+  { source: 'jump-label-bad.S', expect: [/unsupported instruction at jump label/] },
+  { source: 'ex-table.S' },
+  { source: 'switch.c', cflags: ['-fcf-protection=none'] },
+  { source: 'switch.c', label: 'retpoline', cflags: ['-fcf-protection=none', '-mindirect-branch=thunk-extern', '-mindirect-branch-register', '-fjump-tables'] },
+  { source: 'switch.c', label: 'notrack', cflags: ['-fcf-protection=branch'], expect: [/notrack prefix found at \.text:0x/] },
 ];
 
-const VARIANTS: { name: string; flags: string[]; objtool: ObjtoolVersion }[] = [
-  { name: '6.12 (14-byte alternatives)', flags: [], objtool: '6.12' },
-  { name: '6.1 (12-byte alternatives)', flags: ['-DALT12'], objtool: '6.1' },
+const VARIANTS: { name: string; cflags: string[]; objtool: ObjtoolVersion }[] = [
+  { name: '6.12 layouts', cflags: [], objtool: '6.12' },
+  { name: '6.1 layouts', cflags: ['-DK61', '-DALT12'], objtool: '6.1' },
 ];
 
 const required = process.env.ORCTOOL_REQUIRE_CORPUS === '1';
 
-function warnings(text: string, path: string): string[] {
-  return text.split('\n').filter((l) => l.includes('warning: objtool:')).map((l) => l.split(path).join('FILE'));
+/** objtool's lines (warnings, backtraces, errors) with the file name replaced. */
+function objtoolLines(text: string, path: string): string[] {
+  return text.split('\n').filter((l) => l.includes('objtool:')).map((l) => l.split(path).join('FILE'));
+}
+
+function expected(e: Expect | undefined, v: ObjtoolVersion): RegExp[] {
+  if (e === undefined) return [];
+  return Array.isArray(e) ? e : (e[v] ?? []);
+}
+
+function textBytes(path: string): string {
+  const elf = ElfFile.open(path);
+  return elf.sections.filter((s) => s.isExec).map((s) => `${s.name}:${Buffer.from(s.data).toString('hex')}`).join('\n');
 }
 
 describe('fixtures: orctool and objtool agree', () => {
@@ -42,20 +86,26 @@ describe('fixtures: orctool and objtool agree', () => {
   for (const v of VARIANTS) {
     const skip = !objtoolPath(v.objtool) && !required ? `objtool ${v.objtool} not fetched (scripts/corpus.sh)` : false;
     for (const fx of FIXTURES) {
-      test(`${fx.source}, ${v.name}`, { skip }, () => {
-        const obj = compileFixture(srcPath('analysis', 'fixtures', fx.source), dir, v.flags);
-        const ours = join(dir, `ours-${fx.source}-${v.objtool}.o`);
-        const theirs = join(dir, `theirs-${fx.source}-${v.objtool}.o`);
+      if (fx.only && !fx.only.includes(v.objtool)) continue;
+      const flags = fx.flags ?? ['--orc'];
+      const name = `${fx.source}${fx.label ? ` (${fx.label})` : ''}, ${flags.join(' ')}, ${v.name}`;
+      test(name, { skip }, () => {
+        const id = `${fx.source}-${fx.label ?? ''}-${v.objtool}`.replace(/[^\w.-]/g, '_');
+        const obj = compileFixture(srcPath('analysis', 'fixtures', fx.source), dir, [...v.cflags, ...(fx.cflags ?? [])]);
+        const ours = join(dir, `ours-${id}.o`);
+        const theirs = join(dir, `theirs-${id}.o`);
         copyFileSync(obj, ours);
         copyFileSync(obj, theirs);
         let err = '';
-        runCheckCommand(['--orc', ours], { stdout: () => {}, stderr: (s) => (err += s) });
-        const ref = runObjtool(v.objtool, ['--orc', theirs]);
-        const w1 = warnings(err, ours);
-        assert.deepEqual(w1, warnings(ref.stderr, theirs));
-        for (const re of fx.expect) assert.ok(w1.some((l) => re.test(l)), `expected ${re} in ${w1.join('\n')}`);
-        if (fx.expect.length === 0) assert.deepEqual(w1, []);
+        runCheckCommand([...flags, `--kernel=${v.objtool}`, ours], { stdout: () => {}, stderr: (s) => (err += s) });
+        const ref = runObjtool(v.objtool, [...flags, theirs]);
+        const w1 = objtoolLines(err, ours);
+        assert.deepEqual(w1, objtoolLines(ref.stderr, theirs));
+        const exp = expected(fx.expect, v.objtool);
+        for (const re of exp) assert.ok(w1.some((l) => re.test(l)), `expected ${re} in\n${w1.join('\n')}`);
+        if (exp.length === 0) assert.deepEqual(w1, []);
         assert.equal(runObjtool(v.objtool, ['--dump=orc', ours]).stdout, runObjtool(v.objtool, ['--dump=orc', theirs]).stdout);
+        if (fx.compareText) assert.equal(textBytes(ours), textBytes(theirs));
       });
     }
   }

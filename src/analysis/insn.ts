@@ -54,7 +54,7 @@ export class Insn {
   callDest: Sym | undefined;
   /** The switch table relocation (section index of the table and relocation index). */
   jumpTable: { sec: number; reloc: number } | undefined;
-  /** In objtool's list order: the most recently added first. */
+  /** In objtool's list order, the order the paths are walked (CheckRules.altsOrder). */
   alts: Alternative[] | undefined;
   altGroup: AltGroup | undefined;
   cfi: CfiState | undefined;

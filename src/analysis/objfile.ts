@@ -5,8 +5,7 @@
 import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { decodeSection } from '../x86/index.js';
-import { indexAt } from '../x86/index.js';
+import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
 import { Insn, type CodeSection } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
@@ -133,6 +132,8 @@ export class ObjFile {
         variant: this.layout.decoder,
         isInFunc: (off) => this.syms.findSymbolContaining(s.index, off)?.type === STT_FUNC,
       });
+      // What objtool's decoder warns about as it goes (notrack prefixes, bad LEAs, ENQCMD).
+      for (const w of decodeWarnings(ds)) this.warn(w.message);
       if (ds.error) {
         this.warn(ds.error.objtoolMessage);
         throw new FatalCheckError(ds.error.objtoolMessage);

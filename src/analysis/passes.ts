@@ -11,6 +11,7 @@ import type { Insn } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
+import { addAlternative } from './special-alts.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
 const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
@@ -411,7 +412,7 @@ function addJumpTable(file: ObjFile, insn: Insn, next: { sec: number; reloc: num
       const dest = file.findInsn(sym.sec, addend);
       if (!dest) break;
       if (!dest.func || dest.func.pfunc !== pfunc) break;
-      (insn.alts ??= []).unshift({ insn: dest, skipOrig: false });
+      addAlternative(file, insn, { insn: dest, skipOrig: false });
     }
     prevOffset = table.offset(r);
   }

@@ -5,15 +5,23 @@
 // original; jump labels and exception fixups become plain alternative paths.
 import type { SpecialAlt } from '../kernel/alternatives.js';
 import { InsnType } from '../x86/index.js';
-import { Insn, type AltGroup } from './insn.js';
+import { Insn, type AltGroup, type Alternative } from './insn.js';
 import type { ObjFile } from './objfile.js';
+
+/** Add a path to an instruction's list at the end this version's objtool adds it. */
+export function addAlternative(file: ObjFile, insn: Insn, alt: Alternative): void {
+  const list = (insn.alts ??= []);
+  if (file.layout.check.altsOrder === 'prepend') list.unshift(alt);
+  else list.push(alt);
+}
 
 function isStaticJump(t: number): boolean {
   return t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL;
 }
 
 function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Insn | undefined): Insn {
-  let origGroup = orig.altGroup;
+  // Up to 6.2 every entry builds its own original group (the instructions keep the last one).
+  let origGroup = file.layout.check.altSharedOrigGroup ? orig.altGroup : undefined;
   if (!origGroup) {
     let last: Insn | undefined;
     for (let insn: Insn | undefined = orig; insn; insn = file.nextInsnSameSec(insn)) {
@@ -104,7 +112,7 @@ export function addSpecialSectionAlts(file: ObjFile, alts: readonly SpecialAlt[]
     } else if (alt.kind === 'jump_label') {
       newInsn = handleJumpAlt(file, alt, orig, newInsn);
     }
-    (orig.alts ??= []).unshift({ insn: newInsn!, skipOrig: alt.skipOrig });
+    addAlternative(file, orig, { insn: newInsn!, skipOrig: alt.skipOrig });
     if (alt.skipAlt) orig.ignoreAlts = true;
   }
 }
