@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
-for tool in gcc:gcc as:binutils readelf:binutils objdump:binutils ld:binutils xz:xz-utils flock:util-linux; do
+# chromium renders `orctool explain --html` in a test; time(1) measures peak memory in benchmarks.
+for tool in gcc:gcc as:binutils readelf:binutils objdump:binutils ld:binutils xz:xz-utils flock:util-linux chromium:chromium /usr/bin/time:time; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -154,7 +154,12 @@ export function runCheckCommand(argv: string[], out: { stdout: (s: string) => vo
       opts.link = true;
     }
     const emit = cl.json
-      ? (_: string, w: Warning) => out.stdout(JSON.stringify(w) + '\n')
+      ? (_: string, w: Warning) => {
+          // A conflict comes with the command that draws its per-offset table.
+          const extra = w.message.startsWith('stack layout conflict in alternatives') && w.location
+            ? { explain: `orctool explain ${path} ${w.location.split(' ')[0]}` } : {};
+          out.stdout(JSON.stringify({ ...w, ...extra }) + '\n');
+        }
       : (line: string) => out.stderr(line + '\n');
     const result = check(elf, layout, opts, path, emit);
     if (result.fatal) continue;

@@ -6,12 +6,14 @@ import { OrctoolError, UsageError } from '../errors.js';
 import { dumpElf } from './elf-dump.js';
 import { runCheckCommand } from './check-command.js';
 import { runPatchCommand } from './patch-command.js';
+import { runExplainCommand } from './explain-command.js';
 
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
          orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
+       orctool explain FILE FUNC+OFF [--html]   per-offset table of an alternative site
        orctool elf FILE...       print sections, symbols and relocations as orctool reads them`;
 
 function writeLines(lines: string[]): void {
@@ -30,6 +32,8 @@ function run(argv: string[]): number {
       }
       return 0;
     }
+    case 'explain':
+      return runExplainCommand(rest, { stdout: (t) => process.stdout.write(t) });
     case 'patch':
       return runPatchCommand(rest, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     case undefined:

@@ -91,3 +91,31 @@ export class LengthDecoder {
     this.decoder.free();
   }
 }
+
+/**
+ * AT&T text of each instruction in `bytes` (for `explain` and listings, not a hot path).
+ * Relative targets are shown as offsets from the start of `bytes` plus `base`.
+ */
+export function formatInstructions(bytes: Uint8Array, base = 0): { offset: number; length: number; text: string }[] {
+  const m = iced();
+  const decoder = new m.Decoder(64, bytes, m.DecoderOptions.NoInvalidCheck);
+  decoder.ip = BigInt(base);
+  const formatter = new m.Formatter(m.FormatterSyntax.Gas);
+  // Read like objdump: lower-case hex without padding.
+  formatter.uppercaseHex = false;
+  formatter.branchLeadingZeros = false;
+  formatter.leadingZeros = false;
+  const out: { offset: number; length: number; text: string }[] = [];
+  try {
+    while (decoder.canDecode) {
+      const insn = decoder.decode();
+      const offset = Number(insn.ip) - base;
+      out.push({ offset, length: insn.length, text: insn.code === m.Code.INVALID ? '(bad)' : formatter.format(insn) });
+      insn.free();
+    }
+  } finally {
+    formatter.free();
+    decoder.free();
+  }
+  return out;
+}

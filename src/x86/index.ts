@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The x86 decoding layer's public surface. Nothing here exposes iced-x86.
 export { decodeSection, type DecodeOptions } from './decoder.js';
+export { formatInstructions } from './iced.js';
 export {
   InsnType, OpDestType, OpSrcType, CfiReg, InsnFlag, OP_STRIDE,
   type DecodedSection, type StackOp,
