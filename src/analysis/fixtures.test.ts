@@ -52,6 +52,41 @@ export const FIXTURES: Fixture[] = [
   { source: 'switch.c', cflags: ['-fcf-protection=none'] },
   { source: 'switch.c', label: 'retpoline', cflags: ['-fcf-protection=none', '-mindirect-branch=thunk-extern', '-mindirect-branch-register', '-fjump-tables'] },
   { source: 'switch.c', label: 'notrack', cflags: ['-fcf-protection=branch'], expect: [/notrack prefix found at \.text:0x/] },
+  { source: 'hints.S' },
+  { source: 'hints-bad.S', label: 'bad reg', cflags: ['-DBAD_REG'], expect: [/unsupported unwind_hint sp base reg 1/] },
+  {
+    source: 'hints-bad.S', label: 'undefined sp', cflags: ['-DUNDEF_SP'],
+    expect: { '6.12': [/unknown CFA base reg -1/, /no corresponding CFI save for CFI restore/], '6.1': [/no corresponding CFI save for CFI restore/] },
+  },
+  // 6.1 puts an unknown hint type's low bits in the ORC entry; orctool's ORC writer refuses it.
+  { source: 'hints-bad.S', label: 'bad type', cflags: ['-DBAD_TYPE'], only: ['6.12'], expect: [/unknown unwind hint type 9/] },
+  { source: 'save-restore.S', expect: [/restore_midblock\+0x7: objtool isn't smart enough/] },
+  { source: 'frames.S' },
+  { source: 'frames.S', label: 'stackval', flags: ['--orc', '--stackval'] },
+  {
+    source: 'stack-errors.S',
+    expect: [/stack state mismatch: cfa1=4\+8 cfa2=4\+16/, /return with modified stack frame/, /sibling call from callable instruction with modified stack frame/,
+      /falls_a\(\) falls through to next function falls_b\(\)/, /undefined stack state/, /unsupported stack pointer realignment/, /unsupported stack register modification/],
+  },
+  { source: 'stack-errors.S', label: 'stackval', flags: ['--orc', '--stackval'], expect: [/call without frame pointer save\/setup/, /BP used as a scratch register/] },
+  { source: 'stack-errors.S', label: 'backtrace', flags: ['--orc', '--backtrace'], expect: [/<=== \(sym\)/] },
+  { source: 'unreachable.S', expect: { '6.12': [/after_ret\+0x3: unreachable instruction/, /die_loop\(\) is missing a __noreturn annotation/], '6.1': [/after_ret\+0x3: unreachable instruction/] } },
+  { source: 'unreachable.S', label: 'no-unreachable', flags: ['--orc', '--no-unreachable'] },
+  { source: 'annotations.S' },
+  { source: 'annotations-bad.S', label: 'retpoline_safe', cflags: ['-DRETPOLINE_SAFE'], expect: [/retpoline_safe hint not an indirect jump\/call\/ret\/nop/] },
+  { source: 'annotations-bad.S', label: 'intra_function_call', cflags: ['-DIFC'], expect: [/intra_function_call not a direct call/] },
+  { source: 'annotations-bad.S', label: 'reachable symbol', cflags: ['-DREACH_SYM'], expect: [/unexpected relocation symbol type in \.rela\.discard\.reachable/] },
+  { source: 'uaccess.S' },
+  {
+    source: 'uaccess.S', label: 'uaccess', flags: ['--orc', '--uaccess'],
+    expect: [/call to ext_fn\(\) with UACCESS enabled/, /return with UACCESS enabled/, /redundant UACCESS disable/, /recursive UACCESS enable/, /UACCESS-safe disables UACCESS/],
+  },
+  { source: 'df.S', expect: [/call to ext_fn\(\) with DF set/, /return with DF set/, /recursive STD/, /redundant CLD/] },
+  { source: 'notype-sibling.S', expect: { '6.1': [/target_fn\+0x0: stack state mismatch/] } },
+  { source: 'jump-past-end.S', expect: [/can't find jump dest instruction at \.text\+0x5/] },
+  { source: 'jump-past-end.S', label: 'no-unreachable', flags: ['--orc', '--no-unreachable'], expect: { '6.1': [/can't find jump dest instruction/] } },
+  { source: 'musical-chairs.S', expect: { '6.1': [/chairs\+0xe: undefined stack state/] } },
+  { source: 'prefix-fallthrough.S', expect: { '6.1': [/__pfx_pfx_target\(\) falls through to next function pfx_target\(\)/] } },
 ];
 
 const VARIANTS: { name: string; cflags: string[]; objtool: ObjtoolVersion }[] = [

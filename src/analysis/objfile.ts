@@ -11,7 +11,7 @@ import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
 import { WarningSink } from './warnings.js';
 import { STT_FUNC } from '../elf/constants.js';
-import type { CfiState } from './cfi.js';
+import { type CfiState, UnwindType } from './cfi.js';
 import { CfiInterner, funcCfi, undefinedCfi } from './cfi-state.js';
 
 /** A relocation: its table and index there. */
@@ -65,6 +65,9 @@ export class ObjFile {
     this.funcCfi = this.cfis.intern(funcCfi());
     const fu = undefinedCfi();
     fu.forceUndefined = true;
+    // objtool's init_cfi_state() leaves the type 0: whatever hint type number 0 is in this
+    // version (UNDEFINED from 6.4, so such a state gives an ORC_TYPE_UNDEFINED entry; CALL before).
+    fu.type = layout.hint.types.UNDEFINED === 0 ? UnwindType.UNDEFINED : UnwindType.CALL;
     this.forceUndefinedCfi = fu;
   }
 

@@ -57,7 +57,7 @@ export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion 
   if (empty) return false;
   // A sibling call instead of a return: dead end only if the callee is.
   for (const insn of file.funcInsns(func)) {
-    if (isSiblingCall(insn)) {
+    if (isSiblingCall(file, insn)) {
       const dest = insn.jumpDest;
       if (!dest) return false;
       if (recursion === 5) return false;
@@ -68,7 +68,9 @@ export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion 
 }
 
 /** objtool is_jump_table_jump() and is_sibling_call(). */
-export function isSiblingCall(insn: Insn): boolean {
+export function isSiblingCall(file: ObjFile, insn: Insn): boolean {
+  // Up to 6.1 only functions make sibling calls.
+  if (!insn.func && !file.layout.check.notypeSiblingCalls) return false;
   if (insn.func && insn.type === JUMP_DYNAMIC) {
     const g = insn.altGroup;
     const table = insn.jumpTable !== undefined || (g?.origGroup !== undefined && g.origGroup.firstInsn.jumpTable !== undefined);
@@ -207,6 +209,12 @@ function isFirstFuncInsn(file: ObjFile, insn: Insn, sym: Sym): boolean {
 }
 
 function jumpIsSiblingCall(file: ObjFile, from: Insn, to: Insn): boolean {
+  if (!file.layout.check.notypeSiblingCalls) {
+    // 6.1: a jump from one function to the start of another (not its own .cold part).
+    const ff = from.func;
+    const tf = to.func;
+    return ff !== undefined && tf !== undefined && ff !== tf && ff.pfunc !== tf.pfunc && isFirstFuncInsn(file, to, tf);
+  }
   const fs = from.sym;
   const ts = to.sym;
   if (!fs || !ts) return false;
@@ -255,7 +263,7 @@ export function addJumpDestinations(file: ObjFile): void {
           addReturnCall(file, insn, false);
           continue;
         }
-        if (file.ignoreUnreachables && func && destSec === insn.sec.index && destOff === func.offset + func.len) continue;
+        if (file.layout.check.jumpPastFunctionEndIgnored && file.ignoreUnreachables && func && destSec === insn.sec.index && destOff === func.offset + func.len) continue;
         file.fatalInsn(insn, `can't find jump dest instruction at ${file.elf.section(destSec)!.name}+0x${destOff.toString(16)}`);
       }
       if (dest.sym && dest.offset === dest.sym.offset) {

@@ -81,7 +81,8 @@ function validateCall(file: ObjFile, insn: Insn, state: InsnState): boolean {
 }
 
 function validateSiblingCall(file: ObjFile, insn: Insn, state: InsnState): boolean {
-  if (insn.func && hasModifiedStackFrame(state.cfi)) {
+  // From 6.2 code outside functions may tail-call with any stack (notypeSiblingCalls).
+  if ((insn.func || !file.layout.check.notypeSiblingCalls) && hasModifiedStackFrame(state.cfi)) {
     file.warnInsn(insn, 'sibling call from callable instruction with modified stack frame');
     return true;
   }
@@ -231,7 +232,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
           const ifunc = insn.func;
           if (func && ifunc && func !== ifunc.pfunc) {
             // kCFI/FineIBT preambles always fall through.
-            if (func.name.startsWith('__cfi_') || func.name.startsWith('__pfx_') || file.ignoreUnreachables) {
+            if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) {
               finish(0);
               continue frames;
             }
@@ -273,8 +274,8 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
                 continue frames;
               }
               if (!save.visited) {
-                // Reached by a branch before the straight-line path: seen again later.
-                if (!f.prev) {
+                // Reached by a branch before the straight-line path: seen again later (6.9+).
+                if (!f.prev && file.layout.check.restoreDeferredAtBranchTarget) {
                   finish(0);
                   continue frames;
                 }
@@ -353,7 +354,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               break;
             case T.JUMP_CONDITIONAL:
             case T.JUMP_UNCONDITIONAL:
-              if (isSiblingCall(insn)) {
+              if (isSiblingCall(file, insn)) {
                 if (validateSiblingCall(file, insn, state)) {
                   finish(1);
                   continue frames;
@@ -368,7 +369,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               break;
             case T.JUMP_DYNAMIC:
             case T.JUMP_DYNAMIC_CONDITIONAL:
-              if (isSiblingCall(insn) && validateSiblingCall(file, insn, state)) {
+              if (isSiblingCall(file, insn) && validateSiblingCall(file, insn, state)) {
                 finish(1);
                 continue frames;
               }

@@ -174,6 +174,33 @@ export interface CheckRules {
    * to 6.2) or 'prepend' (tip "objtool: Make instruction::alts a single-linked list", 6.3).
    */
   altsOrder: 'append' | 'prepend';
+  /**
+   * An UNWIND_HINT_RESTORE that starts a block reached by a branch before its SAVE was visited is
+   * skipped, to be walked again from the straight-line path; before, "objtool isn't smart enough
+   * to handle this CFI save/restore combo" (tip "objtool: Fix UNWIND_HINT_{SAVE,RESTORE} across
+   * basic blocks", 6.9 and stable 6.6+; the 6.4 layout, 6.4-6.10, follows the older rule).
+   */
+  restoreDeferredAtBranchTarget: boolean;
+  /**
+   * A direct jump from any sized symbol (STT_NOTYPE code too) to the start of another function
+   * is a sibling call, which only a function must make with an unmodified frame; before, only
+   * function-to-function jumps were, and other jumps were followed into the target (tip
+   * 5a9c361a416f "objtool: Allow STT_NOTYPE -> STT_FUNC+0 sibling-calls", 6.2).
+   */
+  notypeSiblingCalls: boolean;
+  /**
+   * With unreachable code ignored (--no-unreachable, or a PC-relative switch table), a jump to
+   * the end of its function where no instruction is (GCOV/KCOV dead code) is left without a
+   * destination instead of "can't find jump dest instruction" (6.9 or so; the 6.4 layout,
+   * 6.4-6.10, follows the older rule).
+   */
+  jumpPastFunctionEndIgnored: boolean;
+  /**
+   * Name prefixes of functions allowed to fall through into the next one: kCFI's `__cfi_`
+   * preambles, and from 6.2 the `__pfx_` padding symbols (tip 9f2899fe36a6 "objtool: Add option
+   * to generate prefix symbols").
+   */
+  fallthroughPrefixes: readonly string[];
 }
 
 export interface KernelLayout {
@@ -235,8 +262,15 @@ export interface KernelLayout {
   check: CheckRules;
 }
 
-const CHECK_6_1: CheckRules = { altSharedOrigGroup: false, altsOrder: 'append' };
-const CHECK_6_3: CheckRules = { altSharedOrigGroup: true, altsOrder: 'prepend' };
+const CHECK_6_1: CheckRules = {
+  altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
+  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'],
+};
+const CHECK_6_3: CheckRules = {
+  altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
+  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'],
+};
+const CHECK_6_12: CheckRules = { ...CHECK_6_3, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
 const NORETURNS_6_1 = [
@@ -397,7 +431,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
     annotationLocalLabels: true,
     warnOncePerSymbol: true,
-    check: CHECK_6_3,
+    check: CHECK_6_12,
   },
 ];
 
