@@ -52,6 +52,9 @@ export const FIXTURES: Fixture[] = [
   { source: 'switch.c', cflags: ['-fcf-protection=none'] },
   { source: 'switch.c', label: 'retpoline', cflags: ['-fcf-protection=none', '-mindirect-branch=thunk-extern', '-mindirect-branch-register', '-fjump-tables'] },
   { source: 'switch.c', label: 'notrack', cflags: ['-fcf-protection=branch'], expect: [/notrack prefix found at \.text:0x/] },
+  { source: 'c-jump-table.c', cflags: ['-fcf-protection=none'] },
+  { source: 'holes.S', expect: [/\.text\+0x1: unreachable instruction/] },
+  { source: 'holes.S', label: 'link', flags: ['--orc', '--link'] },
   { source: 'hints.S' },
   { source: 'hints-bad.S', label: 'bad reg', cflags: ['-DBAD_REG'], expect: [/unsupported unwind_hint sp base reg 1/] },
   {

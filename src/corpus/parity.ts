@@ -3,7 +3,9 @@
 // shipped module, give one copy to each tool with the same flags, and compare the warnings and
 // the `objtool --dump=orc` output of the two written files. Test and benchmark harness only:
 // orctool itself never runs objtool.
-//   npm run corpus:parity [-- [--limit N] [CORPUS...]]
+//   npm run corpus:parity [-- [--limit N] [--set base|uaccess|stackval|all] [CORPUS...]]
+// Flag sets: `base` is each corpus' build flags (CORPUS_FLAGS); `uaccess` and `stackval` add
+// that action to them; `all` runs the three in turn.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,13 @@ export const CORPUS_FLAGS: Record<CorpusName, { objtool: ObjtoolVersion; flags: 
   '6.12-cloud': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
   '6.12-generic': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
   '6.1-generic': { objtool: '6.1', flags: ['--orc', '--module'] },
+};
+
+/** Named flag sets: what each adds to a corpus' base flags. */
+export const FLAG_SETS: Record<string, string[]> = {
+  base: [],
+  uaccess: ['--uaccess'],
+  stackval: ['--stackval'],
 };
 
 export interface ParityResult {
@@ -67,11 +76,18 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
 function main(args: string[]): number {
   let limit = 0;
   const names: CorpusName[] = [];
+  const sets: string[] = [];
   for (let k = 0; k < args.length; k++) {
     if (args[k] === '--limit') limit = Number(args[++k]);
-    else names.push(args[k] as CorpusName);
+    else if (args[k] === '--set') {
+      const v = args[++k] ?? '';
+      if (v === 'all') sets.push(...Object.keys(FLAG_SETS));
+      else if (FLAG_SETS[v]) sets.push(v);
+      else throw new Error(`--set: unknown flag set '${v}' (${Object.keys(FLAG_SETS).join(', ')}, all)`);
+    } else names.push(args[k] as CorpusName);
   }
   if (names.length === 0) names.push('6.12-cloud', '6.12-generic', '6.1-generic');
+  if (sets.length === 0) sets.push('base');
   let failed = 0;
   for (const name of names) {
     if (!corpusAvailable(name)) {
@@ -80,19 +96,23 @@ function main(args: string[]): number {
       continue;
     }
     const mods = limit ? sampleModules(name, limit) : corpusModules(name);
-    let w = 0;
-    let o = 0;
-    const t0 = performance.now();
-    mods.forEach((m, i) => {
-      const r = parityForModule(m, name);
-      if (r.warningsEqual) w++;
-      if (r.orcEqual) o++;
-      if (r.detail) console.log(`  ${m.replace(/^.*\/kernel\//, '')}: ${r.detail}`);
-      if (process.stderr.isTTY) process.stderr.write(`\r${name}: ${i + 1}/${mods.length}`);
-    });
-    if (process.stderr.isTTY) process.stderr.write('\n');
-    console.log(`${name}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
-    if (w !== mods.length || o !== mods.length) failed++;
+    for (const set of sets) {
+      const extra = FLAG_SETS[set]!;
+      const label = `${name} [${[...CORPUS_FLAGS[name].flags, ...extra].join(' ')}]`;
+      let w = 0;
+      let o = 0;
+      const t0 = performance.now();
+      mods.forEach((m, i) => {
+        const r = parityForModule(m, name, extra);
+        if (r.warningsEqual) w++;
+        if (r.orcEqual) o++;
+        if (r.detail) console.log(`  ${m.replace(/^.*\/kernel\//, '')}: ${r.detail}`);
+        if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${i + 1}/${mods.length}`);
+      });
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      if (w !== mods.length || o !== mods.length) failed++;
+    }
   }
   return failed ? 1 : 0;
 }
