@@ -7,12 +7,14 @@ import { dumpElf } from './elf-dump.js';
 import { runCheckCommand } from './check-command.js';
 import { runPatchCommand } from './patch-command.js';
 import { runExplainCommand } from './explain-command.js';
+import { runVerifyCommand } from './verify-command.js';
 
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
          orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
+       orctool verify FILE...    check the ORC table against every patched variant of the code
        orctool explain FILE FUNC+OFF [--html]   per-offset table of an alternative site
        orctool elf FILE...       print sections, symbols and relocations as orctool reads them`;
 
@@ -32,6 +34,8 @@ function run(argv: string[]): number {
       }
       return 0;
     }
+    case 'verify':
+      return runVerifyCommand(rest, { stdout: (t) => process.stdout.write(t) });
     case 'explain':
       return runExplainCommand(rest, { stdout: (t) => process.stdout.write(t) });
     case 'patch':

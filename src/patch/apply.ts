@@ -94,7 +94,14 @@ class SectionState {
   }
 }
 
-export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<number>): PatchResult {
+export interface PatchSelection {
+  /** Decide each alternative entry instead of the feature test (verify's one-replacement variants). */
+  select?: (alt: SpecialAlt) => boolean;
+  /** Patch the paravirt sites (6.1) too; default true. */
+  paravirt?: boolean;
+}
+
+export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<number>, selection: PatchSelection = {}): PatchResult {
   const editor = new ElfEditor(elf);
   const states = new Map<number, SectionState>();
   const state = (sec: number): SectionState => {
@@ -142,7 +149,7 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
     const condition = `${a.not ? '!' : ''}${featureName(a.cpuid, layout)}${a.directCall ? ' (direct call)' : ''}`;
     const site: PatchedSite = { kind: 'alternative', sectionIndex: a.origSec, section: elf.section(a.origSec)!.name, offset: a.origOff, len, condition, applied: false, before, after: before };
     sites.push(site);
-    const patch = features.has(a.cpuid) !== a.not;
+    const patch = selection.select ? selection.select(a) : features.has(a.cpuid) !== a.not;
     if (!patch) {
       const buf = st.bytes.subarray(a.origOff, a.origOff + len);
       optimize(buf);
@@ -185,7 +192,7 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
   }
 
   // 6.1 paravirt sites: a direct call to the slot's function, NOPs for _paravirt_nop.
-  if (layout.hasParainstructions) {
+  if (layout.hasParainstructions && selection.paravirt !== false) {
     for (const ps of readParainstructions(elf, layout)) {
       const st = state(ps.instrSec);
       const before = st.bytes.slice(ps.instrOff, ps.instrOff + ps.len);

@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `orctool verify FILE... [--kernel=V]`: the ORC table against every patched variant of the code.
+// Exit status 0 only when no boundary contradicts the table.
+import { ElfFile } from '../elf/reader.js';
+import { UsageError } from '../errors.js';
+import { detectLayout } from '../kernel/detect.js';
+import { layoutByName, LAYOUT_NAMES } from '../kernel/versions.js';
+import { verify } from '../verify/verify.js';
+
+export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => void }): number {
+  let kernel: string | undefined;
+  const files: string[] = [];
+  for (let k = 0; k < argv.length; k++) {
+    const a = argv[k]!;
+    if (a.startsWith('--kernel')) kernel = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++k];
+    else if (a.startsWith('-')) throw new UsageError(`verify: unknown option '${a}'`);
+    else files.push(a);
+  }
+  if (!files.length) throw new UsageError('verify: no input file');
+  let status = 0;
+  for (const file of files) {
+    const elf = ElfFile.open(file);
+    const layout = kernel ? layoutByName(kernel) : detectLayout(elf).layout;
+    if (!layout) throw new UsageError(`--kernel: unknown kernel layout '${kernel}' (one of ${LAYOUT_NAMES.join(', ')})`);
+    const r = verify(elf, layout);
+    const total = r.checked + r.unverified;
+    const lines = [
+      `${file}: ${r.variants} variants, ${r.functions} functions, ${r.checked} boundaries checked, ${r.unverified} unverified` +
+        ` (${total ? ((100 * r.unverified) / total).toFixed(2) : '0.00'}%), ${r.mismatches.length} mismatches`,
+      ...(r.unverified ? [`  unverified: ${Object.entries(r.reasons).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
+      ...r.mismatches.map((m) => `  mismatch at ${m.location} [${m.variant}]: expected ${m.expected}, table has ${m.found}`),
+    ];
+    out.stdout(lines.join('\n') + '\n');
+    if (r.mismatches.length) status = 1;
+  }
+  return status;
+}

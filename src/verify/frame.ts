@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// An abstract interpreter of stack frames, independent of the CFI machinery of stack validation
+// (it shares only the decoder): along each path of a function it knows how far the stack pointer
+// is below the CFA (where the return address is), whether %rbp holds a frame pointer, and where
+// the caller's %rbp was saved. Anything it cannot model makes the state unknown, and boundaries
+// reached in an unknown state are counted as unverified, never passed.
+import { InsnType, OpDestType, OpSrcType, type DecodedSection } from '../x86/index.js';
+
+const SP = 4;
+const BP = 5;
+const OP_STRIDE = 6;
+
+/** The frame at an instruction boundary. `undefined` fields are unknown. */
+export interface Frame {
+  /** CFA - %rsp: the return address is at %rsp + sp - 8. */
+  sp: number | undefined;
+  /** CFA - %rbp, while %rbp is this function's frame pointer. */
+  bp: number | undefined;
+  /** Where the caller's %rbp is: 'live' (still in %rbp), a CFA-relative slot, or unknown. */
+  savedBp: 'live' | number | undefined;
+  /** A DRAP register (%r10/%r13) holding CFA - drapOff, as GCC sets up to realign the stack. */
+  drapReg: number | undefined;
+  drapOff: number | undefined;
+  /**
+   * Relative positions for realigned frames, where the CFA-relative ones are lost: the caller's
+   * %rbp slot from %rsp and from %rbp, %rsp from %rbp, and the slot holding the DRAP value from %rbp.
+   */
+  slotFromSp: number | undefined;
+  slotFromBp: number | undefined;
+  spFromBp: number | undefined;
+  drapSlotFromBp: number | undefined;
+}
+
+export function entryFrame(): Frame {
+  return {
+    sp: 8, bp: undefined, savedBp: 'live', drapReg: undefined, drapOff: undefined,
+    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined,
+  };
+}
+
+export function sameFrame(a: Frame, b: Frame): boolean {
+  return a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
+    a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp;
+}
+
+/** The frame after instruction `i` (for everything but control flow). */
+export function step(ds: DecodedSection, i: number, f: Frame): Frame {
+  const t = ds.type[i]!;
+  // A call's push is undone by the callee's return.
+  if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC) return f;
+  let { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp } = f;
+  // %rsp moved by `delta` bytes (positive: up).
+  const moveSp = (delta: number | undefined): void => {
+    if (delta === undefined) {
+      slotFromSp = spFromBp = undefined;
+      return;
+    }
+    if (slotFromSp !== undefined) slotFromSp -= delta;
+    if (spFromBp !== undefined) spFromBp += delta;
+  };
+  // Any write to the DRAP register other than the ones below ends what we know of it.
+  const clobber = (r: number): void => {
+    if (r === drapReg) drapReg = drapOff = undefined;
+  };
+  const n = ds.opCount[i]!;
+  let k = ds.opStart[i]! * OP_STRIDE;
+  for (let j = 0; j < n; j++, k += OP_STRIDE) {
+    const dt = ds.ops[k]!;
+    const dr = ds.ops[k + 1]!;
+    const doff = ds.ops[k + 2]!;
+    const st = ds.ops[k + 3]!;
+    const sr = ds.ops[k + 4]!;
+    const soff = ds.ops[k + 5]!;
+    if (dt === OpDestType.PUSH || dt === OpDestType.PUSHF) {
+      if (sp !== undefined) sp += 8;
+      moveSp(-8);
+      if (st === OpSrcType.REG && sr === BP && savedBp === 'live') {
+        savedBp = sp !== undefined ? -sp : undefined;
+        slotFromSp = 0;
+      }
+      if (st === OpSrcType.REG && sr === drapReg && drapSlotFromBp === undefined && spFromBp !== undefined && drapOff === 0) {
+        // push %drap: from here the CFA is found through this slot. The register itself is free
+        // for other uses and writes to it are not all visible here, so stop trusting it.
+        drapSlotFromBp = spFromBp;
+        drapReg = drapOff = undefined;
+      }
+      continue;
+    }
+    if (st === OpSrcType.POP || st === OpSrcType.POPF) {
+      const slot = sp !== undefined ? -sp : undefined;
+      const restoresBp = slotFromSp === 0;
+      // pop %drap from the slot it was saved in: the register holds the CFA again.
+      if (dt === OpDestType.REG && (dr === 10 || dr === 13) && spFromBp !== undefined && spFromBp === drapSlotFromBp) {
+        drapReg = dr;
+        drapOff = 0;
+      } else if (dt === OpDestType.REG) clobber(dr);
+      if (sp !== undefined) sp -= 8;
+      moveSp(8);
+      if (dt === OpDestType.REG) {
+        // pop %drap restores the value pushed earlier: still the DRAP register.
+        if (dr === SP) sp = undefined;
+        else if (dr === BP) {
+          bp = undefined;
+          savedBp = (slot !== undefined && savedBp === slot) || restoresBp ? 'live' : savedBp === 'live' ? undefined : savedBp;
+          slotFromBp = spFromBp = drapSlotFromBp = undefined;
+          if (savedBp === 'live') slotFromSp = undefined;
+        }
+      }
+      continue;
+    }
+    if (dt === OpDestType.REG) {
+      if (st === OpSrcType.REG) {
+        clobber(dr);
+        if (sr === SP && dr === BP) {
+          bp = sp;
+          slotFromBp = slotFromSp;
+          spFromBp = 0;
+        } else if (sr === BP && dr === SP) {
+          sp = bp;
+          slotFromSp = slotFromBp;
+          spFromBp = bp !== undefined || slotFromBp !== undefined ? 0 : undefined;
+        } else if (dr === SP) {
+          sp = undefined;
+          moveSp(undefined);
+        }
+        else if (dr === BP) {
+          bp = undefined;
+          if (savedBp === 'live') savedBp = undefined;
+        }
+      } else if (st === OpSrcType.ADD) {
+        clobber(dr);
+        if ((dr === 10 || dr === 13) && sr === SP && sp !== undefined) {
+          // lea disp(%rsp), %r10: the DRAP register.
+          drapReg = dr;
+          drapOff = sp - soff;
+        } else if (dr === SP && sr === drapReg && drapOff !== undefined) {
+          sp = drapOff - soff;
+          moveSp(undefined);
+        } else if (dr === SP && sr === SP) {
+          sp = sp !== undefined ? sp - soff : undefined;
+          moveSp(soff);
+        }
+        else if (dr === SP && sr === BP) {
+          // lea disp(%rbp), %rsp
+          sp = bp !== undefined ? bp - soff : undefined;
+          slotFromSp = slotFromBp !== undefined ? slotFromBp - soff : undefined;
+          spFromBp = slotFromBp !== undefined || bp !== undefined ? soff : undefined;
+        }
+        else if (dr === BP && sr === SP) bp = sp !== undefined ? sp - soff : undefined;
+        else if (dr === SP) {
+          sp = undefined;
+          moveSp(undefined);
+        } else if (dr === BP) {
+          bp = undefined;
+          if (savedBp === 'live') savedBp = undefined;
+        }
+      } else if (st === OpSrcType.AND) {
+        if (dr === SP) {
+          sp = undefined;
+          moveSp(undefined);
+        }
+      } else if (st === OpSrcType.REG_INDIRECT) {
+        clobber(dr);
+        if (dr === SP) {
+          sp = undefined;
+          moveSp(undefined);
+        } else if (dr === BP) {
+          const slot = sr === SP && sp !== undefined ? -sp + soff : sr === BP && bp !== undefined ? -bp + soff : undefined;
+          if (slot !== undefined && slot === savedBp) {
+            savedBp = 'live';
+            bp = undefined;
+          } else {
+            bp = undefined;
+            if (savedBp === 'live') savedBp = undefined;
+          }
+        }
+      } else if (dr === SP) {
+        sp = undefined;
+        moveSp(undefined);
+      }
+      continue;
+    }
+    if (dt === OpDestType.REG_INDIRECT && st === OpSrcType.REG && sr === BP && savedBp === 'live') {
+      // mov %rbp, disp(%rsp|%rbp): the caller's %rbp saved in the frame.
+      if (dr === SP && sp !== undefined) savedBp = -sp + doff;
+      else if (dr === BP && bp !== undefined) savedBp = -bp + doff;
+    }
+  }
+  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp };
+}
