@@ -71,7 +71,14 @@ export const FIXTURES: Fixture[] = [
     expect: [/stack state mismatch: cfa1=4\+8 cfa2=4\+16/, /return with modified stack frame/, /sibling call from callable instruction with modified stack frame/,
       /falls_a\(\) falls through to next function falls_b\(\)/, /undefined stack state/, /unsupported stack pointer realignment/, /unsupported stack register modification/],
   },
-  { source: 'stack-errors.S', label: 'stackval', flags: ['--orc', '--stackval'], expect: [/call without frame pointer save\/setup/, /BP used as a scratch register/] },
+  {
+    source: 'stack-errors.S', label: 'stackval', flags: ['--orc', '--stackval'],
+    expect: {
+      '6.12': [/no_frame_call\+0x0: call without frame pointer save\/setup/, /BP used as a scratch register/, /alt_then_call\+0x3: call without/],
+      '6.1': [/no_frame_call\+0x0: call without frame pointer save\/setup/, /BP used as a scratch register/, /\.altinstr_replacement\+0x40: call without/],
+    },
+  },
+  { source: 'end-of-section.S', expect: [/\.altinstr_replacement: unexpected end of section/] },
   { source: 'stack-errors.S', label: 'backtrace', flags: ['--orc', '--backtrace'], expect: [/<=== \(sym\)/] },
   { source: 'unreachable.S', expect: { '6.12': [/after_ret\+0x3: unreachable instruction/, /die_loop\(\) is missing a __noreturn annotation/], '6.1': [/after_ret\+0x3: unreachable instruction/] } },
   { source: 'unreachable.S', label: 'no-unreachable', flags: ['--orc', '--no-unreachable'] },

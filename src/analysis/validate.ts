@@ -39,6 +39,8 @@ const enum Phase { START, ALTS, OPS, AFTER_JUMP }
 
 interface Frame {
   insn: Insn;
+  /** The section of the instruction this walk started at (objtool validate_branch()'s `sec`). */
+  sec: number;
   state: InsnState;
   prev: Insn | undefined;
   phase: Phase;
@@ -214,13 +216,18 @@ function handleInsnOps(file: ObjFile, insn: Insn, next: Insn | undefined, state:
 
 /** Walk every path from `start`; returns 1 when a warning ended the walk. */
 export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, startState: InsnState): number {
-  const stack: Frame[] = [{ insn: start, state: startState, prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false }];
+  const stack: Frame[] = [{ insn: start, sec: start.sec.index, state: startState, prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false }];
   let childRet = 0;
   const finish = (v: number): void => {
     stack.pop();
     childRet = v;
   };
-  const secName = (i: Insn) => i.sec.name;
+  // Up to 6.3 these warnings name the section the walk started in (WARN_FUNC with
+  // validate_branch()'s `sec`), even after it ran from a replacement back into the text.
+  const walkWarn = (fr: Frame, insn: Insn, msg: string): void => {
+    if (file.layout.check.walkWarningsInStartSection) file.warnAt(fr.sec, insn.offset, msg);
+    else file.warnInsn(insn, msg);
+  };
 
   frames: while (stack.length > 0) {
     const f = stack[stack.length - 1]!;
@@ -241,7 +248,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             continue frames;
           }
           if (func && insn.ignore) {
-            file.warnInsn(insn, 'BUG: why am I validating an ignored function?');
+            walkWarn(f, insn, 'BUG: why am I validating an ignored function?');
             finish(1);
             continue frames;
           }
@@ -269,7 +276,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
                 }
               }
               if (!save) {
-                file.warnInsn(insn, 'no corresponding CFI save for CFI restore');
+                walkWarn(f, insn, 'no corresponding CFI save for CFI restore');
                 finish(1);
                 continue frames;
               }
@@ -279,7 +286,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
                   finish(0);
                   continue frames;
                 }
-                file.warnInsn(insn, "objtool isn't smart enough to handle this CFI save/restore combo");
+                walkWarn(f, insn, "objtool isn't smart enough to handle this CFI save/restore combo");
                 finish(1);
                 continue frames;
               }
@@ -317,7 +324,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
           if (f.altIdx < alts.length) {
             const alt = alts[f.altIdx++]!;
             if (alt.skipOrig) f.skipOrig = true;
-            stack.push({ insn: alt.insn, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
+            stack.push({ insn: alt.insn, sec: alt.insn.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
             continue frames;
           }
           if (f.skipOrig) {
@@ -346,7 +353,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
                 continue frames;
               }
               if (file.opts.stackval && func && !isSpecialCall(insn) && !hasValidStackFrame(state.cfi)) {
-                file.warnInsn(insn, 'call without frame pointer save/setup');
+                walkWarn(f, insn, 'call without frame pointer save/setup');
                 finish(1);
                 continue frames;
               }
@@ -362,7 +369,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               } else if (insn.jumpDest) {
                 f.phase = Phase.AFTER_JUMP;
                 childRet = 0;
-                stack.push({ insn: insn.jumpDest, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
+                stack.push({ insn: insn.jumpDest, sec: insn.jumpDest.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
                 continue frames;
               }
               if (insn.type === T.JUMP_UNCONDITIONAL) end = true;
@@ -378,7 +385,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             case T.CONTEXT_SWITCH:
               if (func) {
                 if (!next || !next.hint) {
-                  file.warnInsn(insn, 'unsupported instruction in callable function');
+                  walkWarn(f, insn, 'unsupported instruction in callable function');
                   finish(1);
                   continue frames;
                 }
@@ -389,7 +396,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             case T.STAC:
               if (!file.opts.uaccess) break;
               if (state.uaccess) {
-                file.warnInsn(insn, 'recursive UACCESS enable');
+                walkWarn(f, insn, 'recursive UACCESS enable');
                 finish(1);
                 continue frames;
               }
@@ -398,12 +405,12 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             case T.CLAC:
               if (!file.opts.uaccess) break;
               if (!state.uaccess && func) {
-                file.warnInsn(insn, 'redundant UACCESS disable');
+                walkWarn(f, insn, 'redundant UACCESS disable');
                 finish(1);
                 continue frames;
               }
               if (funcUaccessSafe(func) && !state.uaccessStack) {
-                file.warnInsn(insn, 'UACCESS-safe disables UACCESS');
+                walkWarn(f, insn, 'UACCESS-safe disables UACCESS');
                 finish(1);
                 continue frames;
               }
@@ -411,7 +418,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               break;
             case T.STD:
               if (state.df) {
-                file.warnInsn(insn, 'recursive STD');
+                walkWarn(f, insn, 'recursive STD');
                 finish(1);
                 continue frames;
               }
@@ -419,7 +426,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               break;
             case T.CLD:
               if (!state.df && func) {
-                file.warnInsn(insn, 'redundant CLD');
+                walkWarn(f, insn, 'redundant CLD');
                 finish(1);
                 continue frames;
               }
@@ -432,7 +439,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             finish(0);
             continue frames;
           }
-          if (advance(file, f, next, secName)) continue frames;
+          if (advance(file, f, next)) continue frames;
           break;
         }
 
@@ -446,14 +453,14 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
             finish(0);
             continue frames;
           }
-          if (advance(file, f, nextInsnToValidate(file, insn), secName)) continue frames;
+          if (advance(file, f, nextInsnToValidate(file, insn))) continue frames;
           break;
         }
       }
     }
 
     // Move on to the next instruction of the same path; true when the frame ended.
-    function advance(file: ObjFile, fr: Frame, next: Insn | undefined, name: (i: Insn) => string): boolean {
+    function advance(file: ObjFile, fr: Frame, next: Insn | undefined): boolean {
       if (fr.insn.deadEnd) {
         finish(0);
         return true;
@@ -463,7 +470,8 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
           finish(0);
           return true;
         }
-        file.warn(`${name(fr.insn)}: unexpected end of section`);
+        // (objtool names the section this walk started in, in every version)
+        file.warn(`${file.elf.section(fr.sec)!.name}: unexpected end of section`);
         finish(1);
         return true;
       }

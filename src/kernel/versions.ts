@@ -201,6 +201,14 @@ export interface CheckRules {
    * to generate prefix symbols").
    */
   fallthroughPrefixes: readonly string[];
+  /**
+   * The path walk's own warnings (call without frame pointer, UACCESS, DF, SAVE/RESTORE, ...)
+   * name the section the current walk started in with the instruction's offset (WARN_FUNC with
+   * validate_branch()'s `sec`): a walk entered at a replacement and continued into the text
+   * reports `.altinstr_replacement+<text offset>`. From 6.4 they name the instruction itself
+   * (tip "objtool: Add WARN_INSN()").
+   */
+  walkWarningsInStartSection: boolean;
 }
 
 export interface KernelLayout {
@@ -264,13 +272,14 @@ export interface KernelLayout {
 
 const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
-  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'],
+  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
-  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'],
+  jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
 };
-const CHECK_6_12: CheckRules = { ...CHECK_6_3, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true };
+const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false };
+const CHECK_6_12: CheckRules = { ...CHECK_6_4, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
 const NORETURNS_6_1 = [
@@ -417,7 +426,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     annotationLocalLabels: true,
     warnOncePerSymbol: true,
-    check: CHECK_6_3,
+    check: CHECK_6_4,
   },
   {
     name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
