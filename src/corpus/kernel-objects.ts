@@ -160,6 +160,8 @@ export interface ObjectParity {
   orc: boolean;
   code: boolean;
   symbols: boolean;
+  /** The symbol tables differ only by __pfx_ symbols objtool --prefix added and orctool did not. */
+  onlyPfxSymbols?: number;
   /** First difference of each kind, for the report. */
   detail?: string;
 }
@@ -222,7 +224,7 @@ function firstCodeDiff(ours: string, theirs: string): string | undefined {
 }
 
 /** The symbol tables as sorted sets of (name, value, size, type, bind, section name). */
-function firstSymbolDiff(ours: string, theirs: string): string | undefined {
+function firstSymbolDiff(ours: string, theirs: string): { detail: string; onlyPfx?: number } | undefined {
   const list = (path: string): string[] => {
     const elf = ElfFile.open(path);
     const t = elf.symbols;
@@ -244,7 +246,9 @@ function firstSymbolDiff(ours: string, theirs: string): string | undefined {
   const onlyA = a.filter((x) => !setB.has(x));
   const onlyB = b.filter((x) => !setA.has(x));
   const show = (xs: string[]) => xs.slice(0, 2).join(', ') + (xs.length > 2 ? `, ... (${xs.length})` : '');
-  return `orctool ${a.length} symbols, objtool ${b.length}` + (onlyA.length ? `; only orctool: ${show(onlyA)}` : '') + (onlyB.length ? `; only objtool: ${show(onlyB)}` : '');
+  const detail = `orctool ${a.length} symbols, objtool ${b.length}` + (onlyA.length ? `; only orctool: ${show(onlyA)}` : '') + (onlyB.length ? `; only objtool: ${show(onlyB)}` : '');
+  const onlyPfx = onlyA.length === 0 && onlyB.every((x) => x.startsWith('__pfx_')) ? onlyB.length : undefined;
+  return { detail, onlyPfx };
 }
 
 function runOrctoolInProcess(args: string[]): { status: number; stderr: string } {
@@ -297,9 +301,12 @@ export function parityForObject(object: KernelObject, flags: readonly string[], 
       status ? '' : `exit status orctool ${o.status} objtool ${t.status}`,
       orc ? '' : `orc ${firstDiff(l1, l2)}`,
       codeDiff === undefined ? '' : `code ${codeDiff}`,
-      symDiff === undefined ? '' : `symbols ${symDiff}`,
+      symDiff === undefined ? '' : `symbols ${symDiff.detail}`,
     ].filter(Boolean).join('; ');
-    return { name: object.name, warnings, status, orc, code: codeDiff === undefined, symbols: symDiff === undefined, detail: detail || undefined };
+    return {
+      name: object.name, warnings, status, orc, code: codeDiff === undefined, symbols: symDiff === undefined,
+      onlyPfxSymbols: symDiff?.onlyPfx, detail: detail || undefined,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -408,11 +415,17 @@ function main(args: string[]): number {
       let same = 0;
       const counts = { warnings: 0, status: 0, orc: 0, code: 0, symbols: 0 };
       const lines: string[] = [];
+      let pfxObjects = 0;
+      let pfxSymbols = 0;
       objects.forEach((obj, i) => {
         const r = parityForObject(obj, set.flags, { inProcess: kind !== 'vmlinux' });
         if (identical(r)) same++;
         for (const key of Object.keys(counts) as (keyof typeof counts)[]) if (r[key]) counts[key]++;
-        if (r.detail) lines.push(`  ${r.name}: ${r.detail}`);
+        const onlyPfx = r.warnings && r.status && r.orc && r.code && r.onlyPfxSymbols !== undefined;
+        if (onlyPfx) {
+          pfxObjects++;
+          pfxSymbols += r.onlyPfxSymbols!;
+        } else if (r.detail) lines.push(`  ${r.name}: ${r.detail}`);
         if (process.stderr.isTTY) process.stderr.write(`\r${kind} [${set.name}]: ${i + 1}/${objects.length}`);
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
@@ -420,6 +433,7 @@ function main(args: string[]): number {
       console.log(`${kind} [${set.name}: ${set.flags.join(' ')}]: ${same}/${n} objects identical ` +
         `(warnings ${counts.warnings}/${n}, ORC ${counts.orc}/${n}; also exit status ${counts.status}/${n}, code+relocs ${counts.code}/${n}, symbols ${counts.symbols}/${n}; ` +
         `${((performance.now() - t0) / 1000).toFixed(0)} s)` + (set.missing?.length ? `; kernel flags dropped: ${set.missing.join(' ')}` : ''));
+      if (pfxObjects) console.log(`  ${pfxObjects} objects differ only by ${pfxSymbols} __pfx_ symbols that objtool added and orctool did not`);
       for (const l of lines) console.log(l);
       if (same !== n) failed++;
     }
