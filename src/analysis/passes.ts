@@ -416,7 +416,7 @@ function addJumpTable(file: ObjFile, insn: Insn, next: { sec: number; reloc: num
     const sym = file.syms.all[table.sym(r)]!;
     const addend = table.addend(r);
     if (sym.sec === pfunc.sec && addend === pfunc.offset) break;
-    if (!(sym.sec === pfunc.sec && addend === pfunc.offset + pfunc.len)) {
+    if (!(file.layout.check.jumpTableSkipsFunctionEnd && sym.sec === pfunc.sec && addend === pfunc.offset + pfunc.len)) {
       const dest = file.findInsn(sym.sec, addend);
       if (!dest) break;
       if (!dest.func || dest.func.pfunc !== pfunc) break;

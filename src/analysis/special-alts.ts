@@ -19,6 +19,10 @@ function isStaticJump(t: number): boolean {
   return t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL;
 }
 
+function isJump(t: number): boolean {
+  return isStaticJump(t) || t === InsnType.JUMP_DYNAMIC || t === InsnType.JUMP_DYNAMIC_CONDITIONAL;
+}
+
 function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Insn | undefined): Insn {
   // Up to 6.2 every entry builds its own original group (the instructions keep the last one).
   let origGroup = file.layout.check.altSharedOrigGroup ? orig.altGroup : undefined;
@@ -63,8 +67,12 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
     insn.ignore = orig.ignoreAlts;
     insn.sym = orig.sym;
     insn.altGroup = group;
-    // x86 re-targets PC-relative relocations in replacements (arch_support_alt_relocation()),
-    // so objtool's "unsupported relocation in alternatives section" never fires here.
+    // Up to 6.3 the kernel re-targets only a branch at the replacement's start
+    // (arch_support_alt_relocation()); from 6.4 every relocation.
+    if (file.layout.check.altRelocsOnlyBranchAtStart && file.insnReloc(insn) &&
+        !(insn.offset === alt.newOff && (insn.type === InsnType.CALL || isJump(insn.type)))) {
+      file.fatalAt(insn.sec.index, insn.offset, 'unsupported relocation in alternatives section');
+    }
     if (!isStaticJump(insn.type) || insn.immediate === 0) continue;
     const dest = insn.offset + insn.len + insn.immediate;
     if (dest === alt.newOff + alt.newLen) {

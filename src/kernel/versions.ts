@@ -209,6 +209,19 @@ export interface CheckRules {
    * (tip "objtool: Add WARN_INSN()").
    */
   walkWarningsInStartSection: boolean;
+  /**
+   * A switch-table entry pointing to the end of its function is skipped and the table read on;
+   * before, the table ended there (tip 3724062ca2b1 "objtool: Ignore dangling jump table
+   * entries", 6.14 and stable 6.6.79/6.12.16; the 6.4 layout follows the older rule).
+   */
+  jumpTableSkipsFunctionEnd: boolean;
+  /**
+   * A relocation in a replacement is fatal ("unsupported relocation in alternatives section")
+   * unless it belongs to a direct call or a jump at the replacement's very start, the only ones
+   * the kernel re-targeted; from 6.4 the kernel applies them all (tip 270a69c4485d
+   * "x86/alternative: Support relocations in alternatives").
+   */
+  altRelocsOnlyBranchAtStart: boolean;
 }
 
 export interface KernelLayout {
@@ -273,13 +286,17 @@ export interface KernelLayout {
 const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
+  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
+  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true,
 };
-const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false };
-const CHECK_6_12: CheckRules = { ...CHECK_6_4, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true };
+const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
+const CHECK_6_12: CheckRules = {
+  ...CHECK_6_4, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true, jumpTableSkipsFunctionEnd: true,
+};
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
 const NORETURNS_6_1 = [
