@@ -55,6 +55,11 @@ export const FIXTURES: Fixture[] = [
   { source: 'switch.c', cflags: ['-fcf-protection=none'] },
   { source: 'switch.c', label: 'retpoline', cflags: ['-fcf-protection=none', '-mindirect-branch=thunk-extern', '-mindirect-branch-register', '-fjump-tables'] },
   { source: 'switch.c', label: 'notrack', cflags: ['-fcf-protection=branch'], expect: [/notrack prefix found at \.text:0x/] },
+  { source: 'symbols-bad.S', label: 'notype inside insn', cflags: ['-DMID_NOTYPE'], expect: { '6.12': [/mid_label\(\): can't find starting instruction/] } },
+  {
+    source: 'symbols-bad.S', label: 'function at end', cflags: ['-DFUNC_AT_END'],
+    expect: { '6.12': [/at_end\(\): STT_FUNC at end of section/], '6.1': [/at_end\(\): can't find starting instruction/] },
+  },
   { source: 'c-jump-table.c', cflags: ['-fcf-protection=none'] },
   { source: 'jump-table-dangling.S', expect: { '6.1': [/jt_dangling\+0x17: unreachable instruction/] } },
   { source: 'holes.S', expect: [/\.text\+0x1: unreachable instruction/] },

@@ -152,14 +152,15 @@ export class ObjFile {
       this.code[s.index] = cs;
       this.codeSections.push(cs);
 
+      const notype = this.layout.check.decodeNotypeSymbols;
       for (const func of this.syms.inSection(s.index)) {
-        if (func.type !== 0 && func.type !== STT_FUNC) continue;
-        if (func.offset === s.size) {
+        if (func.type !== STT_FUNC && (func.type !== 0 || !notype)) continue;
+        if (func.offset === s.size && notype) {
           // An "end" label is fine; a function there is not.
           if (func.type === 0) continue;
           this.fatal(`${func.name}(): STT_FUNC at end of section`);
         }
-        if (func.embeddedInsn || func.alias !== func) continue;
+        if ((func.embeddedInsn && notype) || func.alias !== func) continue;
         const first = this.findInsn(s.index, func.offset);
         if (!first) this.fatal(`${func.name}(): can't find starting instruction`);
         for (let insn: Insn | undefined = first; insn && insn.offset < func.offset + func.len; insn = this.nextInsnSameSec(insn)) {

@@ -222,6 +222,15 @@ export interface CheckRules {
    * "x86/alternative: Support relocations in alternatives").
    */
   altRelocsOnlyBranchAtStart: boolean;
+  /**
+   * Decoding places STT_NOTYPE symbols as well as functions on their instructions (a NOTYPE one
+   * inside an instruction is fatal; one at its section's end is taken for an end marker, a
+   * function there is "STT_FUNC at end of section"), and skips symbols known to sit inside
+   * another instruction (retbleed_return_thunk, srso_safe_ret). Up to 6.1 only functions were
+   * placed, a function at the end got "can't find starting instruction", and the symbols were
+   * classified only after decoding (tip 5a9c361a416f's series, 6.2).
+   */
+  decodeNotypeSymbols: boolean;
 }
 
 export interface KernelLayout {
@@ -286,12 +295,12 @@ export interface KernelLayout {
 const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
-  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true,
+  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
-  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true,
+  jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
