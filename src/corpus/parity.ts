@@ -30,6 +30,8 @@ export interface ParityResult {
   module: string;
   warningsEqual: boolean;
   orcEqual: boolean;
+  /** objtool's warning lines for the module (how much the run exercised). */
+  objtoolWarnings: number;
   /** First differing lines, for the report. */
   detail?: string;
 }
@@ -67,7 +69,7 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
     const warningsEqual = w1.join('\n') === w2.join('\n');
     const orcEqual = d1.join('\n') === d2.join('\n');
     const detail = [!warningsEqual ? `warnings ${firstDiff(w1, w2)}` : '', !orcEqual ? `orc ${firstDiff(d1, d2)}` : ''].filter(Boolean).join('; ');
-    return { module, warningsEqual, orcEqual, detail: detail || undefined };
+    return { module, warningsEqual, orcEqual, objtoolWarnings: w2.length, detail: detail || undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -101,16 +103,20 @@ function main(args: string[]): number {
       const label = `${name} [${[...CORPUS_FLAGS[name].flags, ...extra].join(' ')}]`;
       let w = 0;
       let o = 0;
+      let warned = 0;
+      let lines = 0;
       const t0 = performance.now();
       mods.forEach((m, i) => {
         const r = parityForModule(m, name, extra);
         if (r.warningsEqual) w++;
         if (r.orcEqual) o++;
+        if (r.objtoolWarnings) warned++;
+        lines += r.objtoolWarnings;
         if (r.detail) console.log(`  ${m.replace(/^.*\/kernel\//, '')}: ${r.detail}`);
         if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${i + 1}/${mods.length}`);
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length} (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length}; objtool warned on ${warned} modules (${lines} lines) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       if (w !== mods.length || o !== mods.length) failed++;
     }
   }
