@@ -12,6 +12,7 @@ import { specialGetAlts, type SpecialAlt } from '../kernel/alternatives.js';
 import { readOrcTable } from '../orc/read.js';
 import { type OrcEntry, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
 import { applyPatches, parseFeatures } from '../patch/apply.js';
+import { isNoreturnByName } from '../kernel/noreturns.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, indexAt } from '../x86/index.js';
 import { entryFrame, type Frame, sameFrame, step } from './frame.js';
 
@@ -207,6 +208,11 @@ function walkFunction(elf: ElfFile, ds: DecodedSection, fn: Func, t: Table, layo
       }
       const type = ds.type[i]!;
       if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.BUG || type === InsnType.TRAP) break;
+      if (type === InsnType.CALL && rel) {
+        // Nothing runs after a call to a function known never to return (the kernel's list).
+        const rc = rel.firstInRange(off, off + ds.len[i]!);
+        if (rc >= 0 && isNoreturnByName(layout, syms.name(rel.sym(rc)), syms.bind(rel.sym(rc)))) break;
+      }
       const next = step(ds, i, f);
       if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
         let target: number | undefined;
