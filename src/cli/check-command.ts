@@ -99,6 +99,14 @@ function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
     editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(NOPS[insn.len] ?? NOPS[5]!));
     changed = true;
   }
+  // --prefix: a __pfx_<func> symbol over the padding, as objtool's elf_create_prefix_symbol().
+  for (const func of file.prefixSymbols) {
+    editor.addSymbol({
+      name: `__pfx_${func.name}`, value: func.offset - file.opts.prefix, size: file.opts.prefix,
+      type: func.type, bind: func.bind, shndx: func.sec,
+    });
+    changed = true;
+  }
   return changed;
 }
 
