@@ -146,7 +146,8 @@ interface Func {
 function functions(elf: ElfFile): Func[] {
   const syms = elf.symbols;
   const out: Func[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Func>();
+  const byName = new Map<string, Func>();
   if (!syms) return out;
   for (let i = 1; i < syms.count; i++) {
     if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
@@ -154,18 +155,25 @@ function functions(elf: ElfFile): Func[] {
     const s = elf.section(sec);
     if (!s || !s.isExec) continue;
     const key = `${sec}:${syms.value[i]}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.push({ name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [] });
+    // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
+    const known = seen.get(key);
+    if (known) {
+      byName.set(syms.name(i), known);
+      continue;
+    }
+    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [] };
+    seen.set(key, f);
+    byName.set(f.name, f);
+    out.push(f);
   }
   // A .cold part is entered from its parent, never called: walk it as part of the parent.
-  const byName = new Map(out.map((f) => [f.name, f]));
   const parents: Func[] = [];
   for (const f of out) {
     const at = f.name.indexOf('.cold');
     const parent = at > 0 ? byName.get(f.name.slice(0, at)) : undefined;
-    if (parent) parent.cold.push({ start: f.start, end: f.end });
-    else parents.push(f);
+    // (A .cold part in another section than its parent is not reached: the walk stays in one section.)
+    if (parent && parent.sec === f.sec) parent.cold.push({ start: f.start, end: f.end });
+    else if (!parent) parents.push(f);
   }
   return parents;
 }
