@@ -42,6 +42,18 @@ interface Tree {
 
 const STATIC_CALL_TRAMP_PREFIX = '__SCT__';
 
+/** Index of the first symbol (sorted by start) that starts after `offset`. */
+function firstAfter(syms: readonly Sym[], offset: number): number {
+  let lo = 0;
+  let hi = syms.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (syms[mid]!.offset <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 export class SymbolIndex {
   readonly all: Sym[] = [];
   /** Per section, every symbol in offset order (objtool's sec->symbol_list). */
@@ -144,13 +156,7 @@ export class SymbolIndex {
   /** Symbols whose [offset, offset+len) holds `offset`, in tree order (by start, then index). */
   private containing(sec: number, offset: number, pick: (s: Sym) => boolean): Sym | undefined {
     const { syms, maxEnd } = this.tree(sec);
-    let lo = 0;
-    let hi = syms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (syms[mid]!.offset <= offset) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAfter(syms, offset);
     let best: Sym | undefined;
     for (let k = lo - 1; k >= 0 && maxEnd[k]! > offset; k--) {
       const s = syms[k]!;
@@ -182,13 +188,7 @@ export class SymbolIndex {
   findHoleContaining(sec: number, offset: number): number {
     const { syms } = this.tree(sec);
     if (this.containing(sec, offset, () => true)) return 0;
-    let lo = 0;
-    let hi = syms.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (syms[mid]!.offset <= offset) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = firstAfter(syms, offset);
     if (lo === 0) return 0;
     return lo < syms.length ? syms[lo]!.offset - offset : -1;
   }
