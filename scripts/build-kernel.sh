@@ -279,10 +279,12 @@ stage_modules() {
   say "kept $(wc -l <"$OBJ/modules/list.txt") module objects in $OBJ/modules"
 }
 
-# The distinct objtool flag sets of the log (file name dropped), with their counts.
+# The distinct objtool flag sets of the log (file name dropped), with how many files each
+# (a command repeated by a rebuild counts once).
 summarise_flags() {
   [[ -f $V/objtool-commands.log ]] || return 0
-  awk '{ $NF = ($NF == "vmlinux.o" ? "vmlinux.o" : "<module>.o"); print }' "$V/objtool-commands.log" |
+  LC_ALL=C sort -u "$V/objtool-commands.log" |
+    awk '{ $NF = ($NF == "vmlinux.o" ? "vmlinux.o" : "<module>.o"); print }' |
     LC_ALL=C sort | uniq -c | sort -rn >"$V/objtool-flags.txt"
 }
 
