@@ -170,7 +170,7 @@ configure() {
   local args=("${CONFIG_ARGS[@]}")
   if ((debug)); then
     args+=(-d DEBUG_INFO_NONE -e DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_REDUCED
-      -d DEBUG_INFO_COMPRESSED_NONE -d DEBUG_INFO_SPLIT -d DEBUG_INFO_BTF -d GDB_SCRIPTS)
+      -e DEBUG_INFO_COMPRESSED_NONE -d DEBUG_INFO_COMPRESSED_ZLIB -d DEBUG_INFO_COMPRESSED_ZSTD -d DEBUG_INFO_SPLIT -d DEBUG_INFO_BTF -d GDB_SCRIPTS)
   else
     args+=(-e DEBUG_INFO_NONE -d DEBUG_INFO_DWARF_TOOLCHAIN_DEFAULT -d DEBUG_INFO_DWARF4 -d DEBUG_INFO_DWARF5)
   fi
@@ -185,7 +185,9 @@ configure() {
   local s bad=()
   for s in "${REQUIRED_Y[@]}"; do grep -qx "CONFIG_$s=y" "$BUILD/.config" || bad+=("$s=y"); done
   for s in "${REQUIRED_M[@]}"; do grep -qx "CONFIG_$s=m" "$BUILD/.config" || bad+=("$s=m"); done
-  if ((debug)); then grep -qx 'CONFIG_DEBUG_INFO=y' "$BUILD/.config" || bad+=(DEBUG_INFO=y)
+  if ((debug)); then
+    grep -qx 'CONFIG_DEBUG_INFO=y' "$BUILD/.config" || bad+=(DEBUG_INFO=y)
+    grep -qx 'CONFIG_DEBUG_INFO_COMPRESSED_NONE=y' "$BUILD/.config" || bad+=(DEBUG_INFO_COMPRESSED_NONE=y)
   else grep -q '^CONFIG_DEBUG_INFO=y' "$BUILD/.config" && bad+=(DEBUG_INFO=n); fi
   ((${#bad[@]} == 0)) || die "Kconfig did not give ${bad[*]} (see $BUILD/.config)"
   printf '%s\n' "$want" >"$V/config-args"
