@@ -91,8 +91,8 @@ function fromCfiV1(cfi: CfiState | null, e: OrcEntry): OrcEntry {
     case UnwindType.CALL: e.type = ORC_V1_TYPE_CALL; break;
     case UnwindType.REGS: e.type = ORC_V1_TYPE_REGS; break;
     case UnwindType.REGS_PARTIAL: e.type = ORC_V1_TYPE_REGS_PARTIAL; break;
-    // 6.1 copies the hint type into a 2-bit field; the states of that era only carry these three.
-    default: throw new OrcMappingError(`unknown unwind hint type ${cfi.type as number}`);
+    // 6.1 copies the hint type into the 2-bit field as it is: an unknown number is truncated.
+    default: e.type = (cfi.type as number) & 3; break;
   }
   return e;
 }
