@@ -54,7 +54,7 @@ describe('kernel objects: parity with objtool 6.12', () => {
   // reads the Xen/KVM emulate prefix); decoded as ud2 + js, its bogus jump is fatal.
   const xen = kernelObjects('tu').find((o) => o.name === 'arch/x86/xen/enlighten_pv.o');
   test('arch/x86/xen/enlighten_pv.o (Xen emulate prefix), --orc: same warnings and ORC', {
-    skip: skipUnless(xen !== undefined, 'arch/x86/xen/enlighten_pv.o'), todo: 'orctool\'s decoder lacks the Xen/KVM emulate prefix',
+    skip: skipUnless(xen !== undefined, 'arch/x86/xen/enlighten_pv.o'),
   }, () => {
     const r = parityForObject(xen!, ['--orc']);
     assert.ok(identical(r), r.detail);

@@ -388,3 +388,10 @@ describe('x86 decoder: bytes that are not instructions', () => {
     assert.equal(indexContaining(ds, 0), -1);
   });
 });
+
+it('Xen/KVM emulate prefix: ud2 + "xen"/"kvm" and the next instruction decode as one', () => {
+  const ds = decodeSection(new Uint8Array([0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2, 0x0f, 0x0b, 0x6b, 0x76, 0x6d, 0x0f, 0x01, 0xc1, 0x0f, 0x0b]), '.text');
+  assert.deepEqual([...ds.offset], [0, 7, 15]);
+  assert.deepEqual([...ds.len], [7, 8, 2]);
+  assert.deepEqual([...ds.type], [InsnType.OTHER, InsnType.OTHER, InsnType.BUG]);
+});

@@ -37,6 +37,16 @@ export interface DecodeOptions {
 }
 
 /** Decodes `bytes` (the whole contents of section `section`). Never throws for bad bytes. */
+const EMULATE_PREFIX_SIZE = 5;
+const XEN_EMULATE_PREFIX = [0x0f, 0x0b, 0x78, 0x65, 0x6e];
+const KVM_EMULATE_PREFIX = [0x0f, 0x0b, 0x6b, 0x76, 0x6d];
+
+function emulatePrefixAt(bytes: Uint8Array, pos: number): boolean {
+  if (pos + EMULATE_PREFIX_SIZE >= bytes.length || bytes[pos] !== 0x0f || bytes[pos + 1] !== 0x0b) return false;
+  const matches = (p: number[]) => p.every((b, k) => bytes[pos + k] === b);
+  return matches(XEN_EMULATE_PREFIX) || matches(KVM_EMULATE_PREFIX);
+}
+
 export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOptions = {}): DecodedSection {
   const size = bytes.length;
   const isInFunc = opts.isInFunc;
@@ -80,6 +90,10 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
         opCount = grow(opCount, new Uint8Array(cap));
       }
 
+      // Xen/KVM "emulate prefix" (ud2; .ascii "xen"/"kvm") before an instruction: the kernel's
+      // decoder reads prefix and instruction as one (insn_get_emulate_prefix()).
+      const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
+      if (pre) dec.seek(pos + pre);
       let l = dec.next();
       let f = 0;
       if (l === 0) {
@@ -103,7 +117,15 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
         dec.seek(pos + l);
       }
 
-      parseLayout(bytes, pos, l, layout);
+      if (pre) {
+        // Decode the instruction after the prefix, then account for the prefix below.
+        parseLayout(bytes, pos + pre, l, layout);
+        if (layout.dispPos) layout.dispPos += pre;
+        if (layout.immPos) layout.immPos += pre;
+        l += pre;
+      } else {
+        parseLayout(bytes, pos, l, layout);
+      }
       const op1 = layout.op1;
       const inFunc = op1 === 0xcf && isInFunc !== undefined && !layout.vex ? isInFunc(pos) : false;
       const t = classifyType(layout, inFunc, variant);
