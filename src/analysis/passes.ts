@@ -348,6 +348,19 @@ function findLastInsn(file: ObjFile, sec: number): Insn | undefined {
   return undefined;
 }
 
+/**
+ * Where an annotation (or hint) relocation points, by the layout's rule for its section: a
+ * section symbol plus addend, a `.L` label at its own offset (6.8+), or any symbol's addend (hints
+ * up to 6.7); anything else is fatal.
+ */
+function annotationOffset(file: ObjFile, section: string, sym: Sym, addend: number, relName: string): number {
+  const rule = file.layout.annotationTargets[section] ?? 'section';
+  if (rule === 'addend') return addend;
+  if (sym.type === STT_SECTION) return addend;
+  if (rule === 'section-or-label' && sym.localLabel) return sym.offset;
+  file.fatal(`unexpected relocation symbol type in ${relName}`);
+}
+
 /** ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it. */
 export function addDeadEnds(file: ObjFile): void {
   for (const [name, deadEnd] of [['.discard.unreachable', true], ['.discard.reachable', false]] as const) {
@@ -356,10 +369,7 @@ export function addDeadEnds(file: ObjFile): void {
     if (!a) continue;
     for (const i of relocs(a.table)) {
       const sym = file.syms.all[a.table.sym(i)]!;
-      let offset: number;
-      if (sym.type === STT_SECTION) offset = a.table.addend(i);
-      else if (sym.localLabel && file.layout.annotationLocalLabels) offset = sym.offset;
-      else file.fatal(`unexpected relocation symbol type in ${a.name}`);
+      const offset = annotationOffset(file, name, sym, a.table.addend(i), a.name);
       const what = deadEnd ? 'unreachable' : 'reachable';
       let insn = file.findInsn(sym.sec, offset);
       if (insn) insn = file.prevInsnSameSec(insn);
@@ -472,11 +482,7 @@ export function readUnwindHints(file: ObjFile): void {
     const r = table.at(at);
     if (r < 0) file.fatal(`can't find reloc for unwind_hints[${i}]`);
     const sym = file.syms.all[table.sym(r)]!;
-    let offset: number;
-    if (sym.type === STT_SECTION) offset = table.addend(r);
-    else if (sym.localLabel && file.layout.annotationLocalLabels) offset = sym.offset;
-    else if (!file.layout.annotationLocalLabels) offset = table.addend(r);
-    else file.fatal(`unexpected relocation symbol type in ${rsec.name}`);
+    const offset = annotationOffset(file, '.discard.unwind_hints', sym, table.addend(r), rsec.name);
     const insn = file.findInsn(sym.sec, offset);
     if (!insn) file.fatal(`can't find insn for unwind_hints[${i}]`);
     insn.hint = true;

@@ -79,6 +79,14 @@ export function parseCommandLine(argv: string[]): CommandLine {
   return cl;
 }
 
+/** objtool has_multiple_files(): more than one STT_FILE symbol means a linked object. */
+export function isLinkedObject(elf: ElfFile): boolean {
+  const syms = elf.symbols;
+  let files = 0;
+  if (syms) for (let i = 0; i < syms.count && files < 2; i++) if (syms.type(i) === STT_FILE) files++;
+  return files > 1;
+}
+
 /** objtool opts_valid(): returns the error text, if any. */
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
@@ -154,10 +162,7 @@ export function runCheckCommand(argv: string[], out: { stdout: (s: string) => vo
     const elf = ElfFile.open(path);
     const layout = cl.kernel ?? detectLayout(elf).layout;
     const opts = { ...cl.opts };
-    const syms = elf.symbols;
-    let files = 0;
-    if (syms) for (let i = 0; i < syms.count; i++) if (syms.type(i) === STT_FILE) files++;
-    if (!opts.link && files > 1) {
+    if (!opts.link && isLinkedObject(elf)) {
       out.stderr('error: objtool: Linked object detected, forcing --link\n');
       opts.link = true;
     }

@@ -3,11 +3,11 @@
 // site at that location, after stack validation has recorded every stream's states.
 import { ElfFile } from '../elf/reader.js';
 import { UsageError } from '../errors.js';
-import { STT_FILE } from '../elf/constants.js';
 import { detectLayout } from '../kernel/detect.js';
 import { layoutByName, LAYOUT_NAMES } from '../kernel/versions.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import { check } from '../analysis/check.js';
+import { isLinkedObject } from './check-command.js';
 import { defaultOptions } from '../analysis/options.js';
 import { siteTable } from '../explain/table.js';
 import { renderHtml, renderText } from '../explain/render.js';
@@ -30,10 +30,7 @@ export function runExplainCommand(argv: string[], out: { stdout: (s: string) => 
   const layout = kernel ? layoutByName(kernel) : detectLayout(elf).layout;
   if (!layout) throw new UsageError(`--kernel: unknown kernel layout '${kernel}' (one of ${LAYOUT_NAMES.join(', ')})`);
   const opts = { ...defaultOptions(), orc: true };
-  const syms = elf.symbols;
-  let files = 0;
-  if (syms) for (let i = 0; i < syms.count; i++) if (syms.type(i) === STT_FILE) files++;
-  opts.link = files > 1;
+  opts.link = isLinkedObject(elf);
   const result = check(elf, layout, opts, file);
   const fsym = result.file.syms.byName(m![1]!);
   if (!fsym || !fsym.sec) throw new UsageError(`explain: no symbol '${m![1]}' defined in ${file}`);

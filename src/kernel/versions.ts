@@ -275,8 +275,6 @@ export interface KernelLayout {
     retpolineBuild: string;
     rethunkBuild: string;
   };
-  /** Annotations and hints may point through `.L` local labels, not only section symbols. */
-  annotationLocalLabels: boolean;
   /**
    * Unreachable code: 6.1-6.4 report only the first unreachable instruction of the file and
    * excuse a UD2 after any call to a noreturn function; 6.5+ report each, naming the missing
@@ -419,7 +417,6 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    annotationLocalLabels: false,
     warnOncePerSymbol: false,
     check: CHECK_6_1,
   },
@@ -434,7 +431,6 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    annotationLocalLabels: false,
     warnOncePerSymbol: false,
     check: CHECK_6_3,
   },
@@ -450,7 +446,6 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
-    annotationLocalLabels: true,
     warnOncePerSymbol: true,
     check: CHECK_6_4,
   },
@@ -464,7 +459,6 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
-    annotationLocalLabels: true,
     warnOncePerSymbol: true,
     check: CHECK_6_12,
   },

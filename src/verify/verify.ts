@@ -243,8 +243,9 @@ function walkFunction(elf: ElfFile, ds: DecodedSection, fn: Func, t: Table, layo
 function verifyVariant(elf: ElfFile, t: Table, layout: KernelLayout, variant: string, only: Set<number> | undefined, fns: Func[], r: VerifyReport): void {
   r.variants++;
   const decoded = new Map<number, DecodedSection>();
-  for (const fn of fns) {
-    if (only && !only.has(fns.indexOf(fn))) continue;
+  // Only the named functions when given: a one-site variant differs from the original nowhere else.
+  for (const k of only ?? fns.keys()) {
+    const fn = fns[k]!;
     let ds = decoded.get(fn.sec);
     if (!ds) {
       ds = decodeSection(elf.section(fn.sec)!.data, elf.section(fn.sec)!.name, { onInvalid: 'skip', variant: layout.decoder });
