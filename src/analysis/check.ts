@@ -14,7 +14,7 @@ import {
   readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
 } from './passes.js';
 import { addSpecialSectionAlts } from './special-alts.js';
-import { validateFunctions, validateReachableInstructions, validateUnwindHints } from './validate.js';
+import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
 
 export interface CheckResult {
@@ -56,6 +56,8 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
       warnings += validateFunctions(file);
       warnings += validateUnwindHints(file);
       if (!warnings) warnings += validateReachableInstructions(file);
+    } else if (opts.noinstr) {
+      warnings += validateNoinstrSections(file);
     }
     if (opts.prefix) addPrefixCfi(file);
   } catch (e) {

@@ -106,6 +106,18 @@ export const FIXTURES: Fixture[] = [
   { source: 'jump-past-end.S', expect: [/can't find jump dest instruction at \.text\+0x5/] },
   { source: 'jump-past-end.S', label: 'no-unreachable', flags: ['--orc', '--no-unreachable'], expect: { '6.1': [/can't find jump dest instruction/] } },
   { source: 'musical-chairs.S', expect: { '6.1': [/chairs\+0xe: undefined stack state/] } },
+  {
+    source: 'noinstr.S', flags: ['--orc', '--link', '--noinstr'],
+    expect: {
+      '6.12': [/ni_bad_call\+0x0: call to ext_fn\(\) leaves \.noinstr\.text section/, /objtool: pv_ops\[2\]: instrumented$/, /objtool: pv_ops\[3\]: instr_init$/,
+        /ni_pv_dirty\+0x0: call to \{dynamic\}\(\) leaves/, /ni_ret_instr\+0x1: return with instrumentation enabled/, /ni_kcov\+0x0: call to __sanitizer_cov_trace_pc/,
+        /entry_bad\+0x0: call to ext_fn/, /idle_bad\+0x0: call to ext_fn/],
+      '6.1': [/ni_static_call\+0x0: call to __SCT__foo\(\) leaves/, /entry_bad\+0x0: call to ext_fn/, /ni_pv_dirty\+0x0: call to pv_ops\[1\]\(\) leaves/],
+    },
+  },
+  { source: 'noinstr.S', label: 'noinstr only', flags: ['--noinstr', '--link'], expect: [/ni_bad_call\+0x0: call to ext_fn\(\) leaves/, /entry_bad\+0x0: call to ext_fn/] },
+  { source: 'noinstr.S', label: 'hack', flags: ['--orc', '--link', '--noinstr', '--hacks=noinstr'], compareText: true, expect: [/ni_bad_call\+0x0: call to ext_fn/] },
+  { source: 'noinstr.S', label: 'no link', flags: ['--orc', '--noinstr'], expect: [/--noinstr requires --link/] },
   { source: 'prefix-fallthrough.S', expect: { '6.1': [/__pfx_pfx_target\(\) falls through to next function pfx_target\(\)/] } },
 ];
 

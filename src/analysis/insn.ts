@@ -69,6 +69,8 @@ export class Insn {
   noendbr = false;
   unret = false;
   noReloc = false;
+  /** insn_reloc() was asked with the file at hand (6.1 kept the answer on the instruction). */
+  relocLookedUp = false;
   instr = 0;
   /** Stack operations; undefined until first asked for, null once removed (calls). */
   private opsCache: StackOp[] | null | undefined;

@@ -13,6 +13,8 @@ import { WarningSink } from './warnings.js';
 import { STT_FUNC } from '../elf/constants.js';
 import { type CfiState, UnwindType } from './cfi.js';
 import { CfiInterner, funcCfi, undefinedCfi } from './cfi-state.js';
+import type { PvOps } from './pv-ops.js';
+import { InsnFlag } from '../x86/index.js';
 
 /** A relocation: its table and index there. */
 export interface RelocRef {
@@ -51,6 +53,8 @@ export class ObjFile {
   /** Alternative conflicts found, for `explain`. */
   readonly conflicts: { site: Insn; at: Insn }[] = [];
   nrInsnsVisited = 0;
+  /** --noinstr: the pv_ops[] slots and their possible targets, when the object defines pv_ops. */
+  pvOps: PvOps | undefined;
 
   constructor(
     readonly elf: ElfFile,
@@ -109,6 +113,7 @@ export class ObjFile {
   /** The first relocation inside the instruction's bytes (objtool insn_reloc()). */
   insnReloc(insn: Insn): RelocRef | undefined {
     if (insn.noReloc || insn.pos < 0) return undefined;
+    insn.relocLookedUp = true;
     const table = this.elf.relocationsFor(insn.sec.elf);
     const i = table ? table.firstInRange(insn.offset, insn.offset + insn.len) : -1;
     if (!table || i < 0) {
@@ -129,7 +134,8 @@ export class ObjFile {
       if (!s.isExec) continue;
       const name = s.name;
       const text = name !== '.altinstr_replacement' && name !== '.altinstr_aux' && !name.startsWith('.discard.');
-      const noinstr = name === '.noinstr.text' || name === '.entry.text' || name === '.cpuidle.text' || name.startsWith('.text..__x86.');
+      const ni = this.layout.noinstr;
+      const noinstr = ni.sections.includes(name) || ni.sectionPrefixes.some((p) => name.startsWith(p));
       const ds = decodeSection(s.data, name, {
         file: this.objname,
         variant: this.layout.decoder,
@@ -149,6 +155,9 @@ export class ObjFile {
         cs.insns.push(insn);
       }
       this.nrInsns += ds.count;
+      if (this.pvOps && name.startsWith('.init.text')) {
+        for (const insn of cs.insns) if (ds.flags[insn.pos]! & InsnFlag.PV_MOV_IMM) this.pvOps.addInitStore(insn);
+      }
       this.code[s.index] = cs;
       this.codeSections.push(cs);
 

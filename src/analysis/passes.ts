@@ -12,6 +12,7 @@ import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { addAlternative } from './special-alts.js';
+import { PvOps } from './pv-ops.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
 const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
@@ -81,6 +82,7 @@ export function isSiblingCall(file: ObjFile, insn: Insn): boolean {
 
 export function runPasses(file: ObjFile): void {
   markRodata(file);
+  file.pvOps = PvOps.init(file);
   file.syms.classify();
   file.decode();
   addIgnores(file);

@@ -11,7 +11,7 @@ import { OpDestType, OpSrcType } from '../x86/index.js';
 import { CFI_UNDEFINED, type CfiState } from './cfi.js';
 import { cfiEqual, copyCfi, setFuncState, undefinedCfi } from './cfi-state.js';
 import { hasModifiedStackFrame, hasValidStackFrame, updateCfiState } from './cfi-update.js';
-import { VISITED_BRANCH, VISITED_BRANCH_MASK, type Insn } from './insn.js';
+import { VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection, type Insn } from './insn.js';
 import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
@@ -54,20 +54,23 @@ function funcUaccessSafe(func: Sym | undefined): boolean {
 
 function callDestName(file: ObjFile, insn: Insn): string {
   if (insn.callDest) return insn.callDest.name;
-  const r = file.insnReloc(insn);
+  const r = file.layout.messages.pvSlotInCallName && insn.relocLookedUp ? file.insnReloc(insn) : undefined;
   if (r && file.relocSym(r).name === 'pv_ops') return `pv_ops[${Math.trunc(r.table.addend(r.i) / 8)}]`;
   return '{dynamic}';
 }
 
-function noinstrCallDest(file: ObjFile, func: Sym | undefined): boolean {
-  if (!func) return false;
+/** objtool noinstr_call_dest(): calls allowed from noinstr code with instrumentation off. */
+function noinstrCallDest(file: ObjFile, insn: Insn, func: Sym | undefined): boolean {
+  // An indirect call is assumed instrumented unless it goes through a clean pv_ops[] slot.
+  if (!func) return file.pvOps ? file.pvOps.callIsNoinstr(insn) : false;
   if (file.code[func.sec]?.noinstr) return true;
-  if (func.staticCallTramp) return true;
+  if (func.staticCallTramp && file.layout.noinstr.staticCallTrampOk) return true;
+  // __ubsan_handle_*() only run when something went wrong; let the report out.
   return func.name.startsWith('__ubsan_handle_');
 }
 
 function validateCall(file: ObjFile, insn: Insn, state: InsnState): boolean {
-  if (state.noinstr && state.instr <= 0 && !noinstrCallDest(file, insn.callDest)) {
+  if (state.noinstr && state.instr <= 0 && !noinstrCallDest(file, insn, insn.callDest)) {
     file.warnInsn(insn, `call to ${callDestName(file, insn)}() leaves .noinstr.text section`);
     return true;
   }
@@ -490,43 +493,64 @@ function isSpecialCall(insn: Insn): boolean {
   return d !== undefined && (d.fentry || d.embeddedInsn);
 }
 
-/** objtool validate_functions(): a walk from every function entry. */
-export function validateFunctions(file: ObjFile): number {
+/** objtool validate_section(): a walk from every function entry of one section. */
+function validateSection(file: ObjFile, cs: CodeSection): number {
   let warnings = 0;
-  for (const cs of file.codeSections) {
-    for (const sym of file.syms.inSection(cs.index)) {
-      if (sym.type !== 2) continue;
-      const state = initState(file, cs.noinstr);
-      setFuncState(state.cfi);
-      if (!sym.len) {
-        file.warn(`${sym.name}() is missing an ELF size annotation`);
-        warnings++;
-        continue;
-      }
-      if (sym.pfunc !== sym || sym.alias !== sym) continue;
-      const insn = file.findInsn(cs.index, sym.offset);
-      if (!insn || insn.ignore || insn.visited) continue;
-      if (file.opts.uaccess) state.uaccess = sym.uaccessSafe;
-      const ret = validateBranch(file, insn.func, insn, state);
-      if (ret) file.backtrace(insn, '<=== (sym)');
-      warnings += ret;
+  for (const sym of file.syms.inSection(cs.index)) {
+    if (sym.type !== 2) continue;
+    const state = initState(file, cs.noinstr);
+    setFuncState(state.cfi);
+    if (!sym.len) {
+      file.warn(`${sym.name}() is missing an ELF size annotation`);
+      warnings++;
+      continue;
     }
+    if (sym.pfunc !== sym || sym.alias !== sym) continue;
+    const insn = file.findInsn(cs.index, sym.offset);
+    if (!insn || insn.ignore || insn.visited) continue;
+    if (file.opts.uaccess) state.uaccess = sym.uaccessSafe;
+    const ret = validateBranch(file, insn.func, insn, state);
+    if (ret) file.backtrace(insn, '<=== (sym)');
+    warnings += ret;
   }
   return warnings;
 }
 
-/** objtool validate_unwind_hints(): walks from hinted instructions no function walk reached. */
-export function validateUnwindHints(file: ObjFile): number {
+/** objtool validate_functions(): every executable section. */
+export function validateFunctions(file: ObjFile): number {
+  let warnings = 0;
+  for (const cs of file.codeSections) warnings += validateSection(file, cs);
+  return warnings;
+}
+
+/**
+ * objtool validate_unwind_hints(): walks from hinted instructions no function walk reached, in
+ * one section (whose noinstr rules then apply) or in all.
+ */
+export function validateUnwindHints(file: ObjFile, only?: CodeSection): number {
   if (!file.hints) return 0;
   let warnings = 0;
-  const state = initState(file, false);
-  for (const cs of file.codeSections) {
+  const state = initState(file, only?.noinstr ?? false);
+  for (const cs of only ? [only] : file.codeSections) {
     for (const insn of cs.insns) {
       if (!insn.hint || insn.visited || insn.ignore) continue;
       const ret = validateBranch(file, insn.func, insn, copyState(state));
       if (ret) file.backtrace(insn, '<=== (hint)');
       warnings += ret;
     }
+  }
+  return warnings;
+}
+
+/** objtool validate_noinstr_sections(): --noinstr without other validation walks only these. */
+export function validateNoinstrSections(file: ObjFile): number {
+  let warnings = 0;
+  for (const name of file.layout.noinstr.sections) {
+    const sec = file.elf.sectionByName(name);
+    const cs = sec ? file.code[sec.index] : undefined;
+    if (!cs) continue;
+    warnings += validateSection(file, cs);
+    warnings += validateUnwindHints(file, cs);
   }
   return warnings;
 }

@@ -29,11 +29,12 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--orc': 'orc', '-o': 'orc', '--stackval': 'stackval', '-s': 'stackval', '--uaccess': 'uaccess', '-u': 'uaccess',
   '--link': 'link', '--module': 'module', '--dry-run': 'dryRun', '--backtrace': 'backtrace', '--no-unreachable': 'noUnreachable',
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
+  '--noinstr': 'noinstr', '-n': 'noinstr',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
 const NOT_YET = new Set([
-  '--ibt', '-i', '--sls', '-l', '--mcount', '-m', '--noinstr', '-n', '--retpoline', '-r', '--static-call', '-t', '--cfi',
+  '--ibt', '-i', '--sls', '-l', '--mcount', '-m', '--retpoline', '-r', '--static-call', '-t', '--cfi',
   '--rethunk', '--unret', '--mnop', '--backup',
 ]);
 
@@ -53,7 +54,8 @@ export function parseCommandLine(argv: string[]): CommandLine {
     } else if (name === '--hacks' || name === '-h') {
       for (const h of (value ?? 'jump_label,noinstr,skylake').split(',')) {
         if (h === 'jump_label') opts.hackJumpLabel = true;
-        else if (h === 'noinstr' || h === 'skylake') throw new UsageError(`--hacks=${h} is not implemented by orctool yet`);
+        else if (h === 'noinstr') opts.hackNoinstr = true;
+        else if (h === 'skylake') throw new UsageError(`--hacks=${h} is not implemented by orctool yet`);
         else throw new UsageError(`--hacks: unknown hack '${h}'`);
       }
     } else if (name === '--prefix') {
@@ -90,13 +92,15 @@ export function isLinkedObject(elf: ElfFile): boolean {
 /** objtool opts_valid(): returns the error text, if any. */
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
-  const action = o.hackJumpLabel || o.orc || o.stackval || o.uaccess || o.prefix > 0;
+  const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0;
   if (action) return cl.dumpOrc ? "--dump can't be combined with other actions" : undefined;
   if (cl.dumpOrc) return undefined;
   return 'At least one action required';
 }
 
 const NOPS: Record<number, number[]> = { 1: [0x90], 2: [0x66, 0x90], 3: [0x0f, 0x1f, 0x00], 4: [0x0f, 0x1f, 0x40, 0x00], 5: [0x0f, 0x1f, 0x44, 0x00, 0x00] };
+/** objtool arch_ret_insn(): RET, an INT3 against straight-line speculation, NOPs. */
+const RETS: Record<number, number[]> = { 1: [0xc3], 2: [0xc3, 0xcc], 3: [0xc3, 0xcc, ...NOPS[1]!], 4: [0xc3, 0xcc, ...NOPS[2]!], 5: [0xc3, 0xcc, ...NOPS[3]!] };
 
 /** Everything the check decided to change in the object, applied to an editor. */
 function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
@@ -105,6 +109,14 @@ function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
     const r = file.insnReloc(insn);
     if (r) editor.setRelocType(r.table.section.index, r.i, R_X86_64_NONE);
     editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(NOPS[insn.len] ?? NOPS[5]!));
+    changed = true;
+  }
+  // --hacks=noinstr: KCOV/TSAN calls in noinstr text become NOPs, their tail calls returns.
+  for (const { insn, sibling, reloc } of file.noinstrHackSites) {
+    const bytes = (sibling ? RETS : NOPS)[insn.len];
+    if (!bytes) continue;
+    if (reloc) editor.setRelocType(reloc.table.section.index, reloc.i, R_X86_64_NONE);
+    editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(bytes));
     changed = true;
   }
   // --prefix: a __pfx_<func> symbol over the padding, as objtool's elf_create_prefix_symbol().
@@ -165,6 +177,11 @@ export function runCheckCommand(argv: string[], out: { stdout: (s: string) => vo
     if (!opts.link && isLinkedObject(elf)) {
       out.stderr('error: objtool: Linked object detected, forcing --link\n');
       opts.link = true;
+    }
+    if (!opts.link && opts.noinstr) {
+      out.stderr('error: objtool: --noinstr requires --link\n');
+      status = 1;
+      continue;
     }
     const emit = cl.json
       ? (_: string, w: Warning) => {

@@ -174,6 +174,8 @@ export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags): FlagSet[] {
   const link = kind === 'modules' ? ['--link', '--module'] : ['--link'];
   sets.push({ name: `orc ${link.join(' ')}`, flags: ['--orc', ...link] });
   if (kind === 'modules') sets.push({ name: `orc prefix=16 ${link.join(' ')}`, flags: ['--orc', '--prefix=16', ...link] });
+  // --noinstr alone walks only the noinstr sections (objtool validate_noinstr_sections()).
+  if (kind === 'vmlinux') sets.push({ name: 'noinstr link', flags: ['--noinstr', '--link'] });
   return sets;
 }
 

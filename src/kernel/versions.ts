@@ -272,6 +272,12 @@ export interface KernelLayout {
      */
     altConflictWithLocation: boolean;
     /** The build name in retpoline/rethunk warnings. */
+    /**
+     * A call through pv_ops is named `pv_ops[addend/8]` in call warnings when its relocation was
+     * looked up before (replacement instructions, the --noinstr slot check): 6.1 cached it on the
+     * instruction. From 6.3 (tip "objtool: Remove instruction::reloc") it is always `{dynamic}`.
+     */
+    pvSlotInCallName: boolean;
     retpolineBuild: string;
     rethunkBuild: string;
   };
@@ -288,7 +294,27 @@ export interface KernelLayout {
   /** WARN_INSN: after one warning in a symbol, the rest of that symbol's warnings are dropped (6.4+). */
   warnOncePerSymbol: boolean;
   check: CheckRules;
+  noinstr: NoinstrRules;
 }
+
+/** --noinstr: which text is noinstr, and which calls out of it are allowed. */
+export interface NoinstrRules {
+  /** Sections holding noinstr code, walked in this order when --noinstr is the only action. */
+  sections: readonly string[];
+  /** Name prefixes of further noinstr sections (not walked on their own). */
+  sectionPrefixes: readonly string[];
+  /** A call to a static-call trampoline is allowed (its target can't be known). */
+  staticCallTrampOk: boolean;
+}
+
+// .cpuidle.text became noinstr with the cpuidle/RCU cleanup (Linux 6.3), the static-call
+// trampoline allowance is not in 6.1's objtool; the 6.3 boundary of the latter is inferred.
+const NOINSTR_6_1: NoinstrRules = {
+  sections: ['.noinstr.text', '.entry.text'], sectionPrefixes: ['.text..__x86.'], staticCallTrampOk: false,
+};
+const NOINSTR_6_3: NoinstrRules = {
+  sections: ['.noinstr.text', '.entry.text', '.cpuidle.text'], sectionPrefixes: ['.text..__x86.'], staticCallTrampOk: true,
+};
 
 const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
@@ -416,9 +442,9 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
-    messages: { altConflictWithLocation: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: false,
-    check: CHECK_6_1,
+    check: CHECK_6_1, noinstr: NOINSTR_6_1,
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -430,9 +456,9 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
-    messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: false,
-    check: CHECK_6_3,
+    check: CHECK_6_3, noinstr: NOINSTR_6_3,
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -445,9 +471,9 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
-    messages: { altConflictWithLocation: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: true,
-    check: CHECK_6_4,
+    check: CHECK_6_4, noinstr: NOINSTR_6_3,
   },
   {
     name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
@@ -458,9 +484,9 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
-    messages: { altConflictWithLocation: true, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
     warnOncePerSymbol: true,
-    check: CHECK_6_12,
+    check: CHECK_6_12, noinstr: NOINSTR_6_3,
   },
 ];
 
