@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // objtool's own command line: `orctool <actions> [<options>] file.o...` with objtool 6.12's
 // options, its option checks and messages, and --dump=orc. Options orctool does not implement
-// yet are refused by name rather than ignored.
+// yet are refused by name rather than ignored. Several files are checked by a pool of workers
+// (batch.ts) running the same per-file path as the sequential loop here.
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { ElfEditor } from '../elf/writer.js';
 import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
-import { UsageError } from '../errors.js';
+import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
 import { check, sectionOrcPoints } from '../analysis/check.js';
@@ -16,13 +19,22 @@ import { OrcBuilder } from '../orc/generate.js';
 import { OrcMappingError } from '../orc/from-cfi.js';
 import { writeOrcSections } from '../orc/write.js';
 import { dumpOrcFile } from '../orc/dump.js';
+import { errorLine } from './error-line.js';
+import { type BatchOutput, combineStatus, runBatch } from './batch.js';
 
-interface CommandLine {
+export interface CommandLine {
   opts: CheckOptions;
   dumpOrc: boolean;
   kernel?: KernelLayout;
   json: boolean;
+  /** orctool's --jobs=N: workers for a batch of files; 1 checks them in-process. */
+  jobs?: number;
   files: string[];
+}
+
+export interface CheckOutput {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
 }
 
 const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
@@ -71,6 +83,10 @@ export function parseCommandLine(argv: string[]): CommandLine {
       const v = value ?? argv[++k];
       if (v !== 'json' && v !== 'text') throw new UsageError(`--format: '${v}' (text or json)`);
       cl.json = v === 'json';
+    } else if (name === '--jobs') {
+      const v = value ?? argv[++k];
+      if (v === undefined || !/^[1-9]\d*$/.test(v)) throw new UsageError('--jobs needs a positive number');
+      cl.jobs = Number(v);
     } else if (a.startsWith('-')) {
       throw new UsageError(`unknown option '${a}'`);
     } else {
@@ -155,48 +171,88 @@ function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
   return res.status === 'written';
 }
 
-export function runCheckCommand(argv: string[], out: { stdout: (s: string) => void; stderr: (s: string) => void }): number {
+/** One file, as objtool checks it; returns its exit status. Throws on bad input. */
+function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
+  if (cl.dumpOrc) {
+    const r = dumpOrcFile(path, cl.kernel?.orc);
+    out.stdout(r.stdout);
+    out.stderr(r.stderr);
+    return r.status;
+  }
+  const elf = ElfFile.open(path);
+  const layout = cl.kernel ?? detectLayout(elf).layout;
+  const opts = { ...cl.opts };
+  if (!opts.link && isLinkedObject(elf)) {
+    out.stderr('error: objtool: Linked object detected, forcing --link\n');
+    opts.link = true;
+  }
+  if (!opts.link && opts.noinstr) {
+    out.stderr('error: objtool: --noinstr requires --link\n');
+    return 1;
+  }
+  const emit = cl.json
+    ? (_: string, w: Warning) => {
+        // A conflict comes with the command that draws its per-offset table.
+        const extra = w.message.startsWith('stack layout conflict in alternatives') && w.location
+          ? { explain: `orctool explain ${path} ${w.location.split(' ')[0]}` } : {};
+        out.stdout(JSON.stringify({ ...w, ...extra }) + '\n');
+      }
+    : (line: string) => out.stderr(line + '\n');
+  const result = check(elf, layout, opts, path, emit);
+  if (result.fatal) return 0;
+  const editor = new ElfEditor(elf);
+  let changed = applyChanges(result.file, editor);
+  if (opts.orc && result.file.nrInsns > 0) changed = buildOrc(result.file, editor) || changed;
+  if (changed && !opts.dryRun) editor.write();
+  return 0;
+}
+
+/**
+ * One file of a command line, sequential or in a worker. Bad input (OrctoolError) is reported
+ * for that file as main reports it, and the other files still run; an internal error (a bug)
+ * is thrown, as before, unless `reportInternal` (a worker, where it would end the batch).
+ */
+export function checkFile(cl: CommandLine, path: string, out: CheckOutput, reportInternal = false): number {
+  try {
+    return checkOneFile(cl, path, out);
+  } catch (e) {
+    if (!(e instanceof OrctoolError) && !reportInternal) throw e;
+    out.stderr(errorLine(e));
+    return 1;
+  }
+}
+
+function runSequential(cl: CommandLine, out: CheckOutput): number {
+  let status = 0;
+  for (const path of cl.files) status = combineStatus(status, checkFile(cl, path, out));
+  return status;
+}
+
+/** The command in-process, file after file (what library callers and tests use). */
+export function runCheckCommand(argv: string[], out: CheckOutput): number {
   const cl = parseCommandLine(argv);
   const err = optionsError(cl);
   if (err) {
     out.stderr(`error: objtool: ${err}\n`);
     return 1;
   }
-  let status = 0;
-  for (const path of cl.files) {
-    if (cl.dumpOrc) {
-      const r = dumpOrcFile(path, cl.kernel?.orc);
-      out.stdout(r.stdout);
-      out.stderr(r.stderr);
-      if (r.status) status = r.status;
-      continue;
-    }
-    const elf = ElfFile.open(path);
-    const layout = cl.kernel ?? detectLayout(elf).layout;
-    const opts = { ...cl.opts };
-    if (!opts.link && isLinkedObject(elf)) {
-      out.stderr('error: objtool: Linked object detected, forcing --link\n');
-      opts.link = true;
-    }
-    if (!opts.link && opts.noinstr) {
-      out.stderr('error: objtool: --noinstr requires --link\n');
-      status = 1;
-      continue;
-    }
-    const emit = cl.json
-      ? (_: string, w: Warning) => {
-          // A conflict comes with the command that draws its per-offset table.
-          const extra = w.message.startsWith('stack layout conflict in alternatives') && w.location
-            ? { explain: `orctool explain ${path} ${w.location.split(' ')[0]}` } : {};
-          out.stdout(JSON.stringify({ ...w, ...extra }) + '\n');
-        }
-      : (line: string) => out.stderr(line + '\n');
-    const result = check(elf, layout, opts, path, emit);
-    if (result.fatal) continue;
-    const editor = new ElfEditor(elf);
-    let changed = applyChanges(result.file, editor);
-    if (opts.orc && result.file.nrInsns > 0) changed = buildOrc(result.file, editor) || changed;
-    if (changed && !opts.dryRun) editor.write();
+  return runSequential(cl, out);
+}
+
+/**
+ * The command line's entry: several files go to a pool of min(files, --jobs or the cores)
+ * workers, output still in input order; one file, or --jobs=1, runs in-process.
+ */
+export async function runCheckCommandJobs(argv: string[], out: BatchOutput): Promise<number> {
+  const cl = parseCommandLine(argv);
+  const err = optionsError(cl);
+  if (err) {
+    out.stderr(`error: objtool: ${err}\n`);
+    return 1;
   }
-  return status;
+  // The same file twice must be checked in order (the second sees the first's ORC).
+  const distinct = new Set(cl.files.map((f) => resolve(f))).size === cl.files.length;
+  const jobs = Math.min(cl.files.length, cl.jobs ?? availableParallelism());
+  if (jobs <= 1 || !distinct) return runSequential(cl, out);
+  return runBatch(argv, cl.files, jobs, out);
 }

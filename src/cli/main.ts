@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Command-line entry point: dispatch, and the one place where errors become one line on
-// stderr and an exit status.
+// stderr and an exit status (error-line.ts; a batch's workers print a file's error the same way).
 import { ElfFile } from '../elf/reader.js';
-import { OrctoolError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { dumpElf } from './elf-dump.js';
-import { runCheckCommand } from './check-command.js';
+import { runCheckCommandJobs } from './check-command.js';
+import { errorLine } from './error-line.js';
 import { runPatchCommand } from './patch-command.js';
 import { runExplainCommand } from './explain-command.js';
 import { runVerifyCommand } from './verify-command.js';
@@ -12,7 +13,8 @@ import { runVerifyCommand } from './verify-command.js';
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
-         orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json
+         orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json,
+           --jobs=N (workers for several files; default: the number of cores, 1: in-process)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
        orctool verify FILE...    check the ORC table against every patched variant of the code
        orctool explain FILE FUNC+OFF [--html]   per-offset table of an alternative site
@@ -22,7 +24,13 @@ function writeLines(lines: string[]): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-function run(argv: string[]): number {
+/** The batch's status line on a terminal, rewritten in place and cut to the width. */
+function progressLine(line: string | null): void {
+  const width = Math.max(1, (process.stderr.columns || 80) - 1);
+  process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line.slice(0, width)}`);
+}
+
+function run(argv: string[]): number | Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'elf': {
@@ -47,23 +55,21 @@ function run(argv: string[]): number {
     default:
       if (cmd.startsWith('-')) {
         // latin1: dump text is one character per byte, as objtool prints names.
-        return runCheckCommand(argv, { stdout: (t) => process.stdout.write(t, 'latin1'), stderr: (t) => process.stderr.write(t, 'latin1') });
+        return runCheckCommandJobs(argv, {
+          stdout: (t) => process.stdout.write(t, 'latin1'),
+          stderr: (t) => process.stderr.write(t, 'latin1'),
+          progress: process.stderr.isTTY ? progressLine : undefined,
+        });
       }
       throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
   }
 }
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   try {
-    return run(argv);
+    return await run(argv);
   } catch (e) {
-    if (e instanceof OrctoolError || e instanceof UsageError) {
-      process.stderr.write(`orctool: error: ${e.message}\n`);
-      return 1;
-    }
-    const err = e as Error;
-    if (process.env.ORCTOOL_DEBUG) process.stderr.write(`${err.stack}\n`);
-    process.stderr.write(`orctool: internal error: ${err.message} (set ORCTOOL_DEBUG=1 for a stack trace)\n`);
+    process.stderr.write(errorLine(e));
     return 1;
   }
 }
