@@ -1,109 +1,108 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `npm run bench`: figures, never pass/fail. Each input is run by orctool and by Debian's
-// objtool alternately (same flags, fresh copies), several rounds; medians of wall time and peak
-// RSS (GNU time's %M, or /proc for ourselves) and their ratios. Needs scripts/corpus.sh.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,small,kvm,elf,decode] [--rounds=N]`:
+// figures, never pass/fail. orctool against Debian's objtool on each input (compare.ts), then
+// a markdown table; the ELF-reading and decoding micro-benchmarks run only when named.
+// Needs scripts/corpus.sh (modules, objtool) and, for vmlinux, npm run kbuild.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { ElfFile } from '../elf/reader.js';
-import { repoRoot } from '../testing/toolchain.js';
-import { type CorpusName, corpusAvailable, corpusModules, objtoolPath, sampleModules } from '../testing/corpus.js';
+import { type CorpusName, corpusAvailable, corpusModules, sampleModules } from '../testing/corpus.js';
 import { benchDecode } from './decode.bench.js';
+import { type BenchCase, type CaseResult, markdownTable, runCase } from './compare.js';
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'small', 'kvm'];
+const MICRO = ['elf', 'decode'];
+const MODULE_FLAGS = ['--orc', '--link', '--module'];
+
+function kbuildObject(variant: string): string | undefined {
+  const root = process.env['ORCTOOL_KBUILD'] || join(homedir(), '.cache', 'orctool-kbuild');
+  const p = join(root, variant, 'objects', 'vmlinux', 'vmlinux.o');
+  return existsSync(p) ? p : undefined;
 }
 
-/** Run a command, returning wall seconds and peak RSS in MiB (from /usr/bin/time when present). */
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): { secs: number; rssMiB: number } {
-  const haveTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
-  const t0 = performance.now();
-  const r = haveTime
-    ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', env })
-    : spawnSync(cmd, args, { encoding: 'utf8', env });
-  const secs = (performance.now() - t0) / 1000;
-  const kb = haveTime ? Number(r.stderr.trim().split('\n').at(-1)) : NaN;
-  return { secs, rssMiB: kb / 1024 };
-}
-
-function stripOrc(src: string, dst: string): void {
-  spawnSync('objcopy', ['--remove-section=.orc_unwind', '--remove-section=.orc_unwind_ip', '--remove-section=.rela.orc_unwind_ip', src, dst]);
-}
-
-function compareTools(label: string, modules: string[], flags: string[], version: '6.12' | '6.1', rounds = 3): void {
-  const objtool = objtoolPath(version);
-  if (!objtool) return;
-  const dir = mkdtempSync(join(tmpdir(), 'orctool-bench-'));
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  const oursRss: number[] = [];
-  const theirsRss: number[] = [];
-  try {
-    const inputs = modules.map((m, i) => {
-      const p = join(dir, `in${i}.ko`);
-      stripOrc(m, p);
-      return p;
-    });
-    for (let r = 0; r < rounds; r++) {
-      const a = inputs.map((p, i) => { const q = join(dir, `a${i}.ko`); copyFileSync(p, q); return q; });
-      const b = inputs.map((p, i) => { const q = join(dir, `b${i}.ko`); copyFileSync(p, q); return q; });
-      const t1 = timed(join(repoRoot, 'bin', 'orctool'), [...flags, ...a]);
-      let secs = 0;
-      let rss = 0;
-      for (const q of b) {
-        const t = timed(objtool, [...flags, q], { ...process.env, SRCARCH: 'x86' });
-        secs += t.secs;
-        rss = Math.max(rss, t.rssMiB);
-      }
-      ours.push(t1.secs);
-      oursRss.push(t1.rssMiB);
-      theirs.push(secs);
-      theirsRss.push(rss);
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** The comparisons, in the order they run; those whose input is missing are left out, said why. */
+function toolCases(only: Set<string>, roundsOverride: number | undefined): BenchCase[] {
+  const cases: BenchCase[] = [];
+  const add = (c: BenchCase): void => {
+    if (only.has(c.name)) cases.push({ ...c, rounds: roundsOverride ?? c.rounds });
+  };
+  const missing = (name: string, why: string): void => {
+    if (only.has(name)) console.log(`${name}: ${why}, skipped`);
+  };
+  const cloud = corpusAvailable('6.12-cloud');
+  if (cloud) {
+    const kvm = corpusModules('6.12-cloud').find((m) => m.endsWith('/kvm.ko'));
+    const small = sampleModules('6.12-cloud', 50).reduce((a, b) => (statSync(a).size <= statSync(b).size ? a : b));
+    add({ name: 'small', label: `small module (${small.replace(/^.*\//, '')})`, files: [small], flags: MODULE_FLAGS, rounds: 7, strip: true, version: '6.12' });
+    if (kvm) add({ name: 'kvm', label: 'kvm.ko', files: [kvm], flags: MODULE_FLAGS, rounds: 5, strip: true, version: '6.12' });
+    else missing('kvm', 'no kvm.ko in the 6.12-cloud corpus');
+    add({ name: 'batch', label: '200 modules (6.12-cloud; objtool once per file)', files: sampleModules('6.12-cloud', 200), flags: MODULE_FLAGS, rounds: 3, strip: true, version: '6.12' });
+  } else {
+    for (const n of ['small', 'kvm', 'batch']) missing(n, 'the 6.12-cloud corpus is not fetched (scripts/corpus.sh)');
   }
-  const o = median(ours);
-  const t = median(theirs);
-  console.log(`${label.padEnd(44)} orctool ${o.toFixed(2)} s ${median(oursRss).toFixed(0)} MiB | objtool ${t.toFixed(2)} s ${median(theirsRss).toFixed(0)} MiB | time ratio ${(o / t).toFixed(2)}x`);
+  // The kbuild cache keeps vmlinux.o as objtool was handed it: no ORC yet, nothing to strip.
+  const vmlinux = kbuildObject('6.12');
+  if (vmlinux) add({ name: 'vmlinux', label: 'vmlinux.o (6.12)', files: [vmlinux], flags: ['--orc', '--link'], rounds: 3, strip: false, version: '6.12' });
+  else missing('vmlinux', 'no 6.12 vmlinux.o (npm run kbuild)');
+  const debug = kbuildObject('6.12-debug');
+  if (debug) add({ name: 'vmlinux-debug', label: 'vmlinux.o with DWARF (6.12)', files: [debug], flags: ['--orc', '--link'], rounds: 1, strip: false, version: '6.12' });
+  else missing('vmlinux-debug', 'no 6.12-debug vmlinux.o (scripts/build-kernel.sh --debug-info)');
+  return cases;
 }
 
-async function main(): Promise<void> {
-  const corpora: CorpusName[] = ['6.12-cloud', '6.12-generic', '6.1-generic'];
-  const available = corpora.filter(corpusAvailable);
+async function micro(only: Set<string>): Promise<void> {
+  const available = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).filter(corpusAvailable);
   if (available.length === 0) {
-    console.log('no corpus fetched: run scripts/corpus.sh');
+    console.log('micro-benchmarks: no corpus fetched (scripts/corpus.sh)');
     return;
   }
-  // ELF layer: the largest module, then a whole corpus, read with symbols and every relocation table.
-  const all = available.flatMap(corpusModules);
-  const largest = all.reduce((a, b) => (statSync(a).size >= statSync(b).size ? a : b));
-  const readAll = (p: string): void => {
-    const elf = ElfFile.fromBytes(readFileSync(p), p);
-    elf.symbols;
-    for (const s of elf.sections) if (s.type === 4 || s.type === 9) elf.relocTable(s);
-  };
-  let t0 = performance.now();
-  readAll(largest);
-  console.log(`ELF read, largest module (${(statSync(largest).size / 2 ** 20).toFixed(1)} MiB, ${largest.replace(/^.*\/kernel\//, '')}): ${(performance.now() - t0).toFixed(0)} ms`);
   const first = available[0]!;
-  t0 = performance.now();
-  for (const m of corpusModules(first)) readAll(m);
-  console.log(`ELF read, whole ${first} corpus (${corpusModules(first).length} modules): ${((performance.now() - t0) / 1000).toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
-
-  const d = await benchDecode(sampleModules(first, 200));
-  console.log(`decode: ${JSON.stringify(d)}`);
-
-  // orctool vs objtool, same inputs and flags.
-  if (corpusAvailable('6.12-cloud')) {
-    const kvm = corpusModules('6.12-cloud').find((m) => m.endsWith('/kvm.ko'));
-    if (kvm) compareTools('kvm.ko (6.12, --orc --link --module)', [kvm], ['--orc', '--link', '--module'], '6.12');
-    compareTools('batch of 200 modules (6.12, --orc --link --module)', sampleModules('6.12-cloud', 200), ['--orc', '--link', '--module'], '6.12', 1);
-    const small = sampleModules('6.12-cloud', 50).reduce((a, b) => (statSync(a).size <= statSync(b).size ? a : b));
-    compareTools(`smallest of a sample (${small.replace(/^.*\//, '')})`, [small], ['--orc', '--link', '--module'], '6.12', 5);
+  if (only.has('elf')) {
+    // The largest module, then a whole corpus, read with symbols and every relocation table.
+    const all = available.flatMap(corpusModules);
+    const largest = all.reduce((a, b) => (statSync(a).size >= statSync(b).size ? a : b));
+    const readAll = (p: string): void => {
+      const elf = ElfFile.fromBytes(readFileSync(p), p);
+      void elf.symbols;
+      for (const s of elf.sections) if (s.type === 4 || s.type === 9) elf.relocTable(s);
+    };
+    let t0 = performance.now();
+    readAll(largest);
+    console.log(`ELF read, largest module (${(statSync(largest).size / 2 ** 20).toFixed(1)} MiB, ${largest.replace(/^.*\/kernel\//, '')}): ${(performance.now() - t0).toFixed(0)} ms`);
+    t0 = performance.now();
+    for (const m of corpusModules(first)) readAll(m);
+    console.log(`ELF read, whole ${first} corpus (${corpusModules(first).length} modules): ${((performance.now() - t0) / 1000).toFixed(2)} s, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
   }
+  if (only.has('decode')) console.log(`decode: ${JSON.stringify(await benchDecode(sampleModules(first, 200)))}`);
 }
 
-await main();
+async function main(argv: string[]): Promise<number> {
+  let only = new Set(TOOL_CASES);
+  let rounds: number | undefined;
+  for (const a of argv) {
+    if (a.startsWith('--only=')) only = new Set(a.slice('--only='.length).split(',').filter((s) => s !== ''));
+    else if (/^--rounds=[1-9]\d*$/.test(a)) rounds = Number(a.slice('--rounds='.length));
+    else {
+      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...MICRO].join(',')}] [--rounds=N]`);
+      return 2;
+    }
+  }
+  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n));
+  if (unknown.length) {
+    console.error(`bench: unknown input ${unknown.join(', ')} (one of ${[...TOOL_CASES, ...MICRO].join(', ')})`);
+    return 2;
+  }
+  await micro(only);
+  const results: CaseResult[] = [];
+  for (const c of toolCases(only, rounds)) {
+    const r = runCase(c, (s) => console.log(s));
+    if (!r) continue;
+    for (const f of [...r.orctool.failures, ...r.objtool.failures]) console.log(`${c.label}: ${f}`);
+    results.push(r);
+  }
+  if (results.length) console.log(`\n${markdownTable(results)}`);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// orctool against Debian's objtool on one input (a file or a batch of files): both run
+// alternately on fresh copies, several rounds; medians of wall time and peak RSS, and whether
+// the two wrote the same ORC (both tables dumped by objtool --dump=orc, one dumper for both).
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { repoRoot } from '../testing/toolchain.js';
+import { type ObjtoolVersion, objtoolPath, runObjtool } from '../testing/corpus.js';
+
+export interface BenchCase {
+  /** Short name for --only=. */
+  name: string;
+  /** What the table calls it. */
+  label: string;
+  files: string[];
+  flags: string[];
+  rounds: number;
+  /** Remove the ORC the files already have (Debian's modules ship with it). */
+  strip: boolean;
+  version: ObjtoolVersion;
+}
+
+export interface ToolFigures {
+  secs: number;
+  rssMiB: number;
+  /** Runs that exited with a status other than 0 or 1 (1 is objtool's and orctool's warning status). */
+  failures: string[];
+}
+
+export interface CaseResult {
+  bench: BenchCase;
+  orctool: ToolFigures;
+  objtool: ToolFigures;
+  /** 'yes', 'no (k of n differ)', or why it could not be told. */
+  orcIdentical: string;
+}
+
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.floor(s.length / 2)]! : NaN;
+}
+
+const haveGnuTime = spawnSync('/usr/bin/time', ['-f', '%M', 'true']).status === 0;
+
+interface Timed { secs: number; rssMiB: number; status: number | null; tail: string }
+
+/** One run: wall seconds, peak RSS in MiB (GNU time's %M, written to its own file), exit status. */
+export function timed(cmd: string, args: string[], scratch: string, env: NodeJS.ProcessEnv = process.env): Timed {
+  const rssFile = join(scratch, 'time.out');
+  const argv = haveGnuTime ? ['-f', '%M', '-o', rssFile, cmd, ...args] : args;
+  const t0 = performance.now();
+  const r = spawnSync(haveGnuTime ? '/usr/bin/time' : cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 30 });
+  const secs = (performance.now() - t0) / 1000;
+  const kb = haveGnuTime ? Number(readFileSync(rssFile, 'utf8').trim().split('\n').at(-1)) : NaN;
+  const tail = (r.stderr?.toString('latin1') ?? '').trimEnd().split('\n').at(-1) ?? '';
+  return { secs, rssMiB: kb / 1024, status: r.status, tail };
+}
+
+function stripOrc(src: string, dst: string): void {
+  const r = spawnSync('objcopy', ['--remove-section=.orc_unwind', '--remove-section=.orc_unwind_ip', '--remove-section=.rela.orc_unwind_ip', src, dst]);
+  if (r.status !== 0) throw new Error(`objcopy ${src}: ${r.stderr}`);
+}
+
+/** Fresh copies of the pristine inputs in `dir`, under their own names (they appear in warnings). */
+function freshCopies(pristine: string[], dir: string): string[] {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return pristine.map((p, i) => {
+    const q = join(dir, `${i}-${basename(p)}`);
+    copyFileSync(p, q);
+    return q;
+  });
+}
+
+/** objtool's dump of a file's ORC; empty when it has none. */
+function orcDump(version: ObjtoolVersion, file: string): { text: string; empty: boolean } {
+  const r = runObjtool(version, ['--dump=orc', file]);
+  return { text: `${r.status}\n${r.stdout}${r.stderr}`, empty: r.stdout.trim() === '' };
+}
+
+function compareOrc(version: ObjtoolVersion, ours: string[], theirs: string[]): string {
+  let differ = 0;
+  let empty = 0;
+  for (let i = 0; i < ours.length; i++) {
+    const a = orcDump(version, ours[i]!);
+    const b = orcDump(version, theirs[i]!);
+    if (a.text !== b.text) differ++;
+    else if (a.empty) empty++;
+  }
+  // Two tables that are both missing are not a match worth reporting as one.
+  const none = empty ? `, ${empty} without ORC` : '';
+  return differ === 0 ? `yes${none}` : `no (${differ} of ${ours.length} differ${none})`;
+}
+
+function failure(t: Timed, what: string): string[] {
+  return t.status === 0 || t.status === 1 ? [] : [`${what}: status ${t.status}: ${t.tail}`];
+}
+
+/**
+ * Run one case: orctool is given every file at once (a batch uses its workers), objtool one
+ * file per run, in sequence, as the kernel build runs it; the one who goes first alternates.
+ * The outputs of the last round are compared. Files live in a temporary folder removed at the end.
+ */
+export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult | undefined {
+  const objtool = objtoolPath(bench.version);
+  if (!objtool) {
+    log(`${bench.label}: objtool ${bench.version} not fetched (scripts/corpus.sh), skipped`);
+    return undefined;
+  }
+  const orctool = join(repoRoot, 'bin', 'orctool');
+  const objtoolEnv = { ...process.env, SRCARCH: 'x86' };
+  const dir = mkdtempSync(join(tmpdir(), 'orctool-bench-'));
+  const ours = { secs: [] as number[], rss: [] as number[], failures: [] as string[] };
+  const theirs = { secs: [] as number[], rss: [] as number[], failures: [] as string[] };
+  let orcIdentical = 'not compared';
+  try {
+    let pristine = bench.files;
+    if (bench.strip) {
+      mkdirSync(join(dir, 'in'));
+      pristine = bench.files.map((f, i) => {
+        const q = join(dir, 'in', `${i}-${basename(f)}`);
+        stripOrc(f, q);
+        return q;
+      });
+    }
+    const runOurs = (): string[] => {
+      const files = freshCopies(pristine, join(dir, 'orctool'));
+      const t = timed(orctool, [...bench.flags, ...files], dir);
+      ours.secs.push(t.secs);
+      ours.rss.push(t.rssMiB);
+      ours.failures.push(...failure(t, 'orctool'));
+      return files;
+    };
+    const runTheirs = (): string[] => {
+      const files = freshCopies(pristine, join(dir, 'objtool'));
+      let secs = 0;
+      let rss = 0;
+      for (const f of files) {
+        const t = timed(objtool, [...bench.flags, f], dir, objtoolEnv);
+        secs += t.secs;
+        rss = Math.max(rss, t.rssMiB);
+        theirs.failures.push(...failure(t, `objtool ${basename(f)}`));
+      }
+      theirs.secs.push(secs);
+      theirs.rss.push(rss);
+      return files;
+    };
+    for (let r = 0; r < bench.rounds; r++) {
+      const last = r === bench.rounds - 1;
+      let a: string[];
+      let b: string[];
+      if (r % 2 === 0) {
+        a = runOurs();
+        b = runTheirs();
+      } else {
+        b = runTheirs();
+        a = runOurs();
+      }
+      log(`${bench.label}: round ${r + 1}/${bench.rounds}: orctool ${ours.secs.at(-1)!.toFixed(2)} s, objtool ${theirs.secs.at(-1)!.toFixed(2)} s`);
+      if (last) orcIdentical = compareOrc(bench.version, a, b);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return {
+    bench,
+    orctool: { secs: median(ours.secs), rssMiB: median(ours.rss), failures: ours.failures },
+    objtool: { secs: median(theirs.secs), rssMiB: median(theirs.rss), failures: theirs.failures },
+    orcIdentical,
+  };
+}
+
+/** The results as a markdown table. */
+export function markdownTable(results: CaseResult[]): string {
+  const rows = [
+    '| input | orctool time | orctool RSS | objtool time | objtool RSS | time ratio | RSS ratio | ORC identical |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const r of results) {
+    const failed = r.orctool.failures.length + r.objtool.failures.length ? ' (runs failed, see above)' : '';
+    rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${r.orctool.secs.toFixed(2)} s | ${r.orctool.rssMiB.toFixed(0)} MiB | ` +
+      `${r.objtool.secs.toFixed(2)} s | ${r.objtool.rssMiB.toFixed(0)} MiB | ${(r.orctool.secs / r.objtool.secs).toFixed(2)}x | ` +
+      `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x | ${r.orcIdentical}${failed} |`);
+  }
+  return rows.join('\n');
+}
