@@ -66,30 +66,49 @@ export function cfiEqual(a: CfiState, b: CfiState): boolean {
     regsEqual(a.regs, b.regs) && regsEqual(a.vals, b.vals));
 }
 
-function key(c: CfiState): string {
-  let k = `${c.cfa.base},${c.cfa.offset},${c.stackSize},${c.drapReg},${c.drapOffset},${c.type},${+c.bpScratch}${+c.drap}${+c.signal}${+c.end}${+c.forceUndefined}`;
-  for (const r of c.regs) if (r.base !== CFI_UNDEFINED || r.offset !== 0) k += `|${r.base},${r.offset}`;
-  else k += '|';
-  k += '#';
-  for (const r of c.vals) if (r.base !== CFI_UNDEFINED || r.offset !== 0) k += `|${r.base},${r.offset}`;
-  else k += '|';
-  return k;
+/** A hash of every field cfiEqual compares (no strings: interning runs millions of times). */
+function hash(c: CfiState): number {
+  let h = Math.imul(c.cfa.base + 7, 0x9e3779b1) ^ c.cfa.offset;
+  h = Math.imul(h ^ c.stackSize, 0x85ebca6b) ^ (c.drapReg + 3);
+  h = Math.imul(h ^ c.drapOffset, 0xc2b2ae35) ^ c.type;
+  h = Math.imul(h, 31) + (+c.bpScratch | (+c.drap << 1) | (+c.signal << 2) | (+c.end << 3) | (+c.forceUndefined << 4));
+  for (let i = 0; i < CFI_NUM_REGS; i++) {
+    const r = c.regs[i]!;
+    const v = c.vals[i]!;
+    h = Math.imul(h ^ r.base, 0x27d4eb2d) + r.offset;
+    h = Math.imul(h ^ v.base, 0x165667b1) + v.offset;
+  }
+  return h | 0;
 }
 
-/** Interned, immutable CFI states (objtool's cfi_hash). */
+/** Interned, immutable CFI states (objtool's cfi_hash): equal states are one object. */
 export class CfiInterner {
-  private map = new Map<string, CfiState>();
+  private buckets = new Map<number, CfiState | CfiState[]>();
+  private count = 0;
   get size(): number {
-    return this.map.size;
+    return this.count;
   }
 
   intern(c: CfiState): CfiState {
-    const k = key(c);
-    let s = this.map.get(k);
-    if (!s) {
-      s = copyCfi(c);
-      this.map.set(k, s);
+    const h = hash(c);
+    const b = this.buckets.get(h);
+    if (b === undefined) {
+      const s = copyCfi(c);
+      this.buckets.set(h, s);
+      this.count++;
+      return s;
     }
+    if (!Array.isArray(b)) {
+      if (cfiEqual(b, c)) return b;
+      const s = copyCfi(c);
+      this.buckets.set(h, [b, s]);
+      this.count++;
+      return s;
+    }
+    for (const x of b) if (cfiEqual(x, c)) return x;
+    const s = copyCfi(c);
+    b.push(s);
+    this.count++;
     return s;
   }
 }

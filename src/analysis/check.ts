@@ -25,13 +25,26 @@ export interface CheckResult {
   fatal: boolean;
 }
 
+/** ORCTOOL_PHASES=1: each pass's wall time and heap size on stderr, for profiling. */
+const phases = process.env.ORCTOOL_PHASES === '1';
+let phaseStart = 0;
+function phase(name: string): void {
+  if (!phases) return;
+  const now = performance.now();
+  if (phaseStart) process.stderr.write(`orctool: phase ${name}: ${(now - phaseStart).toFixed(0)} ms, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB\n`);
+  phaseStart = now;
+}
+
 export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, objname: string, emit?: (line: string, w: Warning) => void): CheckResult {
+  phase('start');
   const file = new ObjFile(elf, layout, opts, objname, emit);
   file.ignoreUnreachables = opts.noUnreachable;
   let warnings = 0;
   try {
     file.syms.linkColdFunctions(objname);
+    phase('symbols');
     runPasses(file);
+    phase('decode');
     if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
       let alts;
       try {
@@ -42,24 +55,30 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
       }
       addSpecialSectionAlts(file, alts);
     }
+    phase('alternatives');
     addJumpDestinations(file);
+    phase('jump destinations');
     readIntraFunctionCalls(file);
     addCallDestinations(file);
+    phase('call destinations');
     addDeadEnds(file);
     addJumpTableAlts(file);
     readUnwindHints(file);
     readRetpolineHints(file);
     readInstrHints(file);
     readValidateUnretHints(file);
+    phase('tables and annotations');
     if (file.nrInsns === 0) return { file, warnings, fatal: false };
     if (opts.stackval || opts.orc || opts.uaccess) {
       warnings += validateFunctions(file);
+      phase('validate functions');
       warnings += validateUnwindHints(file);
       if (!warnings) warnings += validateReachableInstructions(file);
     } else if (opts.noinstr) {
       warnings += validateNoinstrSections(file);
     }
     if (opts.prefix) addPrefixCfi(file);
+    phase('hints, unreachable, prefix');
   } catch (e) {
     if (e instanceof FatalCheckError) return { file, warnings, fatal: true };
     throw e;

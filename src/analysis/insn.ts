@@ -47,33 +47,46 @@ export interface AltGroup {
   cfi: (CfiState | undefined)[];
 }
 
-export class Insn {
-  sym: Sym | undefined;
-  jumpDest: Insn | undefined;
+/** Bits of Insn.flags: objtool's one-bit instruction properties, kept in one field. */
+const enum F {
+  DEAD_END = 1 << 0,
+  IGNORE = 1 << 1,
+  IGNORE_ALTS = 1 << 2,
+  HINT = 1 << 3,
+  SAVE = 1 << 4,
+  RESTORE = 1 << 5,
+  RETPOLINE_SAFE = 1 << 6,
+  NOENDBR = 1 << 7,
+  UNRET = 1 << 8,
+  NO_RELOC = 1 << 9,
+  RELOC_LOOKED_UP = 1 << 10,
+  NO_OPS = 1 << 11,
+}
+
+/** What few instructions carry: kept apart so that the millions of others stay small. */
+class InsnExtra {
   firstJumpSrc: Insn | undefined;
-  callDest: Sym | undefined;
-  /** The switch table relocation (section index of the table and relocation index). */
   jumpTable: { sec: number; reloc: number } | undefined;
-  /** In objtool's list order, the order the paths are walked (CheckRules.altsOrder). */
   alts: Alternative[] | undefined;
   altGroup: AltGroup | undefined;
-  cfi: CfiState | undefined;
-  visited = 0;
-  deadEnd = false;
-  ignore = false;
-  ignoreAlts = false;
-  hint = false;
-  save = false;
-  restore = false;
-  retpolineSafe = false;
-  noendbr = false;
-  unret = false;
-  noReloc = false;
-  /** insn_reloc() was asked with the file at hand (6.1 kept the answer on the instruction). */
-  relocLookedUp = false;
   instr = 0;
-  /** Stack operations; undefined until first asked for, null once removed (calls). */
-  private opsCache: StackOp[] | null | undefined;
+}
+
+const NO_OPS: readonly StackOp[] = Object.freeze([]);
+
+/**
+ * One instruction. A linked vmlinux.o has millions, so the object is kept small: one-bit
+ * properties share `flags`, rare ones live in an `InsnExtra` made on first write, and the
+ * stack operations stay in the section's arrays.
+ */
+export class Insn {
+  sym: Sym | undefined = undefined;
+  jumpDest: Insn | undefined = undefined;
+  callDest: Sym | undefined = undefined;
+  cfi: CfiState | undefined = undefined;
+  visited = 0;
+  private flags = 0;
+  private x: InsnExtra | undefined = undefined;
 
   constructor(
     readonly sec: CodeSection,
@@ -85,13 +98,68 @@ export class Insn {
     readonly pos: number,
   ) {}
 
-  get ops(): readonly StackOp[] {
-    if (this.opsCache === undefined) this.opsCache = this.pos >= 0 ? stackOps(this.sec.ds, this.pos) : [];
-    return this.opsCache ?? [];
+  private flag(f: F): boolean {
+    return (this.flags & f) !== 0;
   }
 
+  private setFlag(f: F, v: boolean): void {
+    this.flags = v ? this.flags | f : this.flags & ~f;
+  }
+
+  private extra(): InsnExtra {
+    return (this.x ??= new InsnExtra());
+  }
+
+  get deadEnd(): boolean { return this.flag(F.DEAD_END); }
+  set deadEnd(v: boolean) { this.setFlag(F.DEAD_END, v); }
+  get ignore(): boolean { return this.flag(F.IGNORE); }
+  set ignore(v: boolean) { this.setFlag(F.IGNORE, v); }
+  get ignoreAlts(): boolean { return this.flag(F.IGNORE_ALTS); }
+  set ignoreAlts(v: boolean) { this.setFlag(F.IGNORE_ALTS, v); }
+  get hint(): boolean { return this.flag(F.HINT); }
+  set hint(v: boolean) { this.setFlag(F.HINT, v); }
+  get save(): boolean { return this.flag(F.SAVE); }
+  set save(v: boolean) { this.setFlag(F.SAVE, v); }
+  get restore(): boolean { return this.flag(F.RESTORE); }
+  set restore(v: boolean) { this.setFlag(F.RESTORE, v); }
+  get retpolineSafe(): boolean { return this.flag(F.RETPOLINE_SAFE); }
+  set retpolineSafe(v: boolean) { this.setFlag(F.RETPOLINE_SAFE, v); }
+  get noendbr(): boolean { return this.flag(F.NOENDBR); }
+  set noendbr(v: boolean) { this.setFlag(F.NOENDBR, v); }
+  get unret(): boolean { return this.flag(F.UNRET); }
+  set unret(v: boolean) { this.setFlag(F.UNRET, v); }
+  get noReloc(): boolean { return this.flag(F.NO_RELOC); }
+  set noReloc(v: boolean) { this.setFlag(F.NO_RELOC, v); }
+  /** insn_reloc() was asked with the file at hand (6.1 kept the answer on the instruction). */
+  get relocLookedUp(): boolean { return this.flag(F.RELOC_LOOKED_UP); }
+  set relocLookedUp(v: boolean) { this.setFlag(F.RELOC_LOOKED_UP, v); }
+
+  get firstJumpSrc(): Insn | undefined { return this.x?.firstJumpSrc; }
+  set firstJumpSrc(v: Insn | undefined) { this.extra().firstJumpSrc = v; }
+  /** The switch table relocation (section index of the table and relocation index). */
+  get jumpTable(): { sec: number; reloc: number } | undefined { return this.x?.jumpTable; }
+  set jumpTable(v: { sec: number; reloc: number } | undefined) { this.extra().jumpTable = v; }
+  /** In objtool's list order, the order the paths are walked (CheckRules.altsOrder). */
+  get alts(): Alternative[] | undefined { return this.x?.alts; }
+  set alts(v: Alternative[] | undefined) { this.extra().alts = v; }
+  get altGroup(): AltGroup | undefined { return this.x?.altGroup; }
+  set altGroup(v: AltGroup | undefined) { this.extra().altGroup = v; }
+  /** instrumentation_begin() minus instrumentation_end() annotations here (--noinstr). */
+  get instr(): number { return this.x?.instr ?? 0; }
+  set instr(v: number) { this.extra().instr = v; }
+
+  /**
+   * Stack operations, decoded afresh from the section's arrays on each request (the walk asks
+   * once per visit; keeping them would cost more memory than decoding them again).
+   */
+  get ops(): readonly StackOp[] {
+    if (this.pos < 0 || this.flag(F.NO_OPS) || this.sec.ds.opCount[this.pos] === 0) return NO_OPS;
+    return stackOps(this.sec.ds, this.pos);
+  }
+
+  /** A call's stack effect is undone by the callee's return: objtool drops its operations. */
   removeOps(): void {
-    this.opsCache = null;
+    this.setFlag(F.NO_OPS, true);
   }
 
   /** objtool insn_func(): the containing symbol when it is a function. */

@@ -72,7 +72,7 @@ export class ObjFile {
     // objtool's init_cfi_state() leaves the type 0: whatever hint type number 0 is in this
     // version (UNDEFINED from 6.4, so such a state gives an ORC_TYPE_UNDEFINED entry; CALL before).
     fu.type = layout.hint.types.UNDEFINED === 0 ? UnwindType.UNDEFINED : UnwindType.CALL;
-    this.forceUndefinedCfi = fu;
+    this.forceUndefinedCfi = this.cfis.intern(fu);
   }
 
   findInsn(sec: number, offset: number): Insn | undefined {

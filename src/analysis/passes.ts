@@ -42,22 +42,40 @@ function sectionTarget(file: ObjFile, a: { table: RelocTable; name: string }, i:
   return { sym, offset: a.table.addend(i) };
 }
 
+/**
+ * Answers of deadEndFunction() while call destinations are added: nothing it looks at changes
+ * during that pass, and popular callees would otherwise be walked once per call.
+ */
+let deadEndMemo: Map<Sym, boolean> | undefined;
+
 /** Whether a call to `func` never returns (objtool dead_end_function()). */
 export function deadEndFunction(file: ObjFile, func: Sym | undefined, recursion = 0): boolean {
   if (!func) return false;
+  if (recursion === 0 && deadEndMemo) {
+    let v = deadEndMemo.get(func);
+    if (v === undefined) {
+      v = deadEndUncached(file, func, 0);
+      deadEndMemo.set(func, v);
+    }
+    return v;
+  }
+  return deadEndUncached(file, func, recursion);
+}
+
+function deadEndUncached(file: ObjFile, func: Sym, recursion: number): boolean {
   if (isNoreturnByName(file.layout, func.name, func.bind)) return true;
   if (func.bind === STB_WEAK) return false;
   if (!func.len) return false;
   const first = file.findInsn(func.sec, func.offset);
   if (!first || !first.func) return false;
   let empty = true;
-  for (const insn of file.funcInsns(func)) {
+  for (let insn: Insn | undefined = first; insn; insn = file.nextInsnSameFunc(insn)) {
     empty = false;
     if (insn.type === RETURN) return false;
   }
   if (empty) return false;
   // A sibling call instead of a return: dead end only if the callee is.
-  for (const insn of file.funcInsns(func)) {
+  for (let insn: Insn | undefined = first; insn; insn = file.nextInsnSameFunc(insn)) {
     if (isSiblingCall(file, insn)) {
       const dest = insn.jumpDest;
       if (!dest) return false;
@@ -313,6 +331,15 @@ function findCallDestination(file: ObjFile, sec: number, offset: number): Sym | 
 }
 
 export function addCallDestinations(file: ObjFile): void {
+  deadEndMemo = new Map();
+  try {
+    addCallDestinationsOf(file);
+  } finally {
+    deadEndMemo = undefined;
+  }
+}
+
+function addCallDestinationsOf(file: ObjFile): void {
   for (const cs of file.codeSections) {
     for (const insn of cs.insns) {
       if (insn.type !== CALL) continue;

@@ -25,14 +25,19 @@ interface InsnState {
   df: boolean;
   noinstr: boolean;
   instr: number;
+  /** The interned state equal to `cfi`, while no stack operation has changed it since. */
+  interned: CfiState | undefined;
 }
 
 function copyState(s: InsnState): InsnState {
-  return { cfi: copyCfi(s.cfi), uaccessStack: s.uaccessStack, uaccess: s.uaccess, df: s.df, noinstr: s.noinstr, instr: s.instr };
+  return { cfi: copyCfi(s.cfi), uaccessStack: s.uaccessStack, uaccess: s.uaccess, df: s.df, noinstr: s.noinstr, instr: s.instr, interned: s.interned };
 }
 
 function initState(file: ObjFile, secNoinstr: boolean): InsnState {
-  return { cfi: undefinedCfi(), uaccessStack: 0, uaccess: false, df: false, noinstr: file.opts.link && file.opts.noinstr && secNoinstr, instr: 0 };
+  return {
+    cfi: undefinedCfi(), uaccessStack: 0, uaccess: false, df: false, noinstr: file.opts.link && file.opts.noinstr && secNoinstr, instr: 0,
+    interned: undefined,
+  };
 }
 
 const enum Phase { START, ALTS, OPS, AFTER_JUMP }
@@ -192,6 +197,7 @@ function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
 function handleInsnOps(file: ObjFile, insn: Insn, next: Insn | undefined, state: InsnState): boolean {
   const ops = insn.ops;
   if (ops.length === 0) return false;
+  state.interned = undefined;
   const ctx = { inFunc: insn.func !== undefined, nextHasHint: next?.hint ?? false, stackval: file.opts.stackval };
   for (const op of ops) {
     const msg = updateCfiState(state.cfi, op, ctx);
@@ -257,7 +263,7 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
           }
           const visited = VISITED_BRANCH << (state.uaccess ? 1 : 0);
           if (insn.visited & VISITED_BRANCH_MASK) {
-            if (!insn.hint && !insnCfiMatch(file, insn, state.cfi)) {
+            if (!insn.hint && !insnCfiMatch(file, insn, state.interned ?? state.cfi)) {
               finish(1);
               continue frames;
             }
@@ -296,10 +302,15 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               insn.cfi = save.cfi;
             }
             state.cfi = copyCfi(insn.cfi!);
+            state.interned = insn.cfi;
+          } else if (state.interned) {
+            // Every recorded state is interned, so this is the object objtool's comparison with
+            // the previous instruction's state would pick too.
+            insn.cfi = state.interned;
           } else if (f.prev && f.prev.cfi && cfiEqual(f.prev.cfi, state.cfi)) {
-            insn.cfi = f.prev.cfi;
+            insn.cfi = state.interned = f.prev.cfi;
           } else {
-            insn.cfi = file.cfis.intern(state.cfi);
+            insn.cfi = state.interned = file.cfis.intern(state.cfi);
           }
           insn.visited |= visited;
           if (propagateAltCfi(file, insn)) {
