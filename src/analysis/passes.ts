@@ -471,7 +471,8 @@ export function addJumpTableAlts(file: ObjFile): void {
   for (const func of file.syms.all) {
     if (func.type !== STT_FUNC || !file.code[func.sec]) continue;
     // Mark table heads, keeping back-pointers for forward jumps.
-    for (const insn of file.funcInsns(func)) {
+    const first = file.findInsn(func.sec, func.offset);
+    for (let insn = first; insn; insn = file.nextInsnSameFunc(insn)) {
       const d = insn.jumpDest;
       if (d && d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
       if (insn.type !== JUMP_DYNAMIC) continue;
@@ -479,7 +480,7 @@ export function addJumpTableAlts(file: ObjFile): void {
       if (r) insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
     }
     let t1: Insn | undefined;
-    for (const insn of file.funcInsns(func)) {
+    for (let insn = first; insn; insn = file.nextInsnSameFunc(insn)) {
       if (!insn.jumpTable) continue;
       if (!t1) {
         t1 = insn;

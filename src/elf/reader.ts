@@ -3,7 +3,7 @@
 // every malformation there is fatal), the symbol table on first use, and each relocation
 // section only when asked for: a debug-info vmlinux.o carries hundreds of millions of DWARF
 // relocations that the analysis never needs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ElfFormatError } from '../errors.js';
 import {
   EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, REL_SIZE, RELA_SIZE,
@@ -12,6 +12,7 @@ import {
 } from './constants.js';
 import { cString, u64, viewOf } from './bytes.js';
 import { Section } from './section.js';
+import { type FileIdentity, fileIdentity } from './atomic-write.js';
 import { SymbolTable } from './symbols.js';
 import { RelocTable } from './relocations.js';
 
@@ -51,14 +52,24 @@ export class ElfFile {
     this.sections = this.readSections();
   }
 
+  /**
+   * The file's identity when it was read (open() only): a writer may copy unchanged bytes from
+   * the file itself while it is still the same file.
+   */
+  source: FileIdentity | undefined;
+
   static open(path: string): ElfFile {
     let bytes: Uint8Array;
+    let st;
     try {
+      st = statSync(path);
       bytes = readFileSync(path);
     } catch (e) {
       throw new ElfFormatError(path, 'file', undefined, `cannot read: ${(e as Error).message}`);
     }
-    return new ElfFile(path, bytes);
+    const elf = new ElfFile(path, bytes);
+    if (st.size === bytes.length) elf.source = fileIdentity(st);
+    return elf;
   }
 
   static fromBytes(bytes: Uint8Array, path: string): ElfFile {

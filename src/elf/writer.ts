@@ -511,6 +511,9 @@ export class ElfEditor {
 
   /** Write atomically to `path` (default: the input file), keeping the input's mode. */
   write(path: string = this.elf.path): void {
-    writeChunksAtomic(path, this.toChunks(), this.elf.path);
+    const chunks = this.toChunks();
+    const source = this.elf.source;
+    const base = source && chunks[0]?.bytes === this.elf.bytes ? { path: this.elf.path, id: source } : undefined;
+    writeChunksAtomic(path, chunks, this.elf.path, base);
   }
 }
