@@ -13,7 +13,7 @@ function regs(): CfiReg[] {
 export function undefinedCfi(): CfiState {
   return {
     cfa: { base: CFI_UNDEFINED, offset: 0 }, regs: regs(), vals: regs(), stackSize: 0, drapReg: CFI_UNDEFINED,
-    drapOffset: -1, type: UnwindType.CALL, bpScratch: false, drap: false, signal: false, end: false, forceUndefined: false,
+    drapOffset: -1, type: UnwindType.CALL, bpScratch: false, drap: false, signal: false, end: false, forceUndefined: false, shared: 0,
   };
 }
 
@@ -25,8 +25,32 @@ export function isInitialReg(i: number, r: CfiReg): boolean {
   return r.base === CFI_UNDEFINED && r.offset === 0;
 }
 
+const SHARED_REGS = 1;
+const SHARED_VALS = 2;
+
+/** Where register `i` was saved; copies a shared array first. */
+export function setReg(cfi: CfiState, i: number, r: CfiReg): void {
+  if (cfi.shared && cfi.shared & SHARED_REGS) {
+    cfi.regs = cfi.regs.slice();
+    cfi.shared &= ~SHARED_REGS;
+  }
+  cfi.regs[i] = r;
+}
+
+/** What register `i` holds (stack-relative values); copies a shared array first. */
+export function setVal(cfi: CfiState, i: number, r: CfiReg): void {
+  if (cfi.shared && cfi.shared & SHARED_VALS) {
+    cfi.vals = cfi.vals.slice();
+    cfi.shared &= ~SHARED_VALS;
+  }
+  cfi.vals[i] = r;
+}
+
+const INITIAL_RA: Readonly<CfiReg> = Object.freeze({ base: CFI_CFA, offset: -8 });
+const UNDEFINED_REG: Readonly<CfiReg> = Object.freeze({ base: CFI_UNDEFINED, offset: 0 });
+
 export function restoreInitialReg(cfi: CfiState, i: number): void {
-  cfi.regs[i] = i === CFI_RA ? { base: CFI_CFA, offset: -8 } : { base: CFI_UNDEFINED, offset: 0 };
+  setReg(cfi, i, i === CFI_RA ? INITIAL_RA : UNDEFINED_REG);
 }
 
 /** objtool set_func_state(): the state at a function's entry. */
@@ -43,17 +67,22 @@ export function funcCfi(): CfiState {
   return c;
 }
 
+/**
+ * A copy that shares the register arrays with the original until either writes to them (the
+ * walk copies the state at every branch; most copies never change a register). Register
+ * entries are never changed in place, only replaced.
+ */
 export function copyCfi(c: CfiState): CfiState {
+  c.shared = SHARED_REGS | SHARED_VALS;
   return {
-    cfa: { base: c.cfa.base, offset: c.cfa.offset },
-    regs: c.regs.map((r) => ({ base: r.base, offset: r.offset })),
-    vals: c.vals.map((r) => ({ base: r.base, offset: r.offset })),
+    cfa: { base: c.cfa.base, offset: c.cfa.offset }, regs: c.regs, vals: c.vals,
     stackSize: c.stackSize, drapReg: c.drapReg, drapOffset: c.drapOffset, type: c.type, bpScratch: c.bpScratch,
-    drap: c.drap, signal: c.signal, end: c.end, forceUndefined: c.forceUndefined,
+    drap: c.drap, signal: c.signal, end: c.end, forceUndefined: c.forceUndefined, shared: SHARED_REGS | SHARED_VALS,
   };
 }
 
 function regsEqual(a: CfiReg[], b: CfiReg[]): boolean {
+  if (a === b) return true;
   for (let i = 0; i < CFI_NUM_REGS; i++) if (a[i]!.base !== b[i]!.base || a[i]!.offset !== b[i]!.offset) return false;
   return true;
 }

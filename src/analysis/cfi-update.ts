@@ -6,7 +6,7 @@ import { OpDestType, OpSrcType, type StackOp } from '../x86/index.js';
 import {
   CFI_BP_INDIRECT, CFI_CFA, CFI_NUM_REGS, CFI_SP_INDIRECT, CFI_UNDEFINED, type CfiReg, type CfiState, UnwindType,
 } from './cfi.js';
-import { INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg } from './cfi-state.js';
+import { INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg, setReg, setVal } from './cfi-state.js';
 
 const SP = 4;
 const BP = 5;
@@ -23,7 +23,7 @@ export interface UpdateContext {
 }
 
 function saveReg(cfi: CfiState, reg: number, base: number, offset: number): void {
-  if (CALLEE_SAVED.has(reg) && cfi.regs[reg]!.base === CFI_UNDEFINED) cfi.regs[reg] = { base, offset };
+  if (CALLEE_SAVED.has(reg) && cfi.regs[reg]!.base === CFI_UNDEFINED) setReg(cfi, reg, { base, offset });
 }
 
 function checkRegFramePos(r: CfiReg, expected: number): boolean {
@@ -57,7 +57,6 @@ function updateRegsType(cfi: CfiState, op: StackOp): void {
 /** Apply one stack operation; returns objtool's warning text when it must stop. */
 export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): string | undefined {
   const cfa = cfi.cfa;
-  const regs = cfi.regs;
   if (cfi.forceUndefined) return undefined;
   if (cfa.base === CFI_UNDEFINED) return ctx.inFunc ? 'undefined stack state' : undefined;
   if (cfi.type === UnwindType.REGS || cfi.type === UnwindType.REGS_PARTIAL) {
@@ -69,20 +68,20 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
     case OpDestType.REG:
       switch (src.type) {
         case OpSrcType.REG:
-          if (src.reg === SP && dest.reg === BP && cfa.base === SP && checkRegFramePos(regs[BP]!, -cfa.offset)) {
+          if (src.reg === SP && dest.reg === BP && cfa.base === SP && checkRegFramePos(cfi.regs[BP]!, -cfa.offset)) {
             // mov %rsp, %rbp
             cfa.base = dest.reg;
             cfi.bpScratch = false;
           } else if (src.reg === SP && dest.reg === BP && cfi.drap) {
             // drap: mov %rsp, %rbp
-            regs[BP] = { base: BP, offset: -cfi.stackSize };
+            setReg(cfi, BP, { base: BP, offset: -cfi.stackSize });
             cfi.bpScratch = false;
           } else if (src.reg === SP && cfa.base === SP) {
             // mov %rsp, %reg: remembered for a later mov %reg, %rsp
-            cfi.vals[dest.reg] = { base: CFI_CFA, offset: -cfi.stackSize };
+            setVal(cfi, dest.reg, { base: CFI_CFA, offset: -cfi.stackSize });
           } else if (src.reg === BP && dest.reg === SP && (cfa.base === BP || cfa.base === cfi.drapReg)) {
             // mov %rbp, %rsp (Clang)
-            cfi.stackSize = -regs[BP]!.offset;
+            cfi.stackSize = -cfi.regs[BP]!.offset;
           } else if (dest.reg === cfa.base) {
             // mov %reg, %rsp
             const v = cfi.vals[src.reg]!;
@@ -101,7 +100,7 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
             cfi.stackSize += 8;
           } else if (cfi.vals[src.reg]!.base === CFI_CFA) {
             // Clang's RSP musical chairs.
-            cfi.vals[dest.reg] = { base: CFI_CFA, offset: cfi.vals[src.reg]!.offset };
+            setVal(cfi, dest.reg, { base: CFI_CFA, offset: cfi.vals[src.reg]!.offset });
           }
           return undefined;
 
@@ -114,13 +113,13 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
           }
           if (dest.reg === SP && src.reg === BP) {
             // lea disp(%rbp), %rsp (the frame-pointer LoongArch forms never apply on x86)
-            if (!(cfa.base === BP && cfa.offset === 0)) cfi.stackSize = -(src.offset + regs[BP]!.offset);
+            if (!(cfa.base === BP && cfa.offset === 0)) cfi.stackSize = -(src.offset + cfi.regs[BP]!.offset);
             return undefined;
           }
           if (src.reg === SP && cfa.base === SP) {
             // drap: lea disp(%rsp), %drap
             cfi.drapReg = dest.reg;
-            cfi.vals[dest.reg] = { base: CFI_CFA, offset: -cfi.stackSize + src.offset };
+            setVal(cfi, dest.reg, { base: CFI_CFA, offset: -cfi.stackSize + src.offset });
             return undefined;
           }
           if (cfi.drap && dest.reg === SP && src.reg === cfi.drapReg) {
@@ -159,7 +158,7 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
             cfa.base = cfi.drapReg;
             cfa.offset = 0;
             cfi.drapOffset = -1;
-          } else if (cfi.stackSize === -regs[dest.reg]!.offset) {
+          } else if (cfi.stackSize === -cfi.regs[dest.reg]!.offset) {
             restoreInitialReg(cfi, dest.reg);
           }
           cfi.stackSize -= 8;
@@ -178,11 +177,11 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
             cfa.offset = 0;
             cfi.drapOffset = -1;
           }
-          if (cfi.drap && src.reg === BP && src.offset === regs[dest.reg]!.offset) {
+          if (cfi.drap && src.reg === BP && src.offset === cfi.regs[dest.reg]!.offset) {
             restoreInitialReg(cfi, dest.reg);
-          } else if (src.reg === cfa.base && src.offset === regs[dest.reg]!.offset + cfa.offset) {
+          } else if (src.reg === cfa.base && src.offset === cfi.regs[dest.reg]!.offset + cfa.offset) {
             restoreInitialReg(cfi, dest.reg);
-          } else if (src.reg === SP && src.offset === regs[dest.reg]!.offset + cfi.stackSize) {
+          } else if (src.reg === SP && src.offset === cfi.regs[dest.reg]!.offset + cfi.stackSize) {
             restoreInitialReg(cfi, dest.reg);
           }
           return undefined;
@@ -232,7 +231,7 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
         saveReg(cfi, src.reg, CFI_CFA, dest.offset - cfi.stackSize);
       } else if (src.reg === SP && dest.offset === 0) {
         // mov %rsp, (%reg): sets up a stack swizzle
-        cfi.vals[dest.reg] = { base: CFI_SP_INDIRECT, offset: cfa.offset };
+        setVal(cfi, dest.reg, { base: CFI_SP_INDIRECT, offset: cfa.offset });
       }
       return undefined;
 

@@ -44,4 +44,9 @@ export interface CfiState {
   /** Up to 6.3: the hint marked the end of the stack (UNWIND_HINT_EMPTY). */
   end: boolean;
   forceUndefined: boolean;
+  /**
+   * Copy-on-write: bit 0 set when `regs` is shared with another state, bit 1 for `vals`; a
+   * write through setReg()/setVal() copies the array first. Not part of the state's value.
+   */
+  shared?: number;
 }
