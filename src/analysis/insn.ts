@@ -70,6 +70,8 @@ class InsnExtra {
   alts: Alternative[] | undefined;
   altGroup: AltGroup | undefined;
   instr = 0;
+  fillerOffset = 0;
+  fillerLen = 0;
 }
 
 const NO_OPS: readonly StackOp[] = Object.freeze([]);
@@ -88,15 +90,37 @@ export class Insn {
   private flags = 0;
   private x: InsnExtra | undefined = undefined;
 
+  /** Offset, length and immediate of a decoded instruction are read from its section's arrays. */
   constructor(
     readonly sec: CodeSection,
-    readonly offset: number,
-    readonly len: number,
+    offset: number,
+    len: number,
     public type: number,
-    readonly immediate: number,
+    immediate: number,
     /** Position in sec.insns; -1 for a filler NOP that is in no section. */
     readonly pos: number,
-  ) {}
+  ) {
+    if (pos < 0) {
+      const x = this.extra();
+      x.fillerOffset = offset;
+      x.fillerLen = len;
+    } else if (offset !== sec.ds.offset[pos] || len !== sec.ds.len[pos] || immediate !== sec.ds.immediate[pos]) {
+      throw new Error(`instruction at 0x${offset.toString(16)} disagrees with its decoded section`);
+    }
+  }
+
+  get offset(): number {
+    return this.pos >= 0 ? this.sec.ds.offset[this.pos]! : this.x!.fillerOffset;
+  }
+
+  get len(): number {
+    return this.pos >= 0 ? this.sec.ds.len[this.pos]! : this.x!.fillerLen;
+  }
+
+  /** objtool's insn->immediate (0 for a filler NOP). */
+  get immediate(): number {
+    return this.pos >= 0 ? this.sec.ds.immediate[this.pos]! : 0;
+  }
 
   private flag(f: F): boolean {
     return (this.flags & f) !== 0;
@@ -155,6 +179,12 @@ export class Insn {
   get ops(): readonly StackOp[] {
     if (this.pos < 0 || this.flag(F.NO_OPS) || this.sec.ds.opCount[this.pos] === 0) return NO_OPS;
     return stackOps(this.sec.ds, this.pos);
+  }
+
+  /** How many stack operations `ops` would give (see readStackOp for reading them in place). */
+  get opCount(): number {
+    if (this.pos < 0 || this.flag(F.NO_OPS)) return 0;
+    return this.sec.ds.opCount[this.pos]!;
   }
 
   /** A call's stack effect is undone by the callee's return: objtool drops its operations. */

@@ -147,12 +147,13 @@ export class ObjFile {
         this.warn(ds.error.objtoolMessage);
         throw new FatalCheckError(ds.error.objtoolMessage);
       }
-      const cs: CodeSection = { index: s.index, name, size: s.size, elf: s, ds, insns: [], text, noinstr, init: name === '.init.text' && !opts.module };
+      const insns = new Array<Insn>(ds.count);
+      const cs: CodeSection = { index: s.index, name, size: s.size, elf: s, ds, insns, text, noinstr, init: name === '.init.text' && !opts.module };
       for (let i = 0; i < ds.count; i++) {
         const insn = new Insn(cs, ds.offset[i]!, ds.len[i]!, ds.type[i]!, ds.immediate[i]!, i);
         // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
         if (insn.type === 8) insn.deadEnd = true;
-        cs.insns.push(insn);
+        insns[i] = insn;
       }
       this.nrInsns += ds.count;
       if (this.pvOps && name.startsWith('.init.text')) {

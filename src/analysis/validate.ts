@@ -7,10 +7,10 @@
 // any sub-path ends the whole walk from that entry. Deep functions would overflow a JS stack, so
 // the same order is kept with an explicit stack of frames.
 import { InsnType } from '../x86/index.js';
-import { OpDestType, OpSrcType } from '../x86/index.js';
+import { OpDestType, OpSrcType, readStackOp, type StackOp } from '../x86/index.js';
 import { CFI_UNDEFINED, type CfiState } from './cfi.js';
 import { cfiEqual, copyCfi, setFuncState, undefinedCfi } from './cfi-state.js';
-import { hasModifiedStackFrame, hasValidStackFrame, updateCfiState } from './cfi-update.js';
+import { hasModifiedStackFrame, hasValidStackFrame, type UpdateContext, updateCfiState } from './cfi-update.js';
 import { VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection, type Insn } from './insn.js';
 import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
@@ -193,13 +193,21 @@ function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
   return file.nextInsnSameSec(insn);
 }
 
+const scratchCtx: UpdateContext = { inFunc: false, nextHasHint: false, stackval: false };
+const scratchOp: StackOp = { dest: { type: 0, reg: 0, offset: 0 }, src: { type: 0, reg: 0, offset: 0 } };
+
 /** Apply the instruction's stack operations (objtool handle_insn_ops()); true on a warning. */
 function handleInsnOps(file: ObjFile, insn: Insn, next: Insn | undefined, state: InsnState): boolean {
-  const ops = insn.ops;
-  if (ops.length === 0) return false;
+  const n = insn.opCount;
+  if (n === 0) return false;
   state.interned = undefined;
-  const ctx = { inFunc: insn.func !== undefined, nextHasHint: next?.hint ?? false, stackval: file.opts.stackval };
-  for (const op of ops) {
+  // One context and one op record for the whole walk: this runs for millions of instructions.
+  const ctx = scratchCtx;
+  ctx.inFunc = insn.func !== undefined;
+  ctx.nextHasHint = next?.hint ?? false;
+  ctx.stackval = file.opts.stackval;
+  for (let j = 0; j < n; j++) {
+    const op = readStackOp(insn.sec.ds, insn.pos, j, scratchOp);
     const msg = updateCfiState(state.cfi, op, ctx);
     if (msg) {
       file.warnInsn(insn, msg);

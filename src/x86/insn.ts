@@ -127,6 +127,19 @@ export interface StackOp {
   src: { type: OpSrcType; reg: number; offset: number };
 }
 
+/** Fill `out` with stack op `j` of instruction i (no allocation: the path walk's way). */
+export function readStackOp(ds: DecodedSection, i: number, j: number, out: StackOp): StackOp {
+  const k = (ds.opStart[i]! + j) * OP_STRIDE;
+  const o = ds.ops;
+  out.dest.type = o[k]!;
+  out.dest.reg = o[k + 1]!;
+  out.dest.offset = o[k + 2]!;
+  out.src.type = o[k + 3]!;
+  out.src.reg = o[k + 4]!;
+  out.src.offset = o[k + 5]!;
+  return out;
+}
+
 /** The stack ops of instruction i as objects (allocates: not for hot paths). */
 export function stackOps(ds: DecodedSection, i: number): StackOp[] {
   const out: StackOp[] = [];
