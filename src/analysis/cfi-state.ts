@@ -5,8 +5,11 @@ import { CFI_CFA, CFI_NUM_REGS, CFI_RA, CFI_UNDEFINED, type CfiReg, type CfiStat
 
 const SP = 4;
 
+/** Register entries are replaced, never changed in place, so one frozen entry serves all. */
+const UNDEFINED_ENTRY: Readonly<CfiReg> = Object.freeze({ base: CFI_UNDEFINED, offset: 0 });
+
 function regs(): CfiReg[] {
-  return Array.from({ length: CFI_NUM_REGS }, () => ({ base: CFI_UNDEFINED, offset: 0 }));
+  return new Array<CfiReg>(CFI_NUM_REGS).fill(UNDEFINED_ENTRY);
 }
 
 /** objtool init_cfi_state(): everything undefined. */
@@ -47,10 +50,9 @@ export function setVal(cfi: CfiState, i: number, r: CfiReg): void {
 }
 
 const INITIAL_RA: Readonly<CfiReg> = Object.freeze({ base: CFI_CFA, offset: -8 });
-const UNDEFINED_REG: Readonly<CfiReg> = Object.freeze({ base: CFI_UNDEFINED, offset: 0 });
 
 export function restoreInitialReg(cfi: CfiState, i: number): void {
-  setReg(cfi, i, i === CFI_RA ? INITIAL_RA : UNDEFINED_REG);
+  setReg(cfi, i, i === CFI_RA ? INITIAL_RA : UNDEFINED_ENTRY);
 }
 
 /** objtool set_func_state(): the state at a function's entry. */

@@ -113,22 +113,28 @@ function addPrefixCfi(file: ObjFile): void {
   }
 }
 
-/** The points of one text section in objtool orc_create()'s order. */
-export function* sectionOrcPoints(cs: CodeSection): Generator<{ offset: number; cfi: CfiState | null; insnOffset: number }> {
+/**
+ * The points of one text section in objtool orc_create()'s order, given to `fn` (a callback, not
+ * a generator: vmlinux.o has millions). `fn` returns false to stop; the result says whether all
+ * points were given.
+ */
+export function forEachOrcPoint(cs: CodeSection, fn: (offset: number, cfi: CfiState | null, insnOffset: number) => boolean): boolean {
   const insns = cs.insns;
   for (let k = 0; k < insns.length; k++) {
     const insn = insns[k]!;
     const g = insn.altGroup;
     if (!g) {
-      yield { offset: insn.offset, cfi: insn.cfi ?? null, insnOffset: insn.offset };
+      if (!fn(insn.offset, insn.cfi ?? null, insn.offset)) return false;
       continue;
     }
     // An alternative site contributes its flattened per-byte array.
+    const start = insn.offset;
     const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
     for (let i = 0; i < len; i++) {
       const c = g.cfi[i];
-      if (c) yield { offset: insn.offset + i, cfi: c, insnOffset: insn.offset };
+      if (c && !fn(start + i, c, start)) return false;
     }
     k = g.lastInsn.pos;
   }
+  return true;
 }

@@ -11,7 +11,7 @@ import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
-import { check, sectionOrcPoints } from '../analysis/check.js';
+import { check, forEachOrcPoint } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { ObjFile } from '../analysis/objfile.js';
 import type { Warning } from '../analysis/warnings.js';
@@ -150,17 +150,19 @@ function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
   const builder = new OrcBuilder(file.layout.orc);
   for (const cs of file.codeSections) {
     if (!cs.text) continue;
-    for (const p of sectionOrcPoints(cs)) {
+    const complete = forEachOrcPoint(cs, (offset, cfi, insnOffset) => {
       try {
-        builder.add(cs.index, p.offset, p.cfi);
+        builder.add(cs.index, offset, cfi);
+        return true;
       } catch (e) {
         if (!(e instanceof OrcMappingError)) throw e;
-        const insn = file.findInsn(cs.index, p.insnOffset);
+        const insn = file.findInsn(cs.index, insnOffset);
         if (insn) file.warnInsn(insn, e.message);
         else file.warn(e.message);
         return false;
       }
-    }
+    });
+    if (!complete) return false;
     builder.endSection(cs.index, cs.size);
   }
   const res = writeOrcSections(editor, builder.finish());
