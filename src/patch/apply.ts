@@ -20,17 +20,6 @@ import { addNops, optimizeNops61, optimizeNops612 } from './nops.js';
 
 const R_X86_64_PC8 = 15;
 
-/** A relocation while patching: section index of its symbol's definition is kept for distances. */
-interface PendingReloc {
-  /** Offset in the section being patched. */
-  offset: number;
-  type: number;
-  /** Symbol index, or -1 when the relocation is against `secSym`'s section symbol. */
-  sym: number;
-  secSym?: number;
-  addend: number;
-}
-
 export interface PatchedSite {
   kind: 'alternative' | 'paravirt';
   sectionIndex: number;
@@ -73,19 +62,40 @@ export function parseFeatures(list: string, layout: KernelLayout): Set<number> {
   return out;
 }
 
+/** Feature number -> name, built once per layout (a patch run names every site). */
+const featureNames = new WeakMap<KernelLayout, Map<number, string>>();
+
 export function featureName(n: number, layout: KernelLayout): string {
-  for (const [k, v] of Object.entries(layout.patching.cpufeatures)) if (v === n) return k;
-  return `${n >> 5}*32+${n & 31}`;
+  let names = featureNames.get(layout);
+  if (!names) {
+    names = new Map();
+    // The first name of a number wins, as a scan of the table in order would find it.
+    for (const [k, v] of Object.entries(layout.patching.cpufeatures)) if (!names.has(v)) names.set(v, k);
+    featureNames.set(layout, names);
+  }
+  return names.get(n) ?? `${n >> 5}*32+${n & 31}`;
 }
 
-class SectionState {
-  readonly bytes: Uint8Array;
+/** A relocation while patching: section index of its symbol's definition is kept for distances. */
+export interface PendingReloc {
+  /** Offset in the section being patched. */
+  offset: number;
+  type: number;
+  /** Symbol index, or -1 when the relocation is against `secSym`'s section symbol. */
+  sym: number;
+  secSym?: number;
+  addend: number;
+}
+
+/** One section while it is patched: its bytes (patched in place) and relocation changes. */
+export class SectionState {
   /** Original relocation indices dropped because their bytes were replaced. */
   readonly dropped = new Set<number>();
   added: PendingReloc[] = [];
-  constructor(readonly index: number, data: Uint8Array, readonly relocs: RelocTable | undefined) {
-    this.bytes = new Uint8Array(data);
-  }
+  /** Byte ranges [start, end) the patching wrote (pairs), in the order written. */
+  readonly written: number[] = [];
+  /** `bytes` is patched in place: pass a copy to keep the original. */
+  constructor(readonly index: number, readonly bytes: Uint8Array, readonly relocs: RelocTable | undefined) {}
 
   /** Forget every relocation (original or added) inside [start, end). */
   clear(start: number, end: number): void {
@@ -101,60 +111,78 @@ export interface PatchSelection {
   paravirt?: boolean;
 }
 
-export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<number>, selection: PatchSelection = {}): PatchResult {
-  const editor = new ElfEditor(elf);
-  const states = new Map<number, SectionState>();
-  const state = (sec: number): SectionState => {
-    let s = states.get(sec);
-    if (!s) {
-      const section = elf.section(sec)!;
-      s = new SectionState(sec, section.data, elf.relocationsFor(section));
-      states.set(sec, s);
+/**
+ * The patching of one object, entry by entry: what apply_alternatives() does to each site, on
+ * section states the caller owns. Reads the special sections once, so that `verify` can patch
+ * one site at a time without redoing the whole object.
+ */
+export class Patcher {
+  /** The .altinstructions entries, in section order (the order the kernel applies them). */
+  readonly alts: SpecialAlt[];
+  /** Bytes each entry patches: its site's longest length (nested ALTERNATIVE()s share a site). */
+  readonly siteLen: Int32Array;
+  private readonly p: KernelLayout['patching'];
+
+  constructor(readonly elf: ElfFile, readonly layout: KernelLayout) {
+    this.alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
+    const longest = new Map<string, number>();
+    for (const a of this.alts) {
+      const k = `${a.origSec}:${a.origOff}`;
+      longest.set(k, Math.max(longest.get(k) ?? 0, a.entryOrigLen, a.origLen));
     }
-    return s;
-  };
-  const syms = elf.symbols;
-  const sites: PatchedSite[] = [];
-  const p = layout.patching;
-  const optimize = (buf: Uint8Array): void => (p.optimizeNops === '6.12' ? optimizeNops612(buf, p.nopMax) : optimizeNops61(buf, p.nopMax));
+    this.siteLen = Int32Array.from(this.alts, (a) => longest.get(`${a.origSec}:${a.origOff}`)!);
+    this.p = layout.patching;
+  }
+
+  /** A state over a copy of a section's bytes. */
+  state(sec: number): SectionState {
+    const section = this.elf.section(sec)!;
+    return new SectionState(sec, new Uint8Array(section.data), this.elf.relocationsFor(section));
+  }
+
+  private optimize(buf: Uint8Array): void {
+    if (this.p.optimizeNops === '6.12') optimizeNops612(buf, this.p.nopMax);
+    else optimizeNops61(buf, this.p.nopMax);
+  }
 
   // The section-relative place a relocation points to, when its symbol is defined.
-  const relocTarget = (r: { sym: number; addend: number }): { sec: number; off: number } | undefined => {
+  private readonly relocTarget = (r: { sym: number; addend: number }): { sec: number; off: number } | undefined => {
+    const syms = this.elf.symbols;
     if (!syms || !syms.isDefined(r.sym)) return undefined;
     return { sec: syms.shndx[r.sym]!, off: syms.value[r.sym]! + r.addend };
   };
 
   // What a pv_ops slot holds, when the table is initialised in this object.
-  const pvTarget = (ptr: { sec: number; off: number } | undefined): { sym: number; addend: number } | 'null' | undefined => {
+  private pvTarget(ptr: { sec: number; off: number } | undefined): { sym: number; addend: number } | 'null' | undefined {
     if (!ptr) return undefined;
-    const table = elf.relocationsFor(elf.section(ptr.sec)!);
+    const table = this.elf.relocationsFor(this.elf.section(ptr.sec)!);
     const i = table ? table.at(ptr.off) : -1;
     if (i >= 0 && table!.type(i) === R_X86_64_64) return { sym: table!.sym(i), addend: table!.addend(i) };
     // The slot is in this object but nothing is stored there: a NULL pointer.
     return 'null';
-  };
-
-  const alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
-  // Nested ALTERNATIVE()s: every entry of a site patches the site's longest length.
-  const siteLen = new Map<string, number>();
-  for (const a of alts) {
-    const k = `${a.origSec}:${a.origOff}`;
-    siteLen.set(k, Math.max(siteLen.get(k) ?? 0, a.entryOrigLen, a.origLen));
   }
 
-  for (const a of alts) {
-    const st = state(a.origSec);
-    const len = siteLen.get(`${a.origSec}:${a.origOff}`)!;
-    const before = st.bytes.slice(a.origOff, a.origOff + len);
-    const condition = `${a.not ? '!' : ''}${featureName(a.cpuid, layout)}${a.directCall ? ' (direct call)' : ''}`;
-    const site: PatchedSite = { kind: 'alternative', sectionIndex: a.origSec, section: elf.section(a.origSec)!.name, offset: a.origOff, len, condition, applied: false, before, after: before };
-    sites.push(site);
-    const patch = selection.select ? selection.select(a) : features.has(a.cpuid) !== a.not;
+  /**
+   * Entry `k` of `alts` on its site in `st` (the state of its section): the replacement when
+   * `patch`, else the original with its NOPs optimized. Describes the site into `sites` if given.
+   */
+  patchAlt(k: number, st: SectionState, patch: boolean, sites?: PatchedSite[]): void {
+    const a = this.alts[k]!;
+    const elf = this.elf;
+    const len = this.siteLen[k]!;
+    let site: PatchedSite | undefined;
+    if (sites) {
+      const before = st.bytes.slice(a.origOff, a.origOff + len);
+      const condition = `${a.not ? '!' : ''}${featureName(a.cpuid, this.layout)}${a.directCall ? ' (direct call)' : ''}`;
+      site = { kind: 'alternative', sectionIndex: a.origSec, section: elf.section(a.origSec)!.name, offset: a.origOff, len, condition, applied: false, before, after: before };
+      sites.push(site);
+    }
+    st.written.push(a.origOff, a.origOff + len);
     if (!patch) {
       const buf = st.bytes.subarray(a.origOff, a.origOff + len);
-      optimize(buf);
-      site.after = buf.slice();
-      continue;
+      this.optimize(buf);
+      if (site) site.after = buf.slice();
+      return;
     }
     const repl = elf.section(a.newSec);
     const replBytes = a.newLen && repl ? repl.data.subarray(a.newOff, a.newOff + a.newLen) : new Uint8Array(0);
@@ -169,37 +197,41 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
     if (a.directCall) {
       // alt_replace_call(): `call *ptr(%rip)` becomes `call <what ptr holds>`.
       const orig = st.relocs ? st.relocs.at(a.origOff + 2) : -1;
-      const ptr = orig >= 0 && !st.dropped.has(orig) ? relocTarget({ sym: st.relocs!.sym(orig), addend: st.relocs!.addend(orig) + 4 }) : undefined;
-      const target = pvTarget(ptr);
+      const ptr = orig >= 0 && !st.dropped.has(orig) ? this.relocTarget({ sym: st.relocs!.sym(orig), addend: st.relocs!.addend(orig) + 4 }) : undefined;
+      const target = this.pvTarget(ptr);
       if (target && target !== 'null') {
-        const name = syms!.name(target.sym);
+        const name = elf.symbols!.name(target.sym);
         relocs.length = 0;
         if (name === 'nop_func') size = 0;
         else relocs.push({ offset: 1, type: R_X86_64_PLT32, sym: target.sym, addend: target.addend - 4 });
-      } else if (target === undefined) {
+      } else if (target === undefined && site) {
         site.note = 'pv_ops target not initialised in this object: left as the replacement (call BUG_func)';
       }
     }
     buf.fill(0x90, size);
     if (size === 0) relocs.length = 0;
-    retarget(buf, relocs, a, layout, st.index, relocTarget, site);
-    optimize(buf);
+    retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site);
+    this.optimize(buf);
     st.clear(a.origOff, a.origOff + len);
     st.bytes.set(buf, a.origOff);
     for (const r of relocs) st.added.push({ ...r, offset: a.origOff + r.offset });
-    site.applied = true;
-    site.after = buf.slice();
+    if (site) {
+      site.applied = true;
+      site.after = buf.slice();
+    }
   }
 
-  // 6.1 paravirt sites: a direct call to the slot's function, NOPs for _paravirt_nop.
-  if (layout.hasParainstructions && selection.paravirt !== false) {
-    for (const ps of readParainstructions(elf, layout)) {
+  /** 6.1 paravirt sites: a direct call to the slot's function, NOPs for _paravirt_nop. */
+  patchParavirt(state: (sec: number) => SectionState, sites?: PatchedSite[]): void {
+    const elf = this.elf;
+    const syms = elf.symbols;
+    for (const ps of readParainstructions(elf, this.layout)) {
       const st = state(ps.instrSec);
       const before = st.bytes.slice(ps.instrOff, ps.instrOff + ps.len);
       const site: PatchedSite = { kind: 'paravirt', sectionIndex: ps.instrSec, section: elf.section(ps.instrSec)!.name, offset: ps.instrOff, len: ps.len, condition: `pv_ops[${ps.type}]`, applied: false, before, after: before };
-      sites.push(site);
+      sites?.push(site);
       const pvOps = syms ? syms.byNameIndex('pv_ops') : -1;
-      const target = pvOps >= 0 && syms!.isDefined(pvOps) ? pvTarget({ sec: syms!.shndx[pvOps]!, off: syms!.value[pvOps]! + ps.type * 8 }) : undefined;
+      const target = pvOps >= 0 && syms!.isDefined(pvOps) ? this.pvTarget({ sec: syms!.shndx[pvOps]!, off: syms!.value[pvOps]! + ps.type * 8 }) : undefined;
       if (target === undefined) {
         site.note = 'pv_ops is not initialised in this object: site left as the indirect call';
         continue;
@@ -220,20 +252,39 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
         callTo(target.sym, target.addend);
       }
       if (used > ps.len) continue;
-      addNops(buf, used, ps.len - used, p.nopMax);
+      addNops(buf, used, ps.len - used, this.p.nopMax);
       st.clear(ps.instrOff, ps.instrOff + ps.len);
       st.bytes.set(buf, ps.instrOff);
+      st.written.push(ps.instrOff, ps.instrOff + ps.len);
       for (const r of relocs) st.added.push({ ...r, offset: ps.instrOff + r.offset });
       site.applied = true;
       site.after = buf.slice();
     }
   }
 
+  /** Every site for a feature set (or a selection), as the kernel patches them at boot. */
+  run(features: Set<number>, selection: PatchSelection = {}, sites?: PatchedSite[]): Map<number, SectionState> {
+    const states = new Map<number, SectionState>();
+    const state = (sec: number): SectionState => {
+      let s = states.get(sec);
+      if (!s) states.set(sec, (s = this.state(sec)));
+      return s;
+    };
+    this.alts.forEach((a, k) => this.patchAlt(k, state(a.origSec), selection.select ? selection.select(a) : features.has(a.cpuid) !== a.not, sites));
+    if (this.layout.hasParainstructions && selection.paravirt !== false) this.patchParavirt(state, sites);
+    return states;
+  }
+}
+
+export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<number>, selection: PatchSelection = {}): PatchResult {
+  const editor = new ElfEditor(elf);
+  const sites: PatchedSite[] = [];
+  const states = new Patcher(elf, layout).run(features, selection, sites);
   for (const st of states.values()) {
     editor.setSectionData(st.index, st.bytes);
     const relSec = elf.relocSectionFor(elf.section(st.index)!);
     if (relSec) for (const i of st.dropped) editor.setRelocType(relSec.index, i, R_X86_64_NONE);
-    const added: NewReloc[] = st.added.sort((x, y) => x.offset - y.offset).map((r) => ({
+    const added: NewReloc[] = sortedAdded(st).map((r) => ({
       offset: r.offset, type: r.type, sym: r.secSym !== undefined ? editor.sectionSymbol(r.secSym) : r.sym, addend: r.addend,
     }));
     if (added.length === 0) continue;
@@ -243,6 +294,11 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
   return { editor, sites };
 }
 
+/** A state's added relocations in the order they are written out: by offset, stable. */
+export function sortedAdded(st: SectionState): PendingReloc[] {
+  return st.added.sort((x, y) => x.offset - y.offset);
+}
+
 /**
  * The kernel's fix-up of relative operands in the copied bytes. Relocated operands keep their
  * relocation (it moves with the bytes); an unrelocated operand pointing outside the replacement
@@ -250,7 +306,7 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
  */
 function retarget(
   buf: Uint8Array, relocs: PendingReloc[], a: SpecialAlt, layout: KernelLayout, siteSec: number,
-  relocTarget: (r: { sym: number; addend: number }) => { sec: number; off: number } | undefined, site: PatchedSite,
+  relocTarget: (r: { sym: number; addend: number }) => { sec: number; off: number } | undefined, site: PatchedSite | undefined,
 ): void {
   if (a.newLen === 0) return;
   const ds = decodeSection(buf, 'patch buffer', { onInvalid: 'skip' });
@@ -275,7 +331,7 @@ function retarget(
       const target = at + len + disp;
       if (target >= 0 && target <= a.newLen) continue;
       if (!all && !fixed61) {
-        site.note = 'relative operand outside the replacement that this kernel version does not re-target';
+        if (site) site.note = 'relative operand outside the replacement that this kernel version does not re-target';
         continue;
       }
       const type = width === 1 ? R_X86_64_PC8 : R_X86_64_PC32;
@@ -283,7 +339,7 @@ function retarget(
       relocs.push({ offset: at + pos, type, sym: -1, secSym: a.newSec, addend: a.newOff + target - (len - pos) });
       continue;
     }
-    if (!all && !fixed61) site.note = 'relocated operand that 6.1 would not re-target (kept relocated)';
+    if (!all && !fixed61 && site) site.note = 'relocated operand that 6.1 would not re-target (kept relocated)';
     // A JMP.d32 whose target is in the site's section: the kernel shortens it when it fits.
     const r = relocs[ri]!;
     const isJmp32 = op === 0xe9 && at === 0 || (all && op === 0xe9);
