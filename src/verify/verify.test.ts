@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
-// inside a function body) is caught in each of 50 real modules.
+// inside a function body) is caught in each of 50 real modules and in a replacement that only
+// its own one-site variant runs.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
@@ -10,6 +11,7 @@ import { ElfFile } from '../elf/reader.js';
 import { ElfEditor } from '../elf/writer.js';
 import { detectLayout } from '../kernel/detect.js';
 import { unpackOrcEntry, ORC_REG_SP } from '../orc/entry.js';
+import { readOrcTable } from '../orc/read.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { CORPUS_FLAGS } from '../corpus/parity.js';
 import { verify } from './verify.js';
@@ -55,6 +57,28 @@ describe('orctool verify', () => {
     assert.equal(r.mismatches.length, 0);
     assert.ok(r.variants >= 3, `${r.variants} variants`);
     assert.ok(r.checked > 0);
+  });
+
+  test('a replacement no boot profile has is checked in its own variant', () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'one-site.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const elf = ElfFile.open(o);
+    const clean = verify(elf, detectLayout(elf).layout);
+    assert.equal(clean.mismatches.length, 0);
+    // Only `push %rbx; pop %rbx` stops at one_site+1: move that entry's CFA offset.
+    const t = readOrcTable(elf)!;
+    const k = Array.from(t.offsets).findIndex((off, i) => off === 1 && elf.section(t.sections[i]!)!.name === '.text');
+    assert.ok(k >= 0);
+    const orc = elf.sectionByName('.orc_unwind')!;
+    const bytes = new Uint8Array(2);
+    new DataView(bytes.buffer).setInt16(0, new DataView(orc.data.buffer, orc.data.byteOffset).getInt16(k * 6, true) + 8, true);
+    const ed = new ElfEditor(elf);
+    ed.patchBytes(orc.index, k * 6, bytes);
+    const bad = join(dir, 'one-site-bad.o');
+    ed.write(bad);
+    const e = ElfFile.open(bad);
+    const r = verify(e, detectLayout(e).layout);
+    assert.deepEqual(r.mismatches.map((m) => `${m.location} ${m.variant}`), ['one_site+0x1 .altinstructions[0] 528']);
   });
 
   const have = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).every(corpusAvailable);

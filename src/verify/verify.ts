@@ -4,17 +4,20 @@
 // whole-object boot profiles. For each variant the frame interpreter follows every function from
 // its entry and, at every instruction boundary it reaches, compares its frame with the ORC entry
 // the kernel's lookup picks there (the rightmost entry at or below the address, as orc_find()).
+// Patched code is decoded only around the bytes patching changed (splice.ts): vmlinux.o has
+// thousands of sites in one 16 MB .text.
 import type { ElfFile } from '../elf/reader.js';
-import { ElfFile as Elf } from '../elf/reader.js';
-import { STT_FUNC } from '../elf/constants.js';
+import type { RelocTable } from '../elf/relocations.js';
+import type { SymbolTable } from '../elf/symbols.js';
+import { STB_LOCAL, STT_FUNC, SHT_REL } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { specialGetAlts, type SpecialAlt } from '../kernel/alternatives.js';
 import { readOrcTable } from '../orc/read.js';
 import { type OrcEntry, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
-import { applyPatches, parseFeatures } from '../patch/apply.js';
+import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
-import { decodeSection, InsnType, InsnFlag, type DecodedSection, indexAt } from '../x86/index.js';
+import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { entryFrame, type Frame, sameFrame, step } from './frame.js';
+import { spliceDecode, spliceWindows } from './splice.js';
 
 export interface Mismatch {
   location: string;
@@ -178,12 +181,79 @@ function functions(elf: ElfFile): Func[] {
   return parents;
 }
 
-/** Walk every path of `fn` in `elf`'s bytes and judge each boundary. */
-function walkFunction(elf: ElfFile, ds: DecodedSection, fn: Func, t: Table, layout: KernelLayout, variant: string, r: VerifyReport): void {
+/**
+ * The relocations a walk sees in one variant of a section: the object's own and those the
+ * patching added, as the patched object would list them. (Relocations of replaced bytes stay
+ * in the list, retyped to R_X86_64_NONE, and the first one at an instruction is used whatever
+ * its type.) A handle is an index into the object's table, or -2 - k for the k-th added one.
+ */
+class RelocView {
+  /** Whether the section has a relocation section at all. */
+  readonly present: boolean;
+  private readonly added: readonly PendingReloc[];
+
+  constructor(private readonly table: RelocTable | undefined, added: readonly PendingReloc[], private readonly syms: SymbolTable, private readonly sectionSymbols: Map<number, number>) {
+    // Added relocations go to the existing SHT_RELA section or a new one; a new one behind an
+    // SHT_REL section is never the one looked up.
+    this.added = table && table.section.type === SHT_REL ? [] : added;
+    this.present = table !== undefined || this.added.length > 0;
+  }
+
+  /** objtool's insn_reloc(): the first relocation in [start, end) by offset, or -1. */
+  find(start: number, end: number): number {
+    const i = this.table ? this.table.firstInRange(start, end) : -1;
+    const added = this.added;
+    if (!added.length) return i;
+    let lo = 0;
+    let hi = added.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (added[mid]!.offset < start) lo = mid + 1;
+      else hi = mid;
+    }
+    // At equal offsets the object's own entry comes first: appended ones follow it.
+    if (lo < added.length && added[lo]!.offset < end && (i < 0 || added[lo]!.offset < this.table!.offset(i))) return -2 - lo;
+    return i;
+  }
+
+  /** The symbol of handle h; -1 for a section symbol the patched object had to create. */
+  sym(h: number): number {
+    if (h >= 0) return this.table!.sym(h);
+    const r = this.added[-2 - h]!;
+    if (r.secSym === undefined) return r.sym;
+    let s = this.sectionSymbols.get(r.secSym);
+    if (s === undefined) this.sectionSymbols.set(r.secSym, (s = this.syms.sectionSymbol(r.secSym)));
+    return s;
+  }
+
+  addend(h: number): number {
+    return h >= 0 ? this.table!.addend(h) : this.added[-2 - h]!.addend;
+  }
+
+  /** The section of h's symbol, -1 when undefined. */
+  symSection(h: number): number {
+    const s = this.sym(h);
+    if (s < 0) return this.added[-2 - h]!.secSym!;
+    return this.syms.isDefined(s) ? this.syms.shndx[s]! : -1;
+  }
+
+  /** Whether h's symbol is a function the kernel's list says never returns. */
+  noreturn(h: number, layout: KernelLayout): boolean {
+    const s = this.sym(h);
+    // A created section symbol is local: never on the list.
+    return s >= 0 ? isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)) : isNoreturnByName(layout, '', STB_LOCAL);
+  }
+
+  symValue(h: number): number {
+    const s = this.sym(h);
+    return s >= 0 ? this.syms.value[s]! : 0;
+  }
+}
+
+/** Walk every path of `fn` in a variant's code and judge each boundary. */
+function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, t: Table, layout: KernelLayout, variant: string, r: VerifyReport): void {
   const first = indexAt(ds, fn.start);
   if (first < 0) return;
-  const rel = elf.relocationsFor(elf.section(fn.sec)!);
-  const syms = elf.symbols!;
   const seen = new Map<number, Frame>();
   const work: [number, Frame][] = [[first, entryFrame()]];
   const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
@@ -216,18 +286,17 @@ function walkFunction(elf: ElfFile, ds: DecodedSection, fn: Func, t: Table, layo
       }
       const type = ds.type[i]!;
       if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.BUG || type === InsnType.TRAP) break;
-      if (type === InsnType.CALL && rel) {
+      if (type === InsnType.CALL && rel.present) {
         // Nothing runs after a call to a function known never to return (the kernel's list).
-        const rc = rel.firstInRange(off, off + ds.len[i]!);
-        if (rc >= 0 && isNoreturnByName(layout, syms.name(rel.sym(rc)), syms.bind(rel.sym(rc)))) break;
+        const rc = rel.find(off, off + ds.len[i]!);
+        if (rc !== -1 && rel.noreturn(rc, layout)) break;
       }
       const next = step(ds, i, f);
       if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
         let target: number | undefined;
-        const r0 = rel ? rel.firstInRange(off, off + ds.len[i]!) : -1;
-        if (r0 >= 0) {
-          const s = rel!.sym(r0);
-          if (syms.isDefined(s) && syms.shndx[s] === fn.sec) target = syms.value[s]! + rel!.addend(r0) + 4;
+        const r0 = rel.present ? rel.find(off, off + ds.len[i]!) : -1;
+        if (r0 !== -1) {
+          if (rel.symSection(r0) === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
         } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
         const ti = target !== undefined ? indexAt(ds, target) : -1;
         if (ti >= 0) work.push([ti, next]);
@@ -240,48 +309,149 @@ function walkFunction(elf: ElfFile, ds: DecodedSection, fn: Func, t: Table, layo
   }
 }
 
-function verifyVariant(elf: ElfFile, t: Table, layout: KernelLayout, variant: string, only: Set<number> | undefined, fns: Func[], r: VerifyReport): void {
-  r.variants++;
-  const decoded = new Map<number, DecodedSection>();
-  // Only the named functions when given: a one-site variant differs from the original nowhere else.
-  for (const k of only ?? fns.keys()) {
-    const fn = fns[k]!;
-    let ds = decoded.get(fn.sec);
-    if (!ds) {
-      ds = decodeSection(elf.section(fn.sec)!.data, elf.section(fn.sec)!.name, { onInvalid: 'skip', variant: layout.decoder });
-      decoded.set(fn.sec, ds);
+/** Functions by address: which one an alternative site is in. */
+class FuncIndex {
+  private readonly bySec = new Map<number, { start: Float64Array; end: Float64Array; maxEnd: Float64Array; fn: Int32Array }>();
+
+  constructor(fns: readonly Func[]) {
+    const lists = new Map<number, [number, number, number][]>();
+    fns.forEach((f, k) => {
+      let l = lists.get(f.sec);
+      if (!l) lists.set(f.sec, (l = []));
+      l.push([f.start, f.end, k]);
+      for (const c of f.cold) l.push([c.start, c.end, k]);
+    });
+    for (const [sec, l] of lists) {
+      l.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+      const maxEnd = new Float64Array(l.length);
+      let m = -Infinity;
+      l.forEach((x, k) => (maxEnd[k] = m = Math.max(m, x[1])));
+      this.bySec.set(sec, { start: Float64Array.from(l, (x) => x[0]), end: Float64Array.from(l, (x) => x[1]), maxEnd, fn: Int32Array.from(l, (x) => x[2]) });
     }
-    walkFunction(elf, ds, fn, t, layout, variant, r);
+  }
+
+  /** The first function (in symbol order) whose body or .cold part holds `off`, or -1. */
+  of(sec: number, off: number): number {
+    const e = this.bySec.get(sec);
+    if (!e) return -1;
+    let lo = 0;
+    let hi = e.start.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (e.start[mid]! <= off) lo = mid + 1;
+      else hi = mid;
+    }
+    let best = -1;
+    // Ranges may overlap: walk back while an earlier one can still reach `off`.
+    for (let k = lo - 1; k >= 0 && e.maxEnd[k]! > off; k--) {
+      if (off < e.end[k]! && (best < 0 || e.fn[k]! < best)) best = e.fn[k]!;
+    }
+    return best;
   }
 }
 
-function patchedVariant(elf: ElfFile, layout: KernelLayout, features: Set<number>, select?: (a: SpecialAlt) => boolean): ElfFile {
-  const { editor } = applyPatches(elf, layout, features, select ? { select, paravirt: false } : {});
-  return Elf.fromBytes(editor.serialize(), elf.path);
+/** Sorted [start, end) pairs with overlapping or touching ones merged. */
+function mergeRanges(pairs: readonly number[]): number[] {
+  const order = Array.from({ length: pairs.length >> 1 }, (_, k) => k).sort((a, b) => pairs[2 * a]! - pairs[2 * b]! || pairs[2 * a + 1]! - pairs[2 * b + 1]!);
+  const out: number[] = [];
+  for (const k of order) {
+    const s = pairs[2 * k]!;
+    const e = pairs[2 * k + 1]!;
+    if (out.length && s <= out[out.length - 1]!) out[out.length - 1] = Math.max(out[out.length - 1]!, e);
+    else out.push(s, e);
+  }
+  return out;
 }
 
+/**
+ * Groups of .altinstructions entries whose sites overlap (the entries of one site, and sites
+ * that overlap oddly): what one entry does depends only on the entries of its group before it.
+ */
+function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] {
+  const order = p.alts.map((_, k) => k).sort((x, y) => p.alts[x]!.origSec - p.alts[y]!.origSec || p.alts[x]!.origOff - p.alts[y]!.origOff || x - y);
+  const groupOf = new Int32Array(p.alts.length);
+  const groups: { sec: number; lo: number; hi: number; entries: number[] }[] = [];
+  for (const k of order) {
+    const a = p.alts[k]!;
+    const g = groups[groups.length - 1];
+    const end = a.origOff + p.siteLen[k]!;
+    if (g && g.sec === a.origSec && a.origOff < g.hi) {
+      g.hi = Math.max(g.hi, end);
+      g.entries.push(k);
+    } else groups.push({ sec: a.origSec, lo: a.origOff, hi: end, entries: [k] });
+    groupOf[k] = groups.length - 1;
+  }
+  // The kernel applies entries in table order.
+  for (const g of groups) g.entries.sort((x, y) => x - y);
+  return Array.from(groupOf, (g) => groups[g]!);
+}
+
+/**
+ * Every variant, each decoded and walked only where it differs from code already decoded:
+ * the original sections are decoded once; a one-site variant re-decodes only around its site
+ * (in a copy of the object with every site in its unpatched form) and walks only the function
+ * holding it; a boot profile re-decodes around each site it patches.
+ */
 export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
   const fns = functions(elf);
   r.functions = fns.length;
-  verifyVariant(elf, t, layout, 'original', undefined, fns, r);
-  const alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
-  const fnOf = (sec: number, off: number) => fns.findIndex((f) => f.sec === sec && ((f.start <= off && off < f.end) || f.cold.some((c) => c.start <= off && off < c.end)));
-  const none = new Set<number>();
-  for (const a of alts) {
-    const fi = fnOf(a.origSec, a.origOff);
-    if (fi < 0) continue;
-    const v = patchedVariant(elf, layout, none, (x) => x === a);
-    verifyVariant(v, t, layout, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, new Set([fi]), fns, r);
+  const syms = elf.symbols!;
+  const opts: DecodeOptions = { onInvalid: 'skip', variant: layout.decoder };
+  const sectionSymbols = new Map<number, number>();
+  const viewOf = (sec: number, added: readonly PendingReloc[]) => new RelocView(elf.relocationsFor(elf.section(sec)!), added, syms, sectionSymbols);
+
+  const original = new Map<number, DecodedSection>();
+  const decoded = (sec: number): DecodedSection => {
+    let ds = original.get(sec);
+    if (!ds) original.set(sec, (ds = decodeSection(elf.section(sec)!.data, elf.section(sec)!.name, opts)));
+    return ds;
+  };
+  const originalRelocs = new Map<number, RelocView>();
+  const relocsOf = (sec: number): RelocView => {
+    let v = originalRelocs.get(sec);
+    if (!v) originalRelocs.set(sec, (v = viewOf(sec, [])));
+    return v;
+  };
+  r.variants++;
+  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, t, layout, 'original', r);
+
+  const patcher = new Patcher(elf, layout);
+  const alts = patcher.alts;
+  const index = new FuncIndex(fns);
+  const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
+  const windows = (fn: Func) => mergeRanges([fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]);
+
+  if (fnOf.some((fi) => fi >= 0)) {
+    // Every site in its unpatched form (NOPs optimized), as in each one-site variant.
+    const base = patcher.run(new Set(), { select: () => false, paravirt: false });
+    const baseDecoded = new Map<number, DecodedSection>();
+    const groups = altGroups(patcher);
+    alts.forEach((a, k) => {
+      const fi = fnOf[k]!;
+      if (fi < 0) return;
+      r.variants++;
+      const fn = fns[fi]!;
+      const g = groups[k]!;
+      const b = base.get(a.origSec)!;
+      let ref = baseDecoded.get(a.origSec);
+      if (!ref) baseDecoded.set(a.origSec, (ref = spliceDecode(decoded(a.origSec), b.bytes, mergeRanges(b.written), opts)));
+      // Patch the group in place from the original bytes, decode around it, then undo.
+      const saved = b.bytes.slice(g.lo, g.hi);
+      b.bytes.set(elf.section(a.origSec)!.data.subarray(g.lo, g.hi), g.lo);
+      const st = new SectionState(a.origSec, b.bytes, b.relocs);
+      for (const e of g.entries) patcher.patchAlt(e, st, e === k);
+      const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windows(fn), opts);
+      b.bytes.set(saved, g.lo);
+      walkFunction(ds, viewOf(a.origSec, sortedAdded(st)), fn, t, layout, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, r);
+    });
   }
+
   if (alts.length || layout.hasParainstructions) {
     const touched = new Set<number>();
-    for (const a of alts) {
-      const fi = fnOf(a.origSec, a.origOff);
-      if (fi >= 0) touched.add(fi);
-    }
+    for (const fi of fnOf) if (fi >= 0) touched.add(fi);
     for (const [name, list] of Object.entries(BOOT_PROFILES)) {
       let features: Set<number>;
       try {
@@ -289,8 +459,19 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
       } catch {
         continue;
       }
-      const v = patchedVariant(elf, layout, features);
-      verifyVariant(v, t, layout, `profile: ${name}`, layout.hasParainstructions ? undefined : touched, fns, r);
+      r.variants++;
+      const states = patcher.run(features);
+      const code = new Map<number, { ds: DecodedSection; rel: RelocView }>();
+      for (const fi of layout.hasParainstructions ? fns.keys() : touched) {
+        const fn = fns[fi]!;
+        let c = code.get(fn.sec);
+        if (!c) {
+          const st = states.get(fn.sec);
+          c = st ? { ds: spliceDecode(decoded(fn.sec), st.bytes, mergeRanges(st.written), opts), rel: viewOf(fn.sec, sortedAdded(st)) } : { ds: decoded(fn.sec), rel: relocsOf(fn.sec) };
+          code.set(fn.sec, c);
+        }
+        walkFunction(c.ds, c.rel, fn, t, layout, `profile: ${name}`, r);
+      }
     }
   }
   return r;

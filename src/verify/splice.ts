@@ -1,0 +1,192 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// Decoding patched code without decoding its section again. Patching changes a few short byte
+// ranges; everywhere else the decoding of the reference bytes is reused. The result is exactly
+// what decoding the patched section front to back gives: after a changed range, the patched
+// decoding is followed until it meets an instruction boundary of the reference again (almost
+// always at once), and only from there on is the reference copied.
+import { decodeSection, InsnFlag, indexAt, OP_STRIDE, type DecodedSection, type DecodeOptions } from '../x86/index.js';
+
+/**
+ * How far past its start an instruction's decoding can look: the 5-byte Xen/KVM emulate prefix,
+ * 15 bytes of instruction, and a margin. Reference instructions are reused only when no byte
+ * in that reach changed.
+ */
+const REACH = 32;
+
+/** Instructions [from, to) of `src`, whose offsets are `shift` bytes before the section's. */
+interface Segment {
+  src: DecodedSection;
+  from: number;
+  to: number;
+  shift: number;
+}
+
+/**
+ * The decoding of `bytes` as segments: `ref` is the decoding of bytes that equal `bytes` outside
+ * `changes` (sorted, disjoint [start, end) pairs).
+ */
+export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonly number[], opts: DecodeOptions): Segment[] {
+  const segs: Segment[] = [];
+  const size = bytes.length;
+  const n = changes.length >> 1;
+  const refAt = (i: number) => (i < ref.count ? ref.offset[i]! : size);
+  let ri = 0; // in step with the reference at its instruction ri
+  let ci = 0; // the first change that ends after the current position
+  for (;;) {
+    while (ci < n && changes[2 * ci + 1]! <= refAt(ri)) ci++;
+    if (ci === n) {
+      if (ri < ref.count) segs.push({ src: ref, from: ri, to: ref.count, shift: 0 });
+      return segs;
+    }
+    // Reference instructions that cannot see the next change are kept as they are.
+    let qi = lowerBound(ref, changes[2 * ci]! - REACH + 1);
+    if (qi < ri) qi = ri;
+    if (qi > ri) segs.push({ src: ref, from: ri, to: qi, shift: 0 });
+    let p = refAt(qi);
+    if (p >= size) return segs;
+    // Decode the patched bytes from p until a boundary of both past every change in reach.
+    let window = 4 * REACH;
+    resync: for (;;) {
+      const end = Math.min(size, Math.max(p, changes[2 * ci + 1]!) + window);
+      const d = decodeSection(bytes.subarray(p, end), ref.section, opts);
+      // The last instructions of a cut-off window may be cut short: decoded again from a longer one.
+      const trusted = end === size ? size : end - REACH;
+      let j = 0;
+      for (; j < d.count; j++) {
+        const x = p + d.offset[j]!;
+        if (x >= trusted) break;
+        while (ci < n && changes[2 * ci + 1]! <= x) ci++;
+        if (ci === n || changes[2 * ci]! >= x + REACH) {
+          const k = indexAt(ref, x);
+          if (k >= 0) {
+            if (j > 0) segs.push({ src: d, from: 0, to: j, shift: p });
+            ri = k;
+            break resync;
+          }
+        }
+      }
+      if (j > 0) segs.push({ src: d, from: 0, to: j, shift: p });
+      if (j === d.count) return segs; // the end of the section
+      p += d.offset[j]!;
+      window *= 2;
+    }
+  }
+}
+
+/** First instruction of `ds` at or after `offset`. */
+function lowerBound(ds: DecodedSection, offset: number): number {
+  let lo = 0;
+  let hi = ds.count;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ds.offset[mid]! < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The whole patched section, decoded. */
+export function spliceDecode(ref: DecodedSection, bytes: Uint8Array, changes: readonly number[], opts: DecodeOptions): DecodedSection {
+  const segs = spliceSegments(ref, bytes, changes, opts);
+  // Nothing changed that decodes differently: the reference itself.
+  if (segs.length === 1 && segs[0]!.src === ref && segs[0]!.from === 0 && segs[0]!.to === ref.count) return ref;
+  return materialize(ref.section, bytes.length, segs);
+}
+
+/**
+ * Only the instructions in `windows` (sorted [start, end) pairs), each followed by the next
+ * instruction: a walk that leaves a window meets that one and stops, as it would in the whole
+ * section. Instructions between windows are left out.
+ */
+export function spliceWindows(ref: DecodedSection, bytes: Uint8Array, changes: readonly number[], windows: readonly number[], opts: DecodeOptions): DecodedSection {
+  const segs = spliceSegments(ref, bytes, changes, opts);
+  const picked: Segment[] = [];
+  let si = 0;
+  let last: Segment | undefined;
+  for (let w = 0; w < windows.length; w += 2) {
+    const start = windows[w]!;
+    const end = windows[w + 1]!;
+    // Segments are in offset order, and so are windows.
+    while (si < segs.length && segEnd(segs[si]!) <= start) si++;
+    for (let s = si; s < segs.length; s++) {
+      const seg = segs[s]!;
+      let from = Math.max(seg.from, lowerBoundIn(seg, start));
+      if (last && last.src === seg.src && last.shift === seg.shift && from < last.to) from = last.to;
+      if (from >= seg.to) continue;
+      // Up to and including the first instruction at or after the end.
+      const stop = Math.min(seg.to, lowerBoundIn(seg, end) + 1);
+      if (last && last.src === seg.src && last.shift === seg.shift && last.to === from) last.to = stop;
+      else picked.push((last = { src: seg.src, from, to: stop, shift: seg.shift }));
+      if (stop < seg.to || seg.src.offset[stop - 1]! + seg.shift >= end) break;
+    }
+  }
+  return materialize(ref.section, bytes.length, picked);
+}
+
+/** The offset just past the last instruction start of a segment. */
+function segEnd(seg: Segment): number {
+  return seg.src.offset[seg.to - 1]! + seg.shift + 1;
+}
+
+/** First instruction of a segment's source at or after the section offset `offset`. */
+function lowerBoundIn(seg: Segment, offset: number): number {
+  let lo = seg.from;
+  let hi = seg.to;
+  const off = seg.src.offset;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (off[mid]! + seg.shift < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One DecodedSection from segments: offsets and targets moved to the section, stack ops renumbered. */
+function materialize(section: string, size: number, segs: readonly Segment[]): DecodedSection {
+  let count = 0;
+  let opsLen = 0;
+  for (const s of segs) {
+    count += s.to - s.from;
+    opsLen += opEnd(s.src, s.to) - s.src.opStart[s.from]!;
+  }
+  const out = {
+    section, size, count, error: null,
+    offset: new Uint32Array(count), len: new Uint8Array(count), type: new Uint8Array(count), flags: new Uint16Array(count),
+    immediate: new Int32Array(count), target: new Int32Array(count), dispPos: new Uint8Array(count), immPos: new Uint8Array(count),
+    fieldSizes: new Uint8Array(count), opStart: new Uint32Array(count), opCount: new Uint8Array(count), ops: new Int32Array(opsLen * OP_STRIDE),
+  };
+  let at = 0;
+  let op = 0;
+  for (const { src, from, to, shift } of segs) {
+    const n = to - from;
+    out.len.set(src.len.subarray(from, to), at);
+    out.type.set(src.type.subarray(from, to), at);
+    out.flags.set(src.flags.subarray(from, to), at);
+    out.immediate.set(src.immediate.subarray(from, to), at);
+    out.dispPos.set(src.dispPos.subarray(from, to), at);
+    out.immPos.set(src.immPos.subarray(from, to), at);
+    out.fieldSizes.set(src.fieldSizes.subarray(from, to), at);
+    out.opCount.set(src.opCount.subarray(from, to), at);
+    out.offset.set(src.offset.subarray(from, to), at);
+    out.target.set(src.target.subarray(from, to), at);
+    if (shift) {
+      for (let k = at; k < at + n; k++) {
+        out.offset[k]! += shift;
+        if (out.flags[k]! & InsnFlag.REL_TARGET) out.target[k]! += shift;
+      }
+    }
+    const op0 = src.opStart[from]!;
+    const op1 = opEnd(src, to);
+    out.ops.set(src.ops.subarray(op0 * OP_STRIDE, op1 * OP_STRIDE), op * OP_STRIDE);
+    for (let k = 0; k < n; k++) out.opStart[at + k] = src.opStart[from + k]! - op0 + op;
+    at += n;
+    op += op1 - op0;
+  }
+  return out;
+}
+
+/** Where the stack ops of instructions before `to` end. */
+function opEnd(ds: DecodedSection, to: number): number {
+  if (to < ds.count) return ds.opStart[to]!;
+  return ds.count ? ds.opStart[ds.count - 1]! + ds.opCount[ds.count - 1]! : 0;
+}
