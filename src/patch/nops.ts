@@ -58,26 +58,30 @@ function isNop(buf: Uint8Array, at: number, len: number): boolean {
   return buf[i] === 0x0f && buf[i + 1] === 0x1f;
 }
 
-function lengths(buf: Uint8Array): { offset: Uint32Array; len: Uint8Array; count: number } {
+/**
+ * Instruction lengths along the decoding of `buf` from its start: len[i] for each instruction
+ * boundary i, 0 elsewhere and past an undecodable instruction (where the kernel's loop stops).
+ * Decoded once: the loops below only ever stand on these boundaries, and rewriting the bytes
+ * of the instructions already passed changes none of the ones ahead.
+ */
+function lengths(buf: Uint8Array): Uint8Array {
   const ds = decodeSection(buf, 'patch buffer', { onInvalid: 'stop' });
-  return { offset: ds.offset, len: ds.len, count: ds.count };
+  const len = new Uint8Array(buf.length);
+  for (let k = 0; k < ds.count; k++) len[ds.offset[k]!] = ds.len[k]!;
+  return len;
 }
 
 /** optimize_nops() of 6.12 on `buf` (the bytes of one site). */
 export function optimizeNops612(buf: Uint8Array, max: number): void {
+  const lens = lengths(buf);
   for (let i = 0; i < buf.length;) {
-    const d = lengths(buf.subarray(i));
-    if (d.count === 0) return;
-    const len = d.len[0]!;
+    const len = lens[i]!;
+    if (len === 0) return;
     let next = i + len;
     if (isNop(buf, i, len)) {
       if (next === buf.length) return;
       // Skip the NOPs that follow.
-      for (;;) {
-        const n = lengths(buf.subarray(next));
-        if (next >= buf.length || n.count === 0 || !isNop(buf, next, n.len[0]!)) break;
-        next += n.len[0]!;
-      }
+      while (next < buf.length && lens[next]! !== 0 && isNop(buf, next, lens[next]!)) next += lens[next]!;
       addNop(buf, i, next - i, max);
     }
     i = next;
@@ -86,17 +90,18 @@ export function optimizeNops612(buf: Uint8Array, max: number): void {
 
 /** optimize_nops() of 6.1: runs of one-byte 0x90 become long NOPs. */
 export function optimizeNops61(buf: Uint8Array, max: number): void {
+  const lens = lengths(buf);
   for (let i = 0; ;) {
-    const d = lengths(buf.subarray(i));
-    if (d.count === 0) return;
-    if (d.len[0] === 1 && buf[i] === 0x90) {
+    const len = lens[i]!;
+    if (len === 0) return;
+    if (len === 1 && buf[i] === 0x90) {
       let j = i;
       while (j < buf.length && buf[j] === 0x90) j++;
       const n = j - i;
       if (n > 1) addNops(buf, i, n, max);
       i += n;
     } else {
-      i += d.len[0]!;
+      i += len;
     }
     if (i >= buf.length) return;
   }
