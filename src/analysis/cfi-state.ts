@@ -112,34 +112,53 @@ function hash(c: CfiState): number {
   return h | 0;
 }
 
-/** Interned, immutable CFI states (objtool's cfi_hash): equal states are one object. */
+/**
+ * Interned, immutable CFI states (objtool's cfi_hash): equal states are one object, numbered in
+ * the order they were first seen so that instructions can refer to them by number.
+ */
 export class CfiInterner {
   private buckets = new Map<number, CfiState | CfiState[]>();
-  private count = 0;
+  private readonly list: CfiState[] = [];
+
   get size(): number {
-    return this.count;
+    return this.list.length;
   }
 
   intern(c: CfiState): CfiState {
     const h = hash(c);
     const b = this.buckets.get(h);
     if (b === undefined) {
-      const s = copyCfi(c);
+      const s = this.add(c);
       this.buckets.set(h, s);
-      this.count++;
       return s;
     }
     if (!Array.isArray(b)) {
       if (cfiEqual(b, c)) return b;
-      const s = copyCfi(c);
+      const s = this.add(c);
       this.buckets.set(h, [b, s]);
-      this.count++;
       return s;
     }
     for (const x of b) if (cfiEqual(x, c)) return x;
-    const s = copyCfi(c);
+    const s = this.add(c);
     b.push(s);
-    this.count++;
+    return s;
+  }
+
+  /** The number of an interned state (a state not interned yet is interned first). */
+  idOf(c: CfiState): number {
+    const id = c.id;
+    if (id !== undefined && this.list[id] === c) return id;
+    return this.intern(c).id!;
+  }
+
+  byId(id: number): CfiState {
+    return this.list[id]!;
+  }
+
+  private add(c: CfiState): CfiState {
+    const s = copyCfi(c);
+    s.id = this.list.length;
+    this.list.push(s);
     return s;
   }
 }

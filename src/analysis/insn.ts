@@ -7,6 +7,7 @@ import type { Section } from '../elf/section.js';
 import type { DecodedSection, StackOp } from '../x86/index.js';
 import { stackOps } from '../x86/index.js';
 import type { CfiState } from './cfi.js';
+import type { CfiInterner } from './cfi-state.js';
 import type { Sym } from './symbols.js';
 
 /** An executable section with its decoded instructions. */
@@ -17,10 +18,35 @@ export interface CodeSection {
   readonly elf: Section;
   readonly ds: DecodedSection;
   readonly insns: Insn[];
+  /** Per-instruction analysis state, indexed like `insns` (see Insn). */
+  readonly a: InsnArrays;
+  /** What `a.cfi` and `a.sym`/`a.callDest` numbers refer to. */
+  readonly cfis: CfiInterner;
+  readonly syms: readonly Sym[];
   /** objtool sec->text: not .altinstr_replacement, .altinstr_aux or .discard.*. */
   readonly text: boolean;
   readonly noinstr: boolean;
   readonly init: boolean;
+}
+
+/** The analysis state of a section's instructions as typed arrays (-1: none). */
+export interface InsnArrays {
+  readonly type: Uint8Array;
+  readonly visited: Uint8Array;
+  readonly flags: Uint16Array;
+  /** Interned CFI state number. */
+  readonly cfi: Int32Array;
+  /** Symbol table index of the containing symbol. */
+  readonly sym: Int32Array;
+  readonly callDest: Int32Array;
+}
+
+export function insnArrays(ds: DecodedSection): InsnArrays {
+  const n = ds.count;
+  return {
+    type: ds.type.slice(), visited: new Uint8Array(n), flags: new Uint16Array(n),
+    cfi: new Int32Array(n).fill(-1), sym: new Int32Array(n).fill(-1), callDest: new Int32Array(n).fill(-1),
+  };
 }
 
 export const VISITED_BRANCH = 0x1;
@@ -70,32 +96,35 @@ class InsnExtra {
   alts: Alternative[] | undefined;
   altGroup: AltGroup | undefined;
   instr = 0;
+  // A filler NOP is in no section's arrays: its state lives here.
   fillerOffset = 0;
   fillerLen = 0;
+  fillerType = 0;
+  fillerVisited = 0;
+  fillerFlags = 0;
+  fillerCfi: CfiState | undefined;
+  fillerSym: Sym | undefined;
+  fillerCallDest: Sym | undefined;
 }
 
 const NO_OPS: readonly StackOp[] = Object.freeze([]);
 
 /**
- * One instruction. A linked vmlinux.o has millions, so the object is kept small: one-bit
- * properties share `flags`, rare ones live in an `InsnExtra` made on first write, and the
- * stack operations stay in the section's arrays.
+ * One instruction. A linked vmlinux.o has millions, so the object holds little: its section and
+ * position; offset, length and immediate come from the decoded arrays, the analysis state
+ * (type, visits, one-bit properties, CFI state, symbol, call destination) from the section's
+ * InsnArrays, rare properties from an `InsnExtra` made on first write, and the stack operations
+ * are read from the decoded arrays when needed.
  */
 export class Insn {
-  sym: Sym | undefined = undefined;
   jumpDest: Insn | undefined = undefined;
-  callDest: Sym | undefined = undefined;
-  cfi: CfiState | undefined = undefined;
-  visited = 0;
-  private flags = 0;
   private x: InsnExtra | undefined = undefined;
 
-  /** Offset, length and immediate of a decoded instruction are read from its section's arrays. */
   constructor(
     readonly sec: CodeSection,
     offset: number,
     len: number,
-    public type: number,
+    type: number,
     immediate: number,
     /** Position in sec.insns; -1 for a filler NOP that is in no section. */
     readonly pos: number,
@@ -104,7 +133,8 @@ export class Insn {
       const x = this.extra();
       x.fillerOffset = offset;
       x.fillerLen = len;
-    } else if (offset !== sec.ds.offset[pos] || len !== sec.ds.len[pos] || immediate !== sec.ds.immediate[pos]) {
+      x.fillerType = type;
+    } else if (offset !== sec.ds.offset[pos] || len !== sec.ds.len[pos] || immediate !== sec.ds.immediate[pos] || type !== sec.a.type[pos]) {
       throw new Error(`instruction at 0x${offset.toString(16)} disagrees with its decoded section`);
     }
   }
@@ -120,6 +150,70 @@ export class Insn {
   /** objtool's insn->immediate (0 for a filler NOP). */
   get immediate(): number {
     return this.pos >= 0 ? this.sec.ds.immediate[this.pos]! : 0;
+  }
+
+  /** InsnType; passes retype calls and jumps (retpolines, return thunks, hacks). */
+  get type(): number {
+    return this.pos >= 0 ? this.sec.a.type[this.pos]! : this.x!.fillerType;
+  }
+
+  set type(v: number) {
+    if (this.pos >= 0) this.sec.a.type[this.pos] = v;
+    else this.x!.fillerType = v;
+  }
+
+  /** VISITED_* bits. */
+  get visited(): number {
+    return this.pos >= 0 ? this.sec.a.visited[this.pos]! : this.x!.fillerVisited;
+  }
+
+  set visited(v: number) {
+    if (this.pos >= 0) this.sec.a.visited[this.pos] = v;
+    else this.x!.fillerVisited = v;
+  }
+
+  /** The state recorded at the first visit (always an interned state). */
+  get cfi(): CfiState | undefined {
+    if (this.pos < 0) return this.x!.fillerCfi;
+    const id = this.sec.a.cfi[this.pos]!;
+    return id >= 0 ? this.sec.cfis.byId(id) : undefined;
+  }
+
+  set cfi(v: CfiState | undefined) {
+    if (this.pos < 0) this.x!.fillerCfi = v;
+    else this.sec.a.cfi[this.pos] = v ? this.sec.cfis.idOf(v) : -1;
+  }
+
+  /** The symbol containing the instruction (objtool insn->sym). */
+  get sym(): Sym | undefined {
+    if (this.pos < 0) return this.x!.fillerSym;
+    const i = this.sec.a.sym[this.pos]!;
+    return i >= 0 ? this.sec.syms[i] : undefined;
+  }
+
+  set sym(v: Sym | undefined) {
+    if (this.pos < 0) this.x!.fillerSym = v;
+    else this.sec.a.sym[this.pos] = v ? v.idx : -1;
+  }
+
+  get callDest(): Sym | undefined {
+    if (this.pos < 0) return this.x!.fillerCallDest;
+    const i = this.sec.a.callDest[this.pos]!;
+    return i >= 0 ? this.sec.syms[i] : undefined;
+  }
+
+  set callDest(v: Sym | undefined) {
+    if (this.pos < 0) this.x!.fillerCallDest = v;
+    else this.sec.a.callDest[this.pos] = v ? v.idx : -1;
+  }
+
+  private get flags(): number {
+    return this.pos >= 0 ? this.sec.a.flags[this.pos]! : this.x!.fillerFlags;
+  }
+
+  private set flags(v: number) {
+    if (this.pos >= 0) this.sec.a.flags[this.pos] = v;
+    else this.x!.fillerFlags = v;
   }
 
   private flag(f: F): boolean {

@@ -6,7 +6,7 @@ import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
-import { Insn, type CodeSection } from './insn.js';
+import { Insn, type CodeSection, insnArrays } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
 import { WarningSink } from './warnings.js';
@@ -148,7 +148,10 @@ export class ObjFile {
         throw new FatalCheckError(ds.error.objtoolMessage);
       }
       const insns = new Array<Insn>(ds.count);
-      const cs: CodeSection = { index: s.index, name, size: s.size, elf: s, ds, insns, text, noinstr, init: name === '.init.text' && !opts.module };
+      const cs: CodeSection = {
+        index: s.index, name, size: s.size, elf: s, ds, insns, a: insnArrays(ds), cfis: this.cfis, syms: this.syms.all,
+        text, noinstr, init: name === '.init.text' && !opts.module,
+      };
       for (let i = 0; i < ds.count; i++) {
         const insn = new Insn(cs, ds.offset[i]!, ds.len[i]!, ds.type[i]!, ds.immediate[i]!, i);
         // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
