@@ -31,7 +31,11 @@ let phaseStart = 0;
 function phase(name: string): void {
   if (!phases) return;
   const now = performance.now();
-  if (phaseStart) process.stderr.write(`orctool: phase ${name}: ${(now - phaseStart).toFixed(0)} ms, heap ${(process.memoryUsage().heapUsed / 2 ** 20).toFixed(0)} MiB\n`);
+  if (phaseStart) {
+    const m = process.memoryUsage();
+    const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
+    process.stderr.write(`orctool: phase ${name}: ${(now - phaseStart).toFixed(0)} ms, heap ${mib(m.heapUsed)} MiB, buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB\n`);
+  }
   phaseStart = now;
 }
 
