@@ -43,11 +43,11 @@ export function sameFrame(a: Frame, b: Frame): boolean {
     a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp;
 }
 
-/** The frame after instruction `i` (for everything but control flow). */
+/** The frame after instruction `i` (for everything but control flow). Frames are never modified: shared when unchanged. */
 export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   const t = ds.type[i]!;
   // A call's push is undone by the callee's return.
-  if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC) return f;
+  if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC || ds.opCount[i] === 0) return f;
   let { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp } = f;
   // %rsp moved by `delta` bytes (positive: up).
   const moveSp = (delta: number | undefined): void => {

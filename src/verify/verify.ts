@@ -52,10 +52,15 @@ export const BOOT_PROFILES: Record<string, string> = {
   'Xen PV': 'HYPERVISOR,XENPV,POPCNT,CX16,NOPL',
 };
 
+/** One section's ORC entries sorted by offset, terminators first at equal offsets. */
+interface SectionEntries {
+  index: Int32Array;
+  offset: Float64Array;
+}
+
 interface Table {
-  /** Entry indices of a section sorted by offset, terminators first at equal offsets. */
-  order: Map<number, Int32Array>;
-  offsets: Float64Array;
+  bySection: Map<number, SectionEntries>;
+  count: number;
   entries: Uint8Array;
 }
 
@@ -68,27 +73,28 @@ function buildTable(elf: ElfFile): Table | undefined {
     if (l) l.push(k);
     else per.set(t.sections[k]!, [k]);
   }
-  const order = new Map<number, Int32Array>();
-  const isZero = (k: number) => t.entries.subarray(k * 6, k * 6 + 6).every((b) => b === 0);
+  const nonZero = new Uint8Array(t.count);
+  for (let k = 0; k < t.count; k++) for (let b = k * 6; b < k * 6 + 6; b++) if (t.entries[b]) nonZero[k] = 1;
+  const bySection = new Map<number, SectionEntries>();
   for (const [s, l] of per) {
-    l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || Number(!isZero(a)) - Number(!isZero(b)) || a - b);
-    order.set(s, Int32Array.from(l));
+    l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b);
+    bySection.set(s, { index: Int32Array.from(l), offset: Float64Array.from(l, (k) => t.offsets[k]!) });
   }
-  return { order, offsets: t.offsets, entries: t.entries };
+  return { bySection, count: t.count, entries: t.entries };
 }
 
 /** orc_find(): the rightmost entry at or below `off` in its section, or -1. */
-function orcFind(t: Table, sec: number, off: number): number {
-  const o = t.order.get(sec);
-  if (!o) return -1;
+function orcFind(e: SectionEntries | undefined, off: number): number {
+  if (!e) return -1;
+  const o = e.offset;
   let lo = 0;
   let hi = o.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (t.offsets[o[mid]!]! <= off) lo = mid + 1;
+    if (o[mid]! <= off) lo = mid + 1;
     else hi = mid;
   }
-  return lo > 0 ? o[lo - 1]! : -1;
+  return lo > 0 ? e.index[lo - 1]! : -1;
 }
 
 function describeEntry(e: OrcEntry, layout: KernelLayout): string {
@@ -251,9 +257,19 @@ class RelocView {
 }
 
 /** Walk every path of `fn` in a variant's code and judge each boundary. */
-function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, t: Table, layout: KernelLayout, variant: string, r: VerifyReport): void {
+/** What every walk shares: the table, the report, and which entries a check relied on. */
+interface Walk {
+  t: Table;
+  layout: KernelLayout;
+  r: VerifyReport;
+  used: Uint8Array;
+}
+
+function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string): void {
+  const { t, layout, r, used } = w;
   const first = indexAt(ds, fn.start);
   if (first < 0) return;
+  const entries = t.bySection.get(fn.sec);
   const seen = new Map<number, Frame>();
   const work: [number, Frame][] = [[first, entryFrame()]];
   const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
@@ -269,7 +285,7 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, t: Table, la
         break;
       }
       seen.set(i, f);
-      const k = orcFind(t, fn.sec, off);
+      const k = orcFind(entries, off);
       if (k < 0) unverified(r, 'no entry');
       else {
         unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
@@ -277,7 +293,7 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, t: Table, la
         if (v !== 'match' && v !== 'mismatch') unverified(r, v);
         else {
           r.checked++;
-          r.usedEntries.add(k);
+          used[k] = 1;
           if (v === 'mismatch') {
             const where = off >= fn.start && off < fn.end ? `${fn.name}+0x${(off - fn.start).toString(16)}` : `${fn.name}.cold+0x${(off - fn.cold.find((c) => off >= c.start && off < c.end)!.start).toString(16)}`;
             r.mismatches.push({ location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) });
@@ -415,43 +431,50 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     if (!v) originalRelocs.set(sec, (v = viewOf(sec, [])));
     return v;
   };
+  const w: Walk = { t, layout, r, used: new Uint8Array(t.count) };
   r.variants++;
-  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, t, layout, 'original', r);
+  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original');
 
   const patcher = new Patcher(elf, layout);
   const alts = patcher.alts;
   const index = new FuncIndex(fns);
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
-  const windows = (fn: Func) => mergeRanges([fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]);
+  const windowsOf = (list: Iterable<Func>) => mergeRanges([...list].flatMap((fn) => [fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]));
+  const groups = altGroups(patcher);
+  // Every site in its unpatched form (NOPs optimized), as in each one-site variant.
+  const base = patcher.run(new Set(), { select: () => false, paravirt: false });
+  const sectionBytes = (sec: number) => elf.section(sec)!.data;
 
-  if (fnOf.some((fi) => fi >= 0)) {
-    // Every site in its unpatched form (NOPs optimized), as in each one-site variant.
-    const base = patcher.run(new Set(), { select: () => false, paravirt: false });
-    const baseDecoded = new Map<number, DecodedSection>();
-    const groups = altGroups(patcher);
-    alts.forEach((a, k) => {
-      const fi = fnOf[k]!;
-      if (fi < 0) return;
-      r.variants++;
-      const fn = fns[fi]!;
-      const g = groups[k]!;
-      const b = base.get(a.origSec)!;
-      let ref = baseDecoded.get(a.origSec);
-      if (!ref) baseDecoded.set(a.origSec, (ref = spliceDecode(decoded(a.origSec), b.bytes, mergeRanges(b.written), opts)));
-      // Patch the group in place from the original bytes, decode around it, then undo.
-      const saved = b.bytes.slice(g.lo, g.hi);
-      b.bytes.set(elf.section(a.origSec)!.data.subarray(g.lo, g.hi), g.lo);
-      const st = new SectionState(a.origSec, b.bytes, b.relocs);
-      for (const e of g.entries) patcher.patchAlt(e, st, e === k);
-      const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windows(fn), opts);
-      b.bytes.set(saved, g.lo);
-      walkFunction(ds, viewOf(a.origSec, sortedAdded(st)), fn, t, layout, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, r);
-    });
-  }
+  const baseDecoded = new Map<number, DecodedSection>();
+  alts.forEach((a, k) => {
+    const fi = fnOf[k]!;
+    if (fi < 0) return;
+    r.variants++;
+    const fn = fns[fi]!;
+    const g = groups[k]!;
+    const b = base.get(a.origSec)!;
+    let ref = baseDecoded.get(a.origSec);
+    if (!ref) baseDecoded.set(a.origSec, (ref = spliceDecode(decoded(a.origSec), b.bytes, mergeRanges(b.written), opts)));
+    // Patch the group in place from the original bytes, decode around it, then undo.
+    const saved = b.bytes.slice(g.lo, g.hi);
+    b.bytes.set(sectionBytes(a.origSec).subarray(g.lo, g.hi), g.lo);
+    const st = new SectionState(a.origSec, b.bytes, b.relocs);
+    for (const e of g.entries) patcher.patchAlt(e, st, e === k);
+    const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), opts);
+    b.bytes.set(saved, g.lo);
+    walkFunction(ds, viewOf(a.origSec, sortedAdded(st)), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`);
+  });
 
   if (alts.length || layout.hasParainstructions) {
-    const touched = new Set<number>();
-    for (const fi of fnOf) if (fi >= 0) touched.add(fi);
+    // 6.12 profiles walk the functions with a site; up to 6.7 paravirt sites may be anywhere.
+    const walked = layout.hasParainstructions ? fns : [...new Set(fnOf.filter((fi) => fi >= 0))].map((fi) => fns[fi]!);
+    const walkedIn = new Map<number, Func[]>();
+    for (const fn of walked) {
+      const l = walkedIn.get(fn.sec);
+      if (l) l.push(fn);
+      else walkedIn.set(fn.sec, [fn]);
+    }
+    const unique = [...new Set(groups)];
     for (const [name, list] of Object.entries(BOOT_PROFILES)) {
       let features: Set<number>;
       try {
@@ -460,19 +483,42 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
         continue;
       }
       r.variants++;
-      const states = patcher.run(features);
+      // From the unpatched form, only groups with an entry to apply are patched again.
+      const states = new Map<number, SectionState>();
+      for (const [sec, b] of base) {
+        const st = new SectionState(sec, b.bytes.slice(), b.relocs);
+        st.written.push(...b.written);
+        states.set(sec, st);
+      }
+      const applies = (k: number) => features.has(alts[k]!.cpuid) !== alts[k]!.not;
+      for (const g of unique) {
+        if (!g.entries.some(applies)) continue;
+        const st = states.get(alts[g.entries[0]!]!.origSec)!;
+        st.bytes.set(sectionBytes(st.index).subarray(g.lo, g.hi), g.lo);
+        for (const e of g.entries) patcher.patchAlt(e, st, applies(e));
+      }
+      if (layout.hasParainstructions) {
+        patcher.patchParavirt((sec) => {
+          let st = states.get(sec);
+          if (!st) states.set(sec, (st = patcher.state(sec)));
+          return st;
+        });
+      }
       const code = new Map<number, { ds: DecodedSection; rel: RelocView }>();
-      for (const fi of layout.hasParainstructions ? fns.keys() : touched) {
-        const fn = fns[fi]!;
+      for (const fn of walked) {
         let c = code.get(fn.sec);
         if (!c) {
+          // Decoded only where the walks go: all of it when every function is walked.
           const st = states.get(fn.sec);
-          c = st ? { ds: spliceDecode(decoded(fn.sec), st.bytes, mergeRanges(st.written), opts), rel: viewOf(fn.sec, sortedAdded(st)) } : { ds: decoded(fn.sec), rel: relocsOf(fn.sec) };
-          code.set(fn.sec, c);
+          const ds = !st ? decoded(fn.sec)
+            : layout.hasParainstructions ? spliceDecode(decoded(fn.sec), st.bytes, mergeRanges(st.written), opts)
+            : spliceWindows(decoded(fn.sec), st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
+          code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, sortedAdded(st)) : relocsOf(fn.sec) }));
         }
-        walkFunction(c.ds, c.rel, fn, t, layout, `profile: ${name}`, r);
+        walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`);
       }
     }
   }
+  for (let k = 0; k < t.count; k++) if (w.used[k]) r.usedEntries.add(k);
   return r;
 }
