@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A batch of files on every core: a pool of worker threads (check-worker.ts), started once and
-// handed the next file as each frees up, largest first so that no big file is left for the end
-// while the other workers idle. Each file's output is buffered and printed in input order, so
-// the result does not depend on the number of workers or on which finishes first.
-import { statSync } from 'node:fs';
+// handed the next file as each frees up. Each file's output is buffered and printed in input
+// order, so the result does not depend on the number of workers or on which finishes first.
 import { Worker } from 'node:worker_threads';
 import type { CheckOutput } from './check-command.js';
 import { errorLine } from './error-line.js';
@@ -42,15 +40,6 @@ export function bufferOutput(chunks: Chunk[]): CheckOutput {
   return { stdout: (s) => push(1, s), stderr: (s) => push(2, s) };
 }
 
-/** A file's size for the order of work; a file that cannot be read fails fast anyway. */
-function fileSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Check `files` (the command line `argv` names them) with `jobs` workers; resolves to the exit
  * status. A worker that dies (not a bad file: those are reported by the worker) costs only the
@@ -59,7 +48,6 @@ function fileSize(path: string): number {
 export function runBatch(argv: string[], files: string[], jobs: number, out: BatchOutput): Promise<number> {
   return new Promise((resolveStatus) => {
     const results: Array<FileResult | undefined> = [];
-    const order = files.map((_, i) => i).sort((a, b) => fileSize(files[b]!) - fileSize(files[a]!) || a - b);
     let next = 0;
     let flushed = 0;
     let done = 0;
@@ -89,7 +77,7 @@ export function runBatch(argv: string[], files: string[], jobs: number, out: Bat
       let current = -1;
       let failure: unknown;
       const give = (): void => {
-        current = next < files.length ? order[next++]! : -1;
+        current = next < files.length ? next++ : -1;
         const req: FileRequest = current >= 0 ? { index: current } : null;
         worker.postMessage(req);
       };
@@ -111,7 +99,7 @@ export function runBatch(argv: string[], files: string[], jobs: number, out: Bat
       give();
     };
 
-    out.progress?.(`orctool: [0/${files.length}] ${files[order[0]!]}`);
+    out.progress?.(`orctool: [0/${files.length}] ${files[0]}`);
     for (let i = 0; i < jobs; i++) spawn();
   });
 }
