@@ -16,6 +16,8 @@ export interface BenchCase {
   label: string;
   files: string[];
   flags: string[];
+  /** orctool's own options on top of objtool's flags (--jobs=1). */
+  orctoolFlags?: string[];
   rounds: number;
   /** Remove the ORC the files already have (Debian's modules ship with it). */
   strip: boolean;
@@ -127,7 +129,7 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
     }
     const runOurs = (): string[] => {
       const files = freshCopies(pristine, join(dir, 'orctool'));
-      const t = timed(orctool, [...bench.flags, ...files], dir);
+      const t = timed(orctool, [...bench.flags, ...(bench.orctoolFlags ?? []), ...files], dir);
       ours.secs.push(t.secs);
       ours.rss.push(t.rssMiB);
       ours.failures.push(...failure(t, 'orctool'));
