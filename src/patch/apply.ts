@@ -15,7 +15,7 @@ import { ElfEditor, type NewReloc } from '../elf/writer.js';
 import { R_X86_64_64, R_X86_64_NONE, R_X86_64_PC32, R_X86_64_PLT32, SHT_RELA } from '../elf/constants.js';
 import { specialGetAlts, readParainstructions, type SpecialAlt } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { decodeSection, InsnFlag } from '../x86/index.js';
+import { decodeSection, InsnFlag, type DecodedSection } from '../x86/index.js';
 import { addNops, optimizeNops61, optimizeNops612 } from './nops.js';
 
 const R_X86_64_PC8 = 15;
@@ -140,10 +140,29 @@ export class Patcher {
     return new SectionState(sec, new Uint8Array(section.data), this.elf.relocationsFor(section));
   }
 
+  /** optimize_nops() results by site bytes: the same few byte patterns recur at thousands of sites. */
+  private readonly optimized = new Map<string, Uint8Array>();
+  /** Decoded replacement buffers by their bytes, for retarget(). */
+  private readonly decodedBufs = new Map<string, DecodedSection>();
+
   private optimize(buf: Uint8Array): void {
+    const key = String.fromCharCode(...buf);
+    const known = this.optimized.get(key);
+    if (known) {
+      buf.set(known);
+      return;
+    }
     if (this.p.optimizeNops === '6.12') optimizeNops612(buf, this.p.nopMax);
     else optimizeNops61(buf, this.p.nopMax);
+    this.optimized.set(key, buf.slice());
   }
+
+  private readonly decodeBuf = (buf: Uint8Array): DecodedSection => {
+    const key = String.fromCharCode(...buf);
+    let ds = this.decodedBufs.get(key);
+    if (!ds) this.decodedBufs.set(key, (ds = decodeSection(buf, 'patch buffer', { onInvalid: 'skip' })));
+    return ds;
+  };
 
   // The section-relative place a relocation points to, when its symbol is defined.
   private readonly relocTarget = (r: { sym: number; addend: number }): { sec: number; off: number } | undefined => {
@@ -210,7 +229,7 @@ export class Patcher {
     }
     buf.fill(0x90, size);
     if (size === 0) relocs.length = 0;
-    retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site);
+    retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site, this.decodeBuf);
     this.optimize(buf);
     st.clear(a.origOff, a.origOff + len);
     st.bytes.set(buf, a.origOff);
@@ -307,9 +326,10 @@ export function sortedAdded(st: SectionState): PendingReloc[] {
 function retarget(
   buf: Uint8Array, relocs: PendingReloc[], a: SpecialAlt, layout: KernelLayout, siteSec: number,
   relocTarget: (r: { sym: number; addend: number }) => { sec: number; off: number } | undefined, site: PatchedSite | undefined,
+  decode: (buf: Uint8Array) => DecodedSection,
 ): void {
   if (a.newLen === 0) return;
-  const ds = decodeSection(buf, 'patch buffer', { onInvalid: 'skip' });
+  const ds = decode(buf);
   const all = layout.patching.retarget === 'all';
   for (let k = 0; k < ds.count; k++) {
     const at = ds.offset[k]!;

@@ -76,9 +76,18 @@ function buildTable(elf: ElfFile): Table | undefined {
   const nonZero = new Uint8Array(t.count);
   for (let k = 0; k < t.count; k++) for (let b = k * 6; b < k * 6 + 6; b++) if (t.entries[b]) nonZero[k] = 1;
   const bySection = new Map<number, SectionEntries>();
+  // Sorted as one number per entry (offset, terminator first, index) where offsets allow it.
+  const scale = 2 ** Math.ceil(Math.log2(t.count + 1));
+  const packable = t.offsets.every((o) => Number.isInteger(o) && o >= 0 && o * 2 * scale < 2 ** 53);
   for (const [s, l] of per) {
-    l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b);
-    bySection.set(s, { index: Int32Array.from(l), offset: Float64Array.from(l, (k) => t.offsets[k]!) });
+    let index: Int32Array;
+    if (packable) {
+      const keys = Float64Array.from(l, (k) => (t.offsets[k]! * 2 + nonZero[k]!) * scale + k).sort();
+      index = Int32Array.from(keys, (x) => x % scale);
+    } else {
+      index = Int32Array.from(l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b));
+    }
+    bySection.set(s, { index, offset: Float64Array.from(index, (k) => t.offsets[k]!) });
   }
   return { bySection, count: t.count, entries: t.entries };
 }
@@ -446,6 +455,12 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
   const sectionBytes = (sec: number) => elf.section(sec)!.data;
 
   const baseDecoded = new Map<number, DecodedSection>();
+  const decodedBase = (sec: number): DecodedSection => {
+    let ref = baseDecoded.get(sec);
+    const b = base.get(sec)!;
+    if (!ref) baseDecoded.set(sec, (ref = spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), opts)));
+    return ref;
+  };
   alts.forEach((a, k) => {
     const fi = fnOf[k]!;
     if (fi < 0) return;
@@ -453,8 +468,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     const fn = fns[fi]!;
     const g = groups[k]!;
     const b = base.get(a.origSec)!;
-    let ref = baseDecoded.get(a.origSec);
-    if (!ref) baseDecoded.set(a.origSec, (ref = spliceDecode(decoded(a.origSec), b.bytes, mergeRanges(b.written), opts)));
+    const ref = decodedBase(a.origSec);
     // Patch the group in place from the original bytes, decode around it, then undo.
     const saved = b.bytes.slice(g.lo, g.hi);
     b.bytes.set(sectionBytes(a.origSec).subarray(g.lo, g.hi), g.lo);
@@ -483,13 +497,10 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
         continue;
       }
       r.variants++;
-      // From the unpatched form, only groups with an entry to apply are patched again.
+      // From the unpatched form, only groups with an entry to apply are patched again: what
+      // they write is all that differs from it.
       const states = new Map<number, SectionState>();
-      for (const [sec, b] of base) {
-        const st = new SectionState(sec, b.bytes.slice(), b.relocs);
-        st.written.push(...b.written);
-        states.set(sec, st);
-      }
+      for (const [sec, b] of base) states.set(sec, new SectionState(sec, b.bytes.slice(), b.relocs));
       const applies = (k: number) => features.has(alts[k]!.cpuid) !== alts[k]!.not;
       for (const g of unique) {
         if (!g.entries.some(applies)) continue;
@@ -510,9 +521,10 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
         if (!c) {
           // Decoded only where the walks go: all of it when every function is walked.
           const st = states.get(fn.sec);
-          const ds = !st ? decoded(fn.sec)
-            : layout.hasParainstructions ? spliceDecode(decoded(fn.sec), st.bytes, mergeRanges(st.written), opts)
-            : spliceWindows(decoded(fn.sec), st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
+          const ref = base.has(fn.sec) ? decodedBase(fn.sec) : decoded(fn.sec);
+          const ds = !st ? ref
+            : layout.hasParainstructions ? spliceDecode(ref, st.bytes, mergeRanges(st.written), opts)
+            : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, sortedAdded(st)) : relocsOf(fn.sec) }));
         }
         walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`);
