@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
-// inside a function body) is caught in each of 50 real modules and in a replacement that only
-// its own one-site variant runs.
+// inside a function body) is caught in each of 50 real modules, in a replacement that only its
+// own one-site variant runs, and in code only a patched jump leads to.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
@@ -59,26 +59,38 @@ describe('orctool verify', () => {
     assert.ok(r.checked > 0);
   });
 
-  test('a replacement no boot profile has is checked in its own variant', () => {
-    const o = compileFixture(srcPath('verify', 'fixtures', 'one-site.S'), dir);
-    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+  /** Verify `o` with its .text entry at `offset` moved by 8: where the mismatches are. */
+  function plantedAt(o: string, offset: number): string[] {
     const elf = ElfFile.open(o);
-    const clean = verify(elf, detectLayout(elf).layout);
-    assert.equal(clean.mismatches.length, 0);
-    // Only `push %rbx; pop %rbx` stops at one_site+1: move that entry's CFA offset.
+    assert.equal(verify(elf, detectLayout(elf).layout).mismatches.length, 0);
     const t = readOrcTable(elf)!;
-    const k = Array.from(t.offsets).findIndex((off, i) => off === 1 && elf.section(t.sections[i]!)!.name === '.text');
+    const k = Array.from(t.offsets).findIndex((off, i) => off === offset && elf.section(t.sections[i]!)!.name === '.text');
     assert.ok(k >= 0);
     const orc = elf.sectionByName('.orc_unwind')!;
     const bytes = new Uint8Array(2);
     new DataView(bytes.buffer).setInt16(0, new DataView(orc.data.buffer, orc.data.byteOffset).getInt16(k * 6, true) + 8, true);
     const ed = new ElfEditor(elf);
     ed.patchBytes(orc.index, k * 6, bytes);
-    const bad = join(dir, 'one-site-bad.o');
+    const bad = join(dir, 'planted.o');
     ed.write(bad);
     const e = ElfFile.open(bad);
-    const r = verify(e, detectLayout(e).layout);
-    assert.deepEqual(r.mismatches.map((m) => `${m.location} ${m.variant}`), ['one_site+0x1 .altinstructions[0] 528']);
+    return verify(e, detectLayout(e).layout).mismatches.map((m) => `${m.location} ${m.variant}`);
+  }
+
+  test('a replacement no boot profile has is checked in its own variant', () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'one-site.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    // Only `push %rbx; pop %rbx` stops at one_site+1.
+    assert.deepEqual(plantedAt(o, 1), ['one_site+0x1 .altinstructions[0] 528']);
+  });
+
+  test("a patched jump is followed to its new target, not the replaced bytes' relocation", () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'always-jmp.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    // always_jmp+7 (after the push) is reached only through the ALWAYS replacement.
+    assert.deepEqual(plantedAt(o, 7), [
+      'always_jmp+0x7 .altinstructions[0] 117', 'always_jmp+0x7 profile: bare metal', 'always_jmp+0x7 profile: KVM guest', 'always_jmp+0x7 profile: Xen PV',
+    ]);
   });
 
   const have = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).every(corpusAvailable);

@@ -9,7 +9,7 @@
 import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { SymbolTable } from '../elf/symbols.js';
-import { STB_LOCAL, STT_FUNC, SHT_REL } from '../elf/constants.js';
+import { STB_LOCAL, STT_FUNC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
 import { type OrcEntry, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
@@ -197,26 +197,36 @@ function functions(elf: ElfFile): Func[] {
 }
 
 /**
- * The relocations a walk sees in one variant of a section: the object's own and those the
- * patching added, as the patched object would list them. (Relocations of replaced bytes stay
- * in the list, retyped to R_X86_64_NONE, and the first one at an instruction is used whatever
- * its type.) A handle is an index into the object's table, or -2 - k for the k-th added one.
+ * The relocations of the code a variant runs: the object's own, less those of replaced bytes,
+ * and those the patching added (sorted by offset). A handle is an index into the object's
+ * table, or -2 - k for the k-th added one.
  */
 class RelocView {
-  /** Whether the section has a relocation section at all. */
+  /** Whether the section has relocations at all. */
   readonly present: boolean;
-  private readonly added: readonly PendingReloc[];
 
-  constructor(private readonly table: RelocTable | undefined, added: readonly PendingReloc[], private readonly syms: SymbolTable, private readonly sectionSymbols: Map<number, number>) {
-    // Added relocations go to the existing SHT_RELA section or a new one; a new one behind an
-    // SHT_REL section is never the one looked up.
-    this.added = table && table.section.type === SHT_REL ? [] : added;
-    this.present = table !== undefined || this.added.length > 0;
+  constructor(
+    private readonly table: RelocTable | undefined, private readonly added: readonly PendingReloc[], private readonly dropped: ReadonlySet<number>,
+    private readonly syms: SymbolTable, private readonly sectionSymbols: Map<number, number>,
+  ) {
+    this.present = table !== undefined || added.length > 0;
   }
 
   /** objtool's insn_reloc(): the first relocation in [start, end) by offset, or -1. */
   find(start: number, end: number): number {
-    const i = this.table ? this.table.firstInRange(start, end) : -1;
+    const table = this.table;
+    let i = table ? table.firstInRange(start, end) : -1;
+    if (i >= 0 && this.dropped.has(i)) {
+      i = -1;
+      for (let k = table!.lowerBound(start); k < table!.count; k++) {
+        const j = table!.nth(k);
+        if (table!.offset(j) >= end) break;
+        if (!this.dropped.has(j)) {
+          i = j;
+          break;
+        }
+      }
+    }
     const added = this.added;
     if (!added.length) return i;
     let lo = 0;
@@ -226,8 +236,7 @@ class RelocView {
       if (added[mid]!.offset < start) lo = mid + 1;
       else hi = mid;
     }
-    // At equal offsets the object's own entry comes first: appended ones follow it.
-    if (lo < added.length && added[lo]!.offset < end && (i < 0 || added[lo]!.offset < this.table!.offset(i))) return -2 - lo;
+    if (lo < added.length && added[lo]!.offset < end && (i < 0 || added[lo]!.offset < table!.offset(i))) return -2 - lo;
     return i;
   }
 
@@ -426,7 +435,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
   const syms = elf.symbols!;
   const opts: DecodeOptions = { onInvalid: 'skip', variant: layout.decoder };
   const sectionSymbols = new Map<number, number>();
-  const viewOf = (sec: number, added: readonly PendingReloc[]) => new RelocView(elf.relocationsFor(elf.section(sec)!), added, syms, sectionSymbols);
+  const viewOf = (sec: number, st?: SectionState) => new RelocView(elf.relocationsFor(elf.section(sec)!), st ? sortedAdded(st) : [], st ? st.dropped : new Set(), syms, sectionSymbols);
 
   const original = new Map<number, DecodedSection>();
   const decoded = (sec: number): DecodedSection => {
@@ -437,7 +446,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
   const originalRelocs = new Map<number, RelocView>();
   const relocsOf = (sec: number): RelocView => {
     let v = originalRelocs.get(sec);
-    if (!v) originalRelocs.set(sec, (v = viewOf(sec, [])));
+    if (!v) originalRelocs.set(sec, (v = viewOf(sec)));
     return v;
   };
   const w: Walk = { t, layout, r, used: new Uint8Array(t.count) };
@@ -476,7 +485,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
     const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), opts);
     b.bytes.set(saved, g.lo);
-    walkFunction(ds, viewOf(a.origSec, sortedAdded(st)), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`);
+    walkFunction(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`);
   });
 
   if (alts.length || layout.hasParainstructions) {
@@ -525,7 +534,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
           const ds = !st ? ref
             : layout.hasParainstructions ? spliceDecode(ref, st.bytes, mergeRanges(st.written), opts)
             : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
-          code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, sortedAdded(st)) : relocsOf(fn.sec) }));
+          code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
         walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`);
       }
