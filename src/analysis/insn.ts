@@ -120,23 +120,21 @@ export class Insn {
   jumpDest: Insn | undefined = undefined;
   private x: InsnExtra | undefined = undefined;
 
+  /** A decoded instruction: position `pos` of `sec.insns`. */
   constructor(
     readonly sec: CodeSection,
-    offset: number,
-    len: number,
-    type: number,
-    immediate: number,
     /** Position in sec.insns; -1 for a filler NOP that is in no section. */
     readonly pos: number,
-  ) {
-    if (pos < 0) {
-      const x = this.extra();
-      x.fillerOffset = offset;
-      x.fillerLen = len;
-      x.fillerType = type;
-    } else if (offset !== sec.ds.offset[pos] || len !== sec.ds.len[pos] || immediate !== sec.ds.immediate[pos] || type !== sec.a.type[pos]) {
-      throw new Error(`instruction at 0x${offset.toString(16)} disagrees with its decoded section`);
-    }
+  ) {}
+
+  /** The NOP making a replacement shorter than the original as long as it (no decoded bytes). */
+  static filler(sec: CodeSection, offset: number, len: number, type: number): Insn {
+    const insn = new Insn(sec, -1);
+    const x = insn.extra();
+    x.fillerOffset = offset;
+    x.fillerLen = len;
+    x.fillerType = type;
+    return insn;
   }
 
   get offset(): number {

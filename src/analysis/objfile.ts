@@ -153,7 +153,7 @@ export class ObjFile {
         text, noinstr, init: name === '.init.text' && !opts.module,
       };
       for (let i = 0; i < ds.count; i++) {
-        const insn = new Insn(cs, ds.offset[i]!, ds.len[i]!, ds.type[i]!, ds.immediate[i]!, i);
+        const insn = new Insn(cs, i);
         // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
         if (insn.type === 8) insn.deadEnd = true;
         insns[i] = insn;

@@ -48,7 +48,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
     // The filler NOP carries the state after the replacement's last instruction into the array.
     // An empty replacement has no section of its own: the NOP only needs one for messages.
     const sec = file.code[alt.newSec] ?? orig.sec;
-    nop = new Insn(sec, alt.newOff + alt.newLen, alt.origLen - alt.newLen, InsnType.NOP, 0, -1);
+    nop = Insn.filler(sec, alt.newOff + alt.newLen, alt.origLen - alt.newLen, InsnType.NOP);
     nop.sym = orig.sym;
     nop.altGroup = group;
     nop.ignore = orig.ignoreAlts;
