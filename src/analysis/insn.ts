@@ -73,7 +73,7 @@ export interface AltGroup {
   cfi: (CfiState | undefined)[];
 }
 
-/** Bits of Insn.flags: objtool's one-bit instruction properties, kept in one field. */
+/** Bits of InsnArrays.flags: objtool's one-bit instruction properties. */
 const enum F {
   DEAD_END = 1 << 0,
   IGNORE = 1 << 1,
