@@ -29,25 +29,46 @@ export interface Frame {
   slotFromBp: number | undefined;
   spFromBp: number | undefined;
   drapSlotFromBp: number | undefined;
+  /**
+   * Set when an unwind hint gave the frame a form the interpreter does not model (pt_regs,
+   * undefined, end of stack): why. Every other field is then unknown, until the next hint.
+   */
+  opaque: string | undefined;
 }
 
+/** The frame at a function's entry (or where UNWIND_HINT_FUNC says it is one): CFA at %rsp + 8. */
 export function entryFrame(): Frame {
+  return callFrame(8);
+}
+
+/** The frame an UNWIND_HINT of type CALL based on %rsp sets: the CFA at %rsp + sp, %rbp untouched. */
+export function callFrame(sp: number): Frame {
   return {
-    sp: 8, bp: undefined, savedBp: 'live', drapReg: undefined, drapOff: undefined,
-    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined,
+    sp, bp: undefined, savedBp: 'live', drapReg: undefined, drapOff: undefined,
+    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: undefined,
+  };
+}
+
+/** A frame only a hint describes, in a form not modelled here. */
+export function opaqueFrame(why: string): Frame {
+  return {
+    sp: undefined, bp: undefined, savedBp: undefined, drapReg: undefined, drapOff: undefined,
+    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: why,
   };
 }
 
 export function sameFrame(a: Frame, b: Frame): boolean {
   return a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
-    a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp;
+    a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp &&
+    a.opaque === b.opaque;
 }
 
 /** The frame after instruction `i` (for everything but control flow). Frames are never modified: shared when unchanged. */
 export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   const t = ds.type[i]!;
   // A call's push is undone by the callee's return.
-  if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC || ds.opCount[i] === 0) return f;
+  // (An opaque frame stays so: what instructions do to an unmodelled frame is not modelled either.)
+  if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC || ds.opCount[i] === 0 || f.opaque !== undefined) return f;
   let { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp } = f;
   // %rsp moved by `delta` bytes (positive: up).
   const moveSp = (delta: number | undefined): void => {
@@ -186,5 +207,5 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
       else if (dr === BP && bp !== undefined) savedBp = -bp + doff;
     }
   }
-  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp };
+  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp, opaque: undefined };
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
 // inside a function body) is caught in each of 50 real modules, in a replacement that only its
-// own one-site variant runs, and in code only a patched jump leads to.
+// own one-site variant runs, in code only a patched jump leads to, and after unwind hints.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
@@ -91,6 +91,20 @@ describe('orctool verify', () => {
     assert.deepEqual(plantedAt(o, 7), [
       'always_jmp+0x7 .altinstructions[0] 117', 'always_jmp+0x7 profile: bare metal', 'always_jmp+0x7 profile: KVM guest', 'always_jmp+0x7 profile: Xen PV',
     ]);
+  });
+
+  test('unwind hints: FUNC and RESTORE frames are taken and checked, a pt_regs frame is unverified', () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'hints.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const elf = ElfFile.open(o);
+    const r = verify(elf, detectLayout(elf).layout);
+    assert.deepEqual(r.mismatches, []);
+    // Every boundary but the two under UNWIND_HINT_IRET_REGS, the code after SYSCALL included.
+    assert.equal(r.checked, 13);
+    assert.deepEqual(r.reasons, { 'unwind hint REGS_PARTIAL': 2 });
+    // After the FUNC hint (rethook_like+3) and after the RESTORE (hypercall_like+7) errors are caught.
+    assert.deepEqual(plantedAt(o, 3), ['rethook_like+0x3 original']);
+    assert.deepEqual(plantedAt(o, 0x16), ['hypercall_like+0x7 original']);
   });
 
   const have = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).every(corpusAvailable);

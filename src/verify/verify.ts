@@ -6,6 +6,11 @@
 // the kernel's lookup picks there (the rightmost entry at or below the address, as orc_find()).
 // Patched code is decoded only around the bytes patching changed (splice.ts): vmlinux.o has
 // thousands of sites in one 16 MB .text.
+// Unwind hints (.discard.unwind_hints) say what the frame is where the code itself cannot: the
+// walk takes a FUNC hint, or a CALL hint based on %rsp, as the frame there (and RESTORE as the
+// frame of its SAVE), as the kernel's table does; other hints give frames that are not modelled,
+// and the boundaries they reach are unverified. Like objtool, walks also start at hints that
+// the function's entry does not reach (the code after a SYSCALL).
 import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { SymbolTable } from '../elf/symbols.js';
@@ -15,8 +20,9 @@ import { readOrcTable } from '../orc/read.js';
 import { type OrcEntry, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
 import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
+import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
-import { entryFrame, type Frame, sameFrame, step } from './frame.js';
+import { callFrame, entryFrame, type Frame, opaqueFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
 
 export interface Mismatch {
@@ -274,16 +280,103 @@ class RelocView {
   }
 }
 
-/** Walk every path of `fn` in a variant's code and judge each boundary. */
-/** What every walk shares: the table, the report, and which entries a check relied on. */
+/** The object's unwind hints, by section and offset, and where patching can move them. */
+class Hints {
+  private readonly bySec = new Map<number, { off: Float64Array; hint: UnwindHint[] }>();
+  /** Hints on bytes of an alternative site: in patched code their instruction may be gone. */
+  readonly inSite = new Set<UnwindHint>();
+  /** Alternative entries whose replacement carries hints: the hints' offsets from its start. */
+  readonly inReplacement = new Map<number, number[]>();
+
+  constructor(hints: readonly UnwindHint[], p: Patcher) {
+    const per = new Map<number, UnwindHint[]>();
+    for (const h of hints) {
+      const l = per.get(h.sec);
+      if (l) l.push(h);
+      else per.set(h.sec, [h]);
+    }
+    for (const [sec, l] of per) {
+      // Of several hints at one offset the last is kept (in objtool each overwrites the state).
+      l.sort((a, b) => a.off - b.off || a.index - b.index);
+      const kept = l.filter((h, k) => k + 1 === l.length || l[k + 1]!.off !== h.off);
+      this.bySec.set(sec, { off: Float64Array.from(kept, (h) => h.off), hint: kept });
+    }
+    p.alts.forEach((a, k) => {
+      for (const h of this.inRange(a.origSec, a.origOff, a.origOff + p.siteLen[k]!)) this.inSite.add(h);
+      const d = this.inRange(a.newSec, a.newOff, a.newOff + a.newLen).map((h) => h.off - a.newOff);
+      if (d.length && a.newLen) this.inReplacement.set(k, d);
+    });
+  }
+
+  private lower(off: Float64Array, x: number): number {
+    let lo = 0;
+    let hi = off.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (off[mid]! < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The hints in [start, end) of a section, by offset. */
+  inRange(sec: number, start: number, end: number): UnwindHint[] {
+    const e = this.bySec.get(sec);
+    if (!e) return [];
+    const lo = this.lower(e.off, start);
+    return e.hint.slice(lo, this.lower(e.off, end));
+  }
+
+  at(sec: number, off: number): UnwindHint | undefined {
+    const e = this.bySec.get(sec);
+    if (!e) return undefined;
+    const k = this.lower(e.off, off);
+    return e.off[k] === off ? e.hint[k] : undefined;
+  }
+
+  /** objtool's search for a RESTORE's SAVE: the nearest one before it, not before `start`. */
+  saveBefore(sec: number, off: number, start: number): number | undefined {
+    const e = this.bySec.get(sec)!;
+    for (let k = this.lower(e.off, off) - 1; k >= 0 && e.off[k]! >= start; k--) if (e.hint[k]!.kind === 'SAVE') return e.off[k]!;
+    return undefined;
+  }
+}
+
+/** A variant's view of the hints. */
+interface HintView {
+  /** Whether alternative sites were patched (NOPs optimized counts): hints in them are not applied. */
+  patched: boolean;
+  /** Offsets, per section, where a patched-in replacement carries a hint; undefined when none. */
+  replacement: Map<number, Set<number>> | undefined;
+}
+
+const ORIGINAL_HINTS: HintView = { patched: false, replacement: undefined };
+
+/** The view of a patched variant running the replacements of the entries `applied` picks. */
+function patchedHints(hints: Hints, alts: Patcher['alts'], applied: (k: number) => boolean): HintView {
+  let replacement: Map<number, Set<number>> | undefined;
+  for (const [k, d] of hints.inReplacement) {
+    if (!applied(k)) continue;
+    const a = alts[k]!;
+    replacement ??= new Map();
+    let set = replacement.get(a.origSec);
+    if (!set) replacement.set(a.origSec, (set = new Set()));
+    for (const x of d) set.add(a.origOff + x);
+  }
+  return { patched: true, replacement };
+}
+
+/** What every walk shares: the table, the hints, the report, and which entries a check relied on. */
 interface Walk {
   t: Table;
+  hints: Hints;
   layout: KernelLayout;
   r: VerifyReport;
   used: Uint8Array;
 }
 
-function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string): void {
+/** Walk every path of `fn` in a variant's code and judge each boundary. */
+function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView): void {
   const { t, layout, r, used } = w;
   const first = indexAt(ds, fn.start);
   if (first < 0) return;
@@ -291,55 +384,114 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
   const seen = new Map<number, Frame>();
   const work: [number, Frame][] = [[first, entryFrame()]];
   const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
-  while (work.length) {
-    let [i, f] = work.pop()!;
-    for (;;) {
-      const off = ds.offset[i]!;
-      if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
-      const prev = seen.get(i);
-      if (prev) {
-        // Paths meeting with different frames: the code may be fine, but it is not verified.
-        if (!sameFrame(prev, f)) unverified(r, 'paths disagree');
-        break;
+  const ranges = [{ start: fn.start, end: fn.end }, ...fn.cold];
+  // Hints in the function (most have none: then nothing is looked up per boundary).
+  const own = ranges.flatMap((c) => w.hints.inRange(fn.sec, c.start, c.end));
+  const repl = hv.replacement?.get(fn.sec);
+  const replOffs = repl ? [...repl].filter((o) => ranges.some((c) => o >= c.start && o < c.end)) : [];
+  const hinted = own.length > 0 || replOffs.length > 0;
+  // RESTOREs reached before their SAVE: taken up again once the other paths are walked (as objtool 6.9+).
+  const deferred: [number, Frame][] = [];
+  let lastChance = false;
+  /** The frame a hint at `off` sets; undefined: no hint (or SAVE); null: a RESTORE to defer. */
+  const hintFrame = (off: number): Frame | null | undefined => {
+    if (repl?.has(off)) return opaqueFrame('unwind hint in a replacement');
+    const h = w.hints.at(fn.sec, off);
+    if (!h) return undefined;
+    if (hv.patched && w.hints.inSite.has(h)) return opaqueFrame('unwind hint in an alternative site');
+    switch (h.kind) {
+      case 'SAVE':
+        return undefined;
+      case 'FUNC':
+        return entryFrame();
+      case 'CALL':
+        return h.spReg === ORC_REG_SP && !h.end ? callFrame(h.spOffset) : opaqueFrame('unwind hint CALL');
+      case 'RESTORE': {
+        const c = ranges.find((x) => off >= x.start && off < x.end)!;
+        const s = w.hints.saveBefore(fn.sec, off, c.start);
+        if (s === undefined) return opaqueFrame('unwind hint RESTORE without SAVE');
+        const si = indexAt(ds, s);
+        const saved = si >= 0 ? seen.get(si) : undefined;
+        return saved ?? (lastChance ? opaqueFrame('unwind hint RESTORE before its SAVE') : null);
       }
-      seen.set(i, f);
-      const k = orcFind(entries, off);
-      if (k < 0) unverified(r, 'no entry');
-      else {
-        unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
-        const v = judge(f, entry, layout);
-        if (v !== 'match' && v !== 'mismatch') unverified(r, v);
+      default:
+        return opaqueFrame(`unwind hint ${h.kind}`);
+    }
+  };
+  const walk = (): void => {
+    while (work.length) {
+      let [i, f] = work.pop()!;
+      for (;;) {
+        const off = ds.offset[i]!;
+        if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
+        if (hinted) {
+          const hf = hintFrame(off);
+          if (hf === null) {
+            deferred.push([i, f]);
+            break;
+          }
+          if (hf) f = hf;
+        }
+        const prev = seen.get(i);
+        if (prev) {
+          // Paths meeting with different frames: the code may be fine, but it is not verified.
+          if (!sameFrame(prev, f)) unverified(r, 'paths disagree');
+          break;
+        }
+        seen.set(i, f);
+        const k = orcFind(entries, off);
+        if (f.opaque !== undefined) unverified(r, f.opaque);
+        else if (k < 0) unverified(r, 'no entry');
         else {
-          r.checked++;
-          used[k] = 1;
-          if (v === 'mismatch') {
-            const where = off >= fn.start && off < fn.end ? `${fn.name}+0x${(off - fn.start).toString(16)}` : `${fn.name}.cold+0x${(off - fn.cold.find((c) => off >= c.start && off < c.end)!.start).toString(16)}`;
-            r.mismatches.push({ location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) });
+          unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
+          const v = judge(f, entry, layout);
+          if (v !== 'match' && v !== 'mismatch') unverified(r, v);
+          else {
+            r.checked++;
+            used[k] = 1;
+            if (v === 'mismatch') {
+              const where = off >= fn.start && off < fn.end ? `${fn.name}+0x${(off - fn.start).toString(16)}` : `${fn.name}.cold+0x${(off - fn.cold.find((c) => off >= c.start && off < c.end)!.start).toString(16)}`;
+              r.mismatches.push({ location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) });
+            }
           }
         }
+        const type = ds.type[i]!;
+        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.BUG || type === InsnType.TRAP) break;
+        if (type === InsnType.CALL && rel.present) {
+          // Nothing runs after a call to a function known never to return (the kernel's list).
+          const rc = rel.find(off, off + ds.len[i]!);
+          if (rc !== -1 && rel.noreturn(rc, layout)) break;
+        }
+        const next = step(ds, i, f);
+        if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
+          let target: number | undefined;
+          const r0 = rel.present ? rel.find(off, off + ds.len[i]!) : -1;
+          if (r0 !== -1) {
+            if (rel.symSection(r0) === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
+          } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
+          const ti = target !== undefined ? indexAt(ds, target) : -1;
+          if (ti >= 0) work.push([ti, next]);
+          if (type === InsnType.JUMP_UNCONDITIONAL) break;
+        }
+        f = next;
+        i++;
+        if (i >= ds.count) break;
       }
-      const type = ds.type[i]!;
-      if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.BUG || type === InsnType.TRAP) break;
-      if (type === InsnType.CALL && rel.present) {
-        // Nothing runs after a call to a function known never to return (the kernel's list).
-        const rc = rel.find(off, off + ds.len[i]!);
-        if (rc !== -1 && rel.noreturn(rc, layout)) break;
-      }
-      const next = step(ds, i, f);
-      if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
-        let target: number | undefined;
-        const r0 = rel.present ? rel.find(off, off + ds.len[i]!) : -1;
-        if (r0 !== -1) {
-          if (rel.symSection(r0) === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
-        } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
-        const ti = target !== undefined ? indexAt(ds, target) : -1;
-        if (ti >= 0) work.push([ti, next]);
-        if (type === InsnType.JUMP_UNCONDITIONAL) break;
-      }
-      f = next;
-      i++;
-      if (i >= ds.count) break;
     }
+  };
+  walk();
+  if (!hinted) return;
+  lastChance = true;
+  work.push(...deferred.reverse());
+  walk();
+  // Code only a hint leads to (after a SYSCALL, say) is walked from the hint, as objtool does.
+  const starts = [...own.filter((h) => h.kind !== 'SAVE').map((h) => h.off), ...replOffs].sort((a, b) => a - b);
+  for (const off of starts) {
+    const i = indexAt(ds, off);
+    if (i < 0 || seen.has(i)) continue;
+    // (The hint there replaces this frame.)
+    work.push([i, opaqueFrame('unwind hint')]);
+    walk();
   }
 }
 
@@ -449,12 +601,12 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     if (!v) originalRelocs.set(sec, (v = viewOf(sec)));
     return v;
   };
-  const w: Walk = { t, layout, r, used: new Uint8Array(t.count) };
-  r.variants++;
-  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original');
-
   const patcher = new Patcher(elf, layout);
   const alts = patcher.alts;
+  const w: Walk = { t, hints: new Hints(readUnwindHints(elf, layout), patcher), layout, r, used: new Uint8Array(t.count) };
+  r.variants++;
+  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS);
+
   const index = new FuncIndex(fns);
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   const windowsOf = (list: Iterable<Func>) => mergeRanges([...list].flatMap((fn) => [fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]));
@@ -485,7 +637,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
     const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), opts);
     b.bytes.set(saved, g.lo);
-    walkFunction(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`);
+    walkFunction(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, patchedHints(w.hints, alts, (e) => e === k));
   });
 
   if (alts.length || layout.hasParainstructions) {
@@ -524,6 +676,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
           return st;
         });
       }
+      const hv = patchedHints(w.hints, alts, applies);
       const code = new Map<number, { ds: DecodedSection; rel: RelocView }>();
       for (const fn of walked) {
         let c = code.get(fn.sec);
@@ -536,7 +689,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
             : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
-        walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`);
+        walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`, hv);
       }
     }
   }
