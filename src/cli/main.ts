@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Command-line entry point: dispatch, and the one place where errors become one line on
 // stderr and an exit status (error-line.ts; a batch's workers print a file's error the same way).
+// The other commands are loaded only when asked for: start-up counts for the many small
+// objects of a kernel build.
 import { ElfFile } from '../elf/reader.js';
 import { UsageError } from '../errors.js';
-import { dumpElf } from './elf-dump.js';
 import { runCheckCommandJobs } from './check-command.js';
 import { errorLine } from './error-line.js';
-import { runPatchCommand } from './patch-command.js';
-import { runExplainCommand } from './explain-command.js';
-import { runVerifyCommand } from './verify-command.js';
 
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
          orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json,
-           --jobs=N (workers for several files; default: the number of cores, 1: in-process)
+           --jobs=N (workers for several files; default: the cores but one; 1: in-process)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
        orctool verify FILE...    check the ORC table against every patched variant of the code
        orctool explain FILE FUNC+OFF [--html]   per-offset table of an alternative site
@@ -30,11 +28,12 @@ function progressLine(line: string | null): void {
   process.stderr.write(line === null ? '\r\x1b[K' : `\r\x1b[K${line.slice(0, width)}`);
 }
 
-function run(argv: string[]): number | Promise<number> {
+async function run(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   switch (cmd) {
     case 'elf': {
       if (rest.length === 0) throw new UsageError('elf: no input file');
+      const { dumpElf } = await import('./elf-dump.js');
       for (const f of rest) {
         const lines: string[] = [];
         dumpElf(ElfFile.open(f), (l) => lines.push(l));
@@ -43,11 +42,11 @@ function run(argv: string[]): number | Promise<number> {
       return 0;
     }
     case 'verify':
-      return runVerifyCommand(rest, { stdout: (t) => process.stdout.write(t) });
+      return (await import('./verify-command.js')).runVerifyCommand(rest, { stdout: (t) => process.stdout.write(t) });
     case 'explain':
-      return runExplainCommand(rest, { stdout: (t) => process.stdout.write(t) });
+      return (await import('./explain-command.js')).runExplainCommand(rest, { stdout: (t) => process.stdout.write(t) });
     case 'patch':
-      return runPatchCommand(rest, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
+      return (await import('./patch-command.js')).runPatchCommand(rest, { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) });
     case undefined:
     case '--help':
       process.stdout.write(USAGE + '\n');
