@@ -35,9 +35,9 @@ function sameIdentity(path: string, id: FileIdentity): boolean {
 }
 
 /**
- * Write `chunks` (later ones over earlier ones) as the new contents of `path`. With `base`, the
- * first chunk is the named file's contents as identified then: it is copied by the kernel when
- * the file is still that one, written from memory otherwise.
+ * Write `chunks` (later ones over earlier ones) as the new contents of `path`. With `base`, they
+ * go over a copy of that file, made by the kernel, which must still be the file identified
+ * (else nothing is written: the result would mix two versions).
  */
 export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFrom?: string, base?: { path: string; id: FileIdentity }): void {
   let mode = 0o644;
@@ -49,17 +49,16 @@ export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFr
   const tmp = join(dirname(path), `.${basename(path)}.orctool-${process.pid}-${Date.now()}.tmp`);
   let fd = -1;
   try {
-    let rest = chunks;
-    if (base && chunks.length > 0 && chunks[0]!.position === 0 && sameIdentity(base.path, base.id)) {
+    if (base) {
+      if (!sameIdentity(base.path, base.id)) throw new Error(`${base.path} changed since orctool read it; not written`);
       copyFileSync(base.path, tmp, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
       // The copy must be what was read: a change during the copy would mix two versions.
-      if (!sameIdentity(base.path, base.id) || statSync(tmp).size !== base.id.size) throw new Error(`${base.path} changed while it was being copied`);
+      if (!sameIdentity(base.path, base.id) || statSync(tmp).size !== base.id.size) throw new Error(`${base.path} changed while it was being copied; not written`);
       fd = openSync(tmp, 'r+');
-      rest = chunks.slice(1);
     } else {
       fd = openSync(tmp, 'wx', mode);
     }
-    for (const c of rest) {
+    for (const c of chunks) {
       let done = 0;
       while (done < c.bytes.length) {
         done += writeSync(fd, c.bytes, done, c.bytes.length - done, c.position + done);

@@ -82,3 +82,45 @@ describe('bad input', () => {
     });
   }
 });
+
+// Sections are read from the file when first used, and the output is a copy of the file with
+// the changes over it: a file changed meanwhile must give an error, never a mix of versions.
+describe('input changed while orctool works on it', () => {
+  let dir = '';
+  let obj = '';
+  before(() => {
+    dir = makeTempDir();
+    obj = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+  });
+  after(() => removeDir(dir));
+
+  const changeFile = (path: string): Buffer => {
+    const b = readFileSync(path);
+    const changed = Buffer.concat([b, Buffer.alloc(8)]);
+    writeFileSync(path, changed);
+    return changed;
+  };
+
+  test('reading a range not read yet', async () => {
+    const { FileImage } = await import('./file-image.js');
+    const path = join(dir, 'read.bin');
+    writeFileSync(path, Buffer.alloc(1 << 20, 0xaa));
+    const image = FileImage.open(path);
+    assert.equal(image.range(0, 4)[0], 0xaa);
+    changeFile(path);
+    assert.throws(() => image.range(1 << 19, 4), (e: unknown) => e instanceof ElfFormatError && /changed while orctool was reading it/.test(e.message));
+  });
+
+  test('writing an edited copy', async () => {
+    const { ElfEditor } = await import('./writer.js');
+    const path = join(dir, 'write.o');
+    writeFileSync(path, readFileSync(obj));
+    const elf = ElfFile.open(path);
+    const text = elf.sectionByName('.text')!;
+    const editor = new ElfEditor(elf);
+    editor.patchBytes(text.index, 0, new Uint8Array([0x90]));
+    const now = changeFile(path);
+    assert.throws(() => editor.write(), /changed since orctool read it; not written/);
+    assert.ok(readFileSync(path).equals(now), 'file left as it was');
+  });
+});

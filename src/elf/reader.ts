@@ -3,7 +3,6 @@
 // every malformation there is fatal), the symbol table on first use, and each relocation
 // section only when asked for: a debug-info vmlinux.o carries hundreds of millions of DWARF
 // relocations that the analysis never needs.
-import { readFileSync, statSync } from 'node:fs';
 import { ElfFormatError } from '../errors.js';
 import {
   EHDR_SIZE, ELFCLASS64, ELFDATA2LSB, EM_X86_64, ET_DYN, ET_EXEC, ET_REL, REL_SIZE, RELA_SIZE,
@@ -12,7 +11,8 @@ import {
 } from './constants.js';
 import { cString, u64, viewOf } from './bytes.js';
 import { Section } from './section.js';
-import { type FileIdentity, fileIdentity } from './atomic-write.js';
+import type { FileIdentity } from './atomic-write.js';
+import { FileImage } from './file-image.js';
 import { SymbolTable } from './symbols.js';
 import { RelocTable } from './relocations.js';
 
@@ -40,40 +40,49 @@ export interface ElfHeader {
 export class ElfFile {
   readonly header: ElfHeader;
   readonly sections: readonly Section[];
-  readonly view: DataView;
+  /** Over the whole file image: only the ranges read through `range()` are filled. */
+  private readonly view: DataView;
   private byName?: Map<string, Section[]>;
   private symtabCache?: SymbolTable | null;
   private relocCache = new Map<number, RelocTable>();
   private relocByTarget?: Map<number, Section>;
 
-  private constructor(readonly path: string, readonly bytes: Uint8Array) {
-    this.view = viewOf(bytes);
+  private constructor(readonly path: string, private readonly image: FileImage) {
+    this.view = viewOf(image.bytes);
     this.header = this.readHeader();
     this.sections = this.readSections();
   }
 
-  /**
-   * The file's identity when it was read (open() only): a writer may copy unchanged bytes from
-   * the file itself while it is still the same file.
-   */
-  source: FileIdentity | undefined;
-
+  /** Sections are read from the file when first used (see FileImage). */
   static open(path: string): ElfFile {
-    let bytes: Uint8Array;
-    let st;
-    try {
-      st = statSync(path);
-      bytes = readFileSync(path);
-    } catch (e) {
-      throw new ElfFormatError(path, 'file', undefined, `cannot read: ${(e as Error).message}`);
-    }
-    const elf = new ElfFile(path, bytes);
-    if (st.size === bytes.length) elf.source = fileIdentity(st);
-    return elf;
+    return new ElfFile(path, FileImage.open(path));
   }
 
   static fromBytes(bytes: Uint8Array, path: string): ElfFile {
-    return new ElfFile(path, bytes);
+    return new ElfFile(path, FileImage.inMemory(path, bytes));
+  }
+
+  /**
+   * The file's identity when it was opened (open() only): a writer copies the unchanged bytes
+   * from the file itself, which must still be that file.
+   */
+  get source(): FileIdentity | undefined {
+    return this.image.source;
+  }
+
+  /** The file's size in bytes. */
+  get size(): number {
+    return this.image.size;
+  }
+
+  /** Bytes [offset, offset+len) of the file, clipped to its end. */
+  range(offset: number, len: number): Uint8Array {
+    return this.image.range(offset, len);
+  }
+
+  /** The whole file in memory (reads all of an opened file). */
+  get bytes(): Uint8Array {
+    return this.image.all();
   }
 
   get isRelocatable(): boolean {
@@ -85,7 +94,8 @@ export class ElfFile {
   }
 
   private readHeader(): ElfHeader {
-    const b = this.bytes;
+    const b = this.range(0, EHDR_SIZE);
+    const fileLen = this.size;
     const v = this.view;
     if (b.length < 16 || b[0] !== 0x7f || b[1] !== 0x45 || b[2] !== 0x4c || b[3] !== 0x46) {
       throw this.error('ELF header', 0, b.length < 4 ? 'file too short for an ELF header' : 'bad ELF magic');
@@ -105,12 +115,13 @@ export class ElfFile {
     let shstrndx = v.getUint16(62, true);
     if (shoff === 0) return { type, machine, entry: v.getBigUint64(24, true), shoff, flags: v.getUint32(48, true), shnum: 0, shstrndx: 0 };
     if (shentsize !== SHDR_SIZE) throw this.error('ELF header', 58, `section header size ${shentsize}, expected ${SHDR_SIZE}`);
-    if (shoff + SHDR_SIZE > b.length) throw this.error('ELF header', 40, `section header table at 0x${shoff.toString(16)} is past the end of the file (${b.length} bytes)`);
+    if (shoff + SHDR_SIZE > fileLen) throw this.error('ELF header', 40, `section header table at 0x${shoff.toString(16)} is past the end of the file (${fileLen} bytes)`);
     // Extended numbering: the real counts live in section header 0.
+    this.range(shoff, SHDR_SIZE);
     if (shnum === 0) shnum = u64(v, shoff + 32);
     if (shstrndx === SHN_XINDEX) shstrndx = v.getUint32(shoff + 40, true);
-    if (shoff + shnum * SHDR_SIZE > b.length) {
-      throw this.error('ELF header', 40, `section header table (${shnum} entries at 0x${shoff.toString(16)}) runs past the end of the file (${b.length} bytes)`);
+    if (shoff + shnum * SHDR_SIZE > fileLen) {
+      throw this.error('ELF header', 40, `section header table (${shnum} entries at 0x${shoff.toString(16)}) runs past the end of the file (${fileLen} bytes)`);
     }
     if (shnum > 0 && shstrndx >= shnum) throw this.error('ELF header', 62, `section name table index ${shstrndx} out of range (${shnum} sections)`);
     return { type, machine, entry: v.getBigUint64(24, true), shoff, flags: v.getUint32(48, true), shnum, shstrndx };
@@ -119,7 +130,8 @@ export class ElfFile {
   private readSections(): Section[] {
     const { shoff, shnum, shstrndx } = this.header;
     const v = this.view;
-    const fileLen = this.bytes.length;
+    const fileLen = this.size;
+    this.range(shoff, shnum * SHDR_SIZE);
     const raw: number[][] = [];
     for (let i = 0; i < shnum; i++) {
       const at = shoff + i * SHDR_SIZE;
@@ -133,13 +145,14 @@ export class ElfFile {
       if (str[1] !== SHT_STRTAB) throw this.error('section header', shoff + shstrndx * SHDR_SIZE, `section name table (index ${shstrndx}) is not SHT_STRTAB`);
       if (str[4]! + str[5]! > fileLen) throw this.error('section name table', str[4], `data (0x${str[5]!.toString(16)} bytes) runs past the end of the file`);
     }
+    const names = str ? this.range(str[4]!, str[5]!) : new Uint8Array(0);
     const sections: Section[] = [];
     for (let i = 0; i < shnum; i++) {
       const [nameOff, type, flags, addrAt, offset, size, link, info, align, entsize] = raw[i]!;
       let name = '';
       if (i > 0 || type !== SHT_NULL) {
         if (nameOff! >= str![5]!) throw this.error(`section ${i}`, shoff + i * SHDR_SIZE, `name index ${nameOff} out of range of the section name table (${str![5]} bytes)`);
-        const n = cString(this.bytes, str![4]! + nameOff!, str![4]! + str![5]!);
+        const n = cString(names, nameOff!, names.length);
         if (n === undefined) throw this.error(`section ${i}`, shoff + i * SHDR_SIZE, 'section name is not NUL-terminated');
         name = n;
       }
@@ -153,7 +166,7 @@ export class ElfFile {
       if (want !== undefined && entsize !== 0 && entsize !== want && type !== SHT_GROUP) {
         throw this.error(name, shoff + i * SHDR_SIZE + 56, `entry size ${entsize}, expected ${want}`);
       }
-      sections.push(new Section(i, name, nameOff!, type!, flags!, v.getBigUint64(addrAt!, true), offset!, size!, link!, info!, align!, entsize!, this.bytes));
+      sections.push(new Section(i, name, nameOff!, type!, flags!, v.getBigUint64(addrAt!, true), offset!, size!, link!, info!, align!, entsize!, this.image));
     }
     return sections;
   }

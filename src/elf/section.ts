@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// One section header, with its contents as a view over the file's bytes (never a copy).
+// One section header, with its contents as a view over the file's bytes (never a copy), read
+// from the file when first asked for.
 import { SHF_ALLOC, SHF_EXECINSTR, SHT_NOBITS } from './constants.js';
+import type { FileImage } from './file-image.js';
 
 export class Section {
   constructor(
@@ -17,13 +19,15 @@ export class Section {
     readonly info: number,
     readonly addralign: number,
     readonly entsize: number,
-    private readonly fileBytes: Uint8Array,
+    private readonly image: FileImage,
   ) {}
+
+  private loaded?: Uint8Array;
 
   /** The section's bytes in the file; empty for SHT_NOBITS. */
   get data(): Uint8Array {
     if (this.type === SHT_NOBITS) return new Uint8Array(0);
-    return this.fileBytes.subarray(this.offset, this.offset + this.size);
+    return (this.loaded ??= this.image.range(this.offset, this.size));
   }
 
   get isExec(): boolean {

@@ -115,8 +115,8 @@ export class SymbolTable {
   name(i: number): string {
     let n = this.names[i];
     if (n === undefined) {
-      const start = this.strtab.offset + this.nameOffset[i]!;
-      n = cString(this.file.bytes, start, this.strtab.offset + this.strtab.size);
+      const names = this.strtab.data;
+      n = cString(names, this.nameOffset[i]!, names.length);
       if (n === undefined) throw this.file.error(this.strtab.name, this.nameOffset[i], `symbol ${i}: name is not NUL-terminated`);
       this.names[i] = n;
     }

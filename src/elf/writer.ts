@@ -311,7 +311,7 @@ export class ElfEditor {
     return { origToFinal, addedToFinal };
   }
 
-  /** Build the output as chunks over the original file. */
+  /** The output as changes over the original file: pieces to write over (or after) its bytes. */
   toChunks(): Chunk[] {
     this.built ??= this.layout();
     return this.built;
@@ -319,7 +319,7 @@ export class ElfEditor {
 
   private layout(): Chunk[] {
     const elf = this.elf;
-    const chunks: Chunk[] = [{ position: 0, bytes: elf.bytes }];
+    const chunks: Chunk[] = [];
     if (!this.changed) return chunks;
     const nOrigSections = elf.sections.length;
     const { origToFinal, addedToFinal } = this.finalIndices();
@@ -380,7 +380,7 @@ export class ElfEditor {
     }
 
     // Place changed contents: in place when the size is unchanged, else appended.
-    let end = elf.bytes.length;
+    let end = elf.size;
     const indices = [...this.contents.keys()].sort((a, b) => a - b);
     for (const idx of indices) {
       const data = this.contents.get(idx)!;
@@ -400,7 +400,7 @@ export class ElfEditor {
 
     // The section header table: in place when no section moved, else after everything.
     const total = this.headers.length;
-    const inPlace = end === elf.bytes.length && total === nOrigSections && elf.header.shoff !== 0;
+    const inPlace = end === elf.size && total === nOrigSections && elf.header.shoff !== 0;
     if (inPlace) end = elf.header.shoff;
     else end = Math.ceil(end / 8) * 8;
     const shdrs = new Uint8Array(total * SHDR_SIZE);
@@ -425,7 +425,7 @@ export class ElfEditor {
     chunks.push({ position: end, bytes: shdrs });
 
     // new Uint8Array copies (a Buffer's slice() would be a view onto the input).
-    const ehdr = new Uint8Array(elf.bytes.subarray(0, EHDR_SIZE));
+    const ehdr = new Uint8Array(elf.range(0, EHDR_SIZE));
     const ev = viewOf(ehdr);
     ev.setUint16(16, elf.header.type, true);
     ev.setUint16(18, elf.header.machine, true);
@@ -498,22 +498,28 @@ export class ElfEditor {
     }
   }
 
-  /** The whole output file in memory (tests, small objects). */
+  /** The whole output file in memory (tests, small objects): reads all of the input. */
   serialize(): Uint8Array {
     const chunks = this.toChunks();
-    let size = 0;
+    const base = this.elf.bytes;
+    if (chunks.length === 0) return base;
+    let size = base.length;
     for (const c of chunks) size = Math.max(size, c.position + c.bytes.length);
-    if (chunks.length === 1) return chunks[0]!.bytes;
     const out = new Uint8Array(size);
+    out.set(base, 0);
     for (const c of chunks) out.set(c.bytes, c.position);
     return out;
   }
 
-  /** Write atomically to `path` (default: the input file), keeping the input's mode. */
+  /**
+   * Write atomically to `path` (default: the input file), keeping the input's mode. An opened
+   * input is copied from its file, which must not have changed since it was opened; the
+   * changes are written over the copy.
+   */
   write(path: string = this.elf.path): void {
     const chunks = this.toChunks();
     const source = this.elf.source;
-    const base = source && chunks[0]?.bytes === this.elf.bytes ? { path: this.elf.path, id: source } : undefined;
-    writeChunksAtomic(path, chunks, this.elf.path, base);
+    if (source) writeChunksAtomic(path, chunks, this.elf.path, { path: this.elf.path, id: source });
+    else writeChunksAtomic(path, [{ position: 0, bytes: this.elf.bytes }, ...chunks], this.elf.path);
   }
 }

@@ -113,7 +113,6 @@ export function dumpOrc(elf: ElfFile, layout: OrcEntryLayout, objname: string = 
   const warn = (msg: string): string => `${objname}: warning: objtool: ${msg}\n`;
   if (orcSec.size % ORC_ENTRY_SIZE !== 0) return { stdout: '', stderr: warn('bad .orc_unwind section size'), status: 255 };
 
-  const bytes = elf.bytes;
   const orc = orcSec.data;
   const nr = orcSec.size / ORC_ENTRY_SIZE;
   const parts: string[] = [];
@@ -138,7 +137,8 @@ export function dumpOrc(elf: ElfFile, layout: OrcEntryLayout, objname: string = 
       };
       const relaIsRela = relaSec.type === SHT_RELA;
       const nrRela = Math.floor(relaSec.size / 24);
-      const rv = new DataView(bytes.buffer, bytes.byteOffset + relaSec.offset, relaSec.type === SHT_NOBITS ? 0 : relaSec.size);
+      const rd = relaSec.data;
+      const rv = new DataView(rd.buffer, rd.byteOffset, rd.length);
       for (let i = 0; i < nr; i++) {
         if (!relaIsRela) throw new DumpFailure(`gelf_getrela: ${E_INVALID_HANDLE}`);
         if (i >= nrRela) throw new DumpFailure(`gelf_getrela: ${E_INVALID_INDEX}`);
@@ -155,7 +155,8 @@ export function dumpOrc(elf: ElfFile, layout: OrcEntryLayout, objname: string = 
       // reads past the section when it has fewer slots than .orc_unwind entries, whatever
       // memory follows; we read 0 there.)
       const base = ipSec.addr;
-      const iv = new DataView(bytes.buffer, bytes.byteOffset + ipSec.offset, ipSec.size);
+      const id = ipSec.data;
+      const iv = new DataView(id.buffer, id.byteOffset, id.length);
       for (let i = 0; i < nr; i++) {
         const rel = i * 4 + 4 <= ipSec.size ? iv.getInt32(i * 4, true) : 0;
         const ip = BigInt.asUintN(64, base + BigInt(i * 4) + BigInt(rel));
@@ -180,7 +181,8 @@ function symbolName(elf: ElfFile, symtab: Section, strtabIdx: number, symIdx: nu
   // gelf_getsym(): the data must be of symbols and hold the index.
   if (symtab.type !== SHT_SYMTAB && symtab.type !== SHT_DYNSYM) throw new DumpFailure(`gelf_getsym: ${E_INVALID_HANDLE}`);
   if (symIdx >= Math.floor(symtab.size / 24)) throw new DumpFailure(`gelf_getsym: ${E_INVALID_INDEX}`);
-  const v = new DataView(elf.bytes.buffer, elf.bytes.byteOffset + symtab.offset + symIdx * 24, 24);
+  const syms = symtab.data;
+  const v = new DataView(syms.buffer, syms.byteOffset + symIdx * 24, 24);
   const stName = v.getUint32(0, true);
   const stInfo = v.getUint8(4);
   const stShndx = v.getUint16(6, true);
@@ -194,7 +196,7 @@ function symbolName(elf: ElfFile, symtab: Section, strtabIdx: number, symIdx: nu
   const strtab = elf.section(strtabIdx)!;
   if (strtab.type !== SHT_STRTAB) throw new DumpFailure(`elf_strptr: ${E_INVALID_SECTION}`);
   if (stName >= strtab.size) throw new DumpFailure(`elf_strptr: ${E_OFFSET_RANGE}`);
-  const n = cString(elf.bytes, strtab.offset + stName, strtab.offset + strtab.size);
+  const n = cString(strtab.data, stName, strtab.size);
   if (n === undefined) throw new DumpFailure(`elf_strptr: ${E_INVALID_INDEX}`);
   return n;
 }
