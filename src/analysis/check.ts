@@ -25,7 +25,7 @@ export interface CheckResult {
   fatal: boolean;
 }
 
-/** ORCTOOL_PHASES=1: each pass's wall time and heap size on stderr, for profiling. */
+/** ORCTOOL_PHASES=1: each pass's wall time and the memory in use on stderr, for profiling. */
 const phases = process.env.ORCTOOL_PHASES === '1';
 let phaseStart = 0;
 function phase(name: string): void {

@@ -88,7 +88,7 @@ export class PvOps {
 
   /**
    * objtool pv_call_dest(): a call through pv_ops[idx] is fine when every target is noinstr.
-   * The first question about a slot reports each target that is not; later ones stay quiet.
+   * A clean slot is remembered; a slot with targets that are not reports them at each question.
    */
   callIsNoinstr(insn: Insn): boolean {
     const file = this.file;
