@@ -246,9 +246,8 @@ function jumpIsSiblingCall(file: ObjFile, from: Insn, to: Insn): boolean {
 export function addJumpDestinations(file: ObjFile): void {
   for (const cs of file.codeSections) {
     for (const insn of cs.insns) {
+      if (!isStaticJump(insn) || insn.jumpDest) continue;
       const func = insn.func;
-      if (insn.jumpDest) continue;
-      if (!isStaticJump(insn)) continue;
       const reloc = file.insnReloc(insn);
       let destSec: number;
       let destOff: number;
