@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// A batch of files on every core: a pool of worker threads (check-worker.ts), started once and
+// A batch of files on several cores: a pool of worker threads (check-worker.ts), started once and
 // handed the next file as each frees up. Each file's output is buffered and printed in input
 // order, so the result does not depend on the number of workers or on which finishes first.
 import { Worker } from 'node:worker_threads';
