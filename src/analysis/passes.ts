@@ -12,6 +12,9 @@ import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { addAlternative } from './special-alts.js';
+import { OrctoolError } from '../errors.js';
+import { relocRef } from '../kernel/common.js';
+import { resolveAnnotationTarget } from '../kernel/annotations.js';
 import { PvOps } from './pv-ops.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
@@ -25,21 +28,36 @@ function jumpDestination(insn: Insn): number {
   return insn.offset + insn.len + insn.immediate;
 }
 
-/** The relocations of `.rela<name>`, as objtool's find_section_by_name(".rela...") finds them. */
-function annotationRelocs(file: ObjFile, name: string): { table: RelocTable; name: string } | undefined {
-  const rsec = file.elf.sectionByName(`.rela${name}`);
-  return rsec ? { table: file.elf.relocTable(rsec), name: rsec.name } : undefined;
+/** An annotation section's relocations (`.rela<section>`, found by name as objtool does). */
+interface AnnotationRelocs {
+  section: string;
+  table: RelocTable;
+  name: string;
+}
+
+function annotationRelocs(file: ObjFile, section: string): AnnotationRelocs | undefined {
+  const rsec = file.elf.sectionByName(`.rela${section}`);
+  return rsec ? { section, table: file.elf.relocTable(rsec), name: rsec.name } : undefined;
 }
 
 function* relocs(table: RelocTable): Generator<number> {
   for (let i = 0; i < table.count; i++) yield i;
 }
 
-/** STT_SECTION + addend: the only form most annotations may take. */
-function sectionTarget(file: ObjFile, a: { table: RelocTable; name: string }, i: number): { sym: Sym; offset: number } {
-  const sym = file.syms.all[a.table.sym(i)]!;
-  if (sym.type !== STT_SECTION) file.fatal(`unexpected relocation symbol type in ${a.name}`);
-  return { sym, offset: a.table.addend(i) };
+/**
+ * Where annotation relocation i points, by the layout's rule for its section (the kernel
+ * layer's resolveAnnotationTarget(), which the other readers use too); a symbol the rule
+ * rejects is fatal, as in objtool.
+ */
+function annotationTarget(file: ObjFile, a: AnnotationRelocs, i: number): { sec: number; offset: number } {
+  const rule = file.layout.annotationTargets[a.section] ?? 'section';
+  try {
+    const t = resolveAnnotationTarget(file.elf, rule, relocRef(a.table, i), a.name);
+    return { sec: t.sec, offset: t.off };
+  } catch (e) {
+    if (e instanceof OrctoolError) file.fatal(e.detail);
+    throw e;
+  }
 }
 
 /**
@@ -143,8 +161,8 @@ function addIgnoreAlternatives(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.ignore_alts');
   if (!a) return;
   for (const i of relocs(a.table)) {
-    const t = sectionTarget(file, a, i);
-    const insn = file.findInsn(t.sym.sec, t.offset);
+    const t = annotationTarget(file, a, i);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal('bad .discard.ignore_alts entry');
     insn.ignoreAlts = true;
   }
@@ -154,8 +172,8 @@ function readNoendbrHints(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.noendbr');
   if (!a) return;
   for (const i of relocs(a.table)) {
-    const sym = file.syms.all[a.table.sym(i)]!;
-    const insn = file.findInsn(sym.sec, sym.offset + a.table.addend(i));
+    const t = annotationTarget(file, a, i);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal('bad .discard.noendbr entry');
     insn.noendbr = true;
   }
@@ -313,8 +331,8 @@ export function readIntraFunctionCalls(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.intra_function_calls');
   if (!a) return;
   for (const i of relocs(a.table)) {
-    const t = sectionTarget(file, a, i);
-    const insn = file.findInsn(t.sym.sec, t.offset);
+    const t = annotationTarget(file, a, i);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal('bad .discard.intra_function_call entry');
     if (insn.type !== CALL) file.fatalInsn(insn, 'intra_function_call not a direct call');
     // Followed as a jump that keeps its stack operation (the pushed return address).
@@ -376,18 +394,6 @@ function findLastInsn(file: ObjFile, sec: number): Insn | undefined {
   return undefined;
 }
 
-/**
- * Where an annotation (or hint) relocation points, by the layout's rule for its section: a
- * section symbol plus addend, a `.L` label at its own offset (6.8+), or any symbol's addend (hints
- * up to 6.7); anything else is fatal.
- */
-function annotationOffset(file: ObjFile, section: string, sym: Sym, addend: number, relName: string): number {
-  const rule = file.layout.annotationTargets[section] ?? 'section';
-  if (rule === 'addend') return addend;
-  if (sym.type === STT_SECTION) return addend;
-  if (rule === 'section-or-label' && sym.localLabel) return sym.offset;
-  file.fatal(`unexpected relocation symbol type in ${relName}`);
-}
 
 /** ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it. */
 export function addDeadEnds(file: ObjFile): void {
@@ -396,15 +402,14 @@ export function addDeadEnds(file: ObjFile): void {
     const a = annotationRelocs(file, name);
     if (!a) continue;
     for (const i of relocs(a.table)) {
-      const sym = file.syms.all[a.table.sym(i)]!;
-      const offset = annotationOffset(file, name, sym, a.table.addend(i), a.name);
+      const { sec, offset } = annotationTarget(file, a, i);
       const what = deadEnd ? 'unreachable' : 'reachable';
-      let insn = file.findInsn(sym.sec, offset);
+      let insn = file.findInsn(sec, offset);
       if (insn) insn = file.prevInsnSameSec(insn);
-      else if (offset === file.elf.section(sym.sec)!.size) {
-        insn = findLastInsn(file, sym.sec);
-        if (!insn) file.fatal(`can't find ${what} insn at ${file.elf.section(sym.sec)!.name}+0x${offset.toString(16)}`);
-      } else file.fatal(`can't find ${what} insn at ${file.elf.section(sym.sec)!.name}+0x${offset.toString(16)}`);
+      else if (offset === file.elf.section(sec)!.size) {
+        insn = findLastInsn(file, sec);
+        if (!insn) file.fatal(`can't find ${what} insn at ${file.elf.section(sec)!.name}+0x${offset.toString(16)}`);
+      } else file.fatal(`can't find ${what} insn at ${file.elf.section(sec)!.name}+0x${offset.toString(16)}`);
       if (insn) insn.deadEnd = deadEnd;
     }
   }
@@ -510,9 +515,8 @@ export function readUnwindHints(file: ObjFile): void {
     const at = i * h.entrySize;
     const r = table.at(at);
     if (r < 0) file.fatal(`can't find reloc for unwind_hints[${i}]`);
-    const sym = file.syms.all[table.sym(r)]!;
-    const offset = annotationOffset(file, '.discard.unwind_hints', sym, table.addend(r), rsec.name);
-    const insn = file.findInsn(sym.sec, offset);
+    const t = annotationTarget(file, { section: sec.name, table, name: rsec.name }, r);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal(`can't find insn for unwind_hints[${i}]`);
     insn.hint = true;
     const spOffset = view.getInt16(at + 4, true);
@@ -574,8 +578,8 @@ export function readRetpolineHints(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.retpoline_safe');
   if (!a) return;
   for (const i of relocs(a.table)) {
-    const t = sectionTarget(file, a, i);
-    const insn = file.findInsn(t.sym.sec, t.offset);
+    const t = annotationTarget(file, a, i);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal('bad .discard.retpoline_safe entry');
     if (insn.type !== JUMP_DYNAMIC && insn.type !== CALL_DYNAMIC && insn.type !== RETURN && insn.type !== NOP) {
       file.fatalInsn(insn, 'retpoline_safe hint not an indirect jump/call/ret/nop');
@@ -589,8 +593,8 @@ export function readInstrHints(file: ObjFile): void {
     const a = annotationRelocs(file, name);
     if (!a) return;
     for (const i of relocs(a.table)) {
-      const t = sectionTarget(file, a, i);
-      const insn = file.findInsn(t.sym.sec, t.offset);
+      const t = annotationTarget(file, a, i);
+      const insn = file.findInsn(t.sec, t.offset);
       if (!insn) file.fatal(`bad ${name} entry`);
       insn.instr += delta;
     }
@@ -601,8 +605,8 @@ export function readValidateUnretHints(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.validate_unret');
   if (!a) return;
   for (const i of relocs(a.table)) {
-    const t = sectionTarget(file, a, i);
-    const insn = file.findInsn(t.sym.sec, t.offset);
+    const t = annotationTarget(file, a, i);
+    const insn = file.findInsn(t.sec, t.offset);
     if (!insn) file.fatal('bad .discard.instr_end entry');
     insn.unret = true;
   }

@@ -90,14 +90,18 @@ export class RelocTable {
     return lo;
   }
 
-  /** The relocation applying exactly at `offset`, or -1. */
+  /**
+   * The relocation applying exactly at `offset`, or -1 (objtool's find_reloc_by_dest(): its hash
+   * chains hold the newest entry first, so of relocations at one offset the last in the file).
+   */
   at(offset: number): number {
-    const k = this.lowerBound(offset);
-    if (k < this.count) {
+    let found = -1;
+    for (let k = this.lowerBound(offset); k < this.count; k++) {
       const i = this.nth(k);
-      if (this.offset(i) === offset) return i;
+      if (this.offset(i) !== offset) break;
+      if (i > found) found = i;
     }
-    return -1;
+    return found;
   }
 
   /** The first relocation (lowest offset) in [start, end), or -1: objtool's insn_reloc(). */

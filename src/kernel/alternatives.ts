@@ -8,7 +8,8 @@ import { R_X86_64_64 } from '../elf/constants.js';
 import type { ElfFile } from '../elf/reader.js';
 import type { Section } from '../elf/section.js';
 import type { AltInstrLayout, KernelLayout, ParaInstrLayout } from './versions.js';
-import { KernelMetadataError, offstr, relocAt, relocRef, relocsOf, relocTarget } from './common.js';
+import { KernelMetadataError, offstr, relocAt, type RelocRef, relocRef, relocsOf, relocTarget } from './common.js';
+import type { RelocTable } from '../elf/relocations.js';
 import { ANNOTATE_INSN, type AnnotationTarget, readAnnotations } from './annotations.js';
 
 export type SpecialKind = 'alternative' | 'jump_label' | 'ex_table';
@@ -103,6 +104,13 @@ function fail(elf: ElfFile, sec: Section, offset: number, message: string): neve
   throw new KernelMetadataError(elf.path, sec.name, offset, `${offstr(elf, sec, offset)}: ${message}`);
 }
 
+/** The relocation of an entry's field at `offset`, or objtool's "can't find <what> reloc". */
+function needReloc(elf: ElfFile, sec: Section, rel: RelocTable | undefined, offset: number, what: string): RelocRef {
+  const i = relocAt(rel, offset);
+  if (i < 0) fail(elf, sec, offset, `can't find ${what} reloc`);
+  return relocRef(rel!, i);
+}
+
 function checkSize(elf: ElfFile, sec: Section, size: number): number {
   if (sec.size % size !== 0) throw new KernelMetadataError(elf.path, sec.name, undefined, `${sec.name} size not a multiple of ${size}`);
   return sec.size / size;
@@ -183,18 +191,16 @@ function readAltinstructions(elf: ElfFile, layout: KernelLayout, opts: AltOption
     alt.origLen = alt.entryOrigLen = view.getUint8(offset + a.origLenOffset);
     alt.newLen = view.getUint8(offset + a.newLenOffset);
     Object.assign(alt, decodeFeature(a, view, offset + a.featureOffset));
-    const o = relocAt(rel, offset + a.origOffset);
-    if (o < 0) fail(elf, sec, offset + a.origOffset, "can't find orig reloc");
-    const t = relocTarget(syms, relocRef(rel!, o));
+    const o = needReloc(elf, sec, rel, offset + a.origOffset, 'orig');
+    const t = relocTarget(syms, o);
     alt.origSec = t.sec;
     alt.origOff = t.off;
     out.push(alt);
     nested?.apply(out, out.length - 1);
     handleFeature(alt, opts);
     if (alt.newLen) {
-      const r = relocAt(rel, offset + a.newOffset);
-      if (r < 0) fail(elf, sec, offset + a.newOffset, "can't find new reloc");
-      setNew(alt, relocTarget(syms, relocRef(rel!, r)));
+      const r = needReloc(elf, sec, rel, offset + a.newOffset, 'new');
+      setNew(alt, relocTarget(syms, r));
     }
   }
 }
@@ -214,17 +220,13 @@ function readJumpTable(elf: ElfFile, out: SpecialAlt[]): void {
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * JUMP_ENTRY.size;
     const alt = blank('jump_label', sec, idx, offset);
-    const o = relocAt(rel, offset + JUMP_ENTRY.orig);
-    if (o < 0) fail(elf, sec, offset + JUMP_ENTRY.orig, "can't find orig reloc");
-    const t = relocTarget(syms, relocRef(rel!, o));
+    const o = needReloc(elf, sec, rel, offset + JUMP_ENTRY.orig, 'orig');
+    const t = relocTarget(syms, o);
     alt.origSec = t.sec;
     alt.origOff = t.off;
-    const r = relocAt(rel, offset + JUMP_ENTRY.new);
-    if (r < 0) fail(elf, sec, offset + JUMP_ENTRY.new, "can't find new reloc");
-    setNew(alt, relocTarget(syms, relocRef(rel!, r)));
-    const k = relocAt(rel, offset + JUMP_ENTRY.key);
-    if (k < 0) fail(elf, sec, offset + JUMP_ENTRY.key, "can't find key reloc");
-    const key = relocRef(rel!, k);
+    const r = needReloc(elf, sec, rel, offset + JUMP_ENTRY.new, 'new');
+    setNew(alt, relocTarget(syms, r));
+    const key = needReloc(elf, sec, rel, offset + JUMP_ENTRY.key, 'key');
     alt.keySym = key.sym;
     alt.keyAddendFull = key.addend;
     // struct special_alt keeps key_addend in a u8.
@@ -245,14 +247,12 @@ function readExTable(elf: ElfFile, out: SpecialAlt[]): void {
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * EX_ENTRY.size;
     const alt = blank('ex_table', sec, idx, offset);
-    const o = relocAt(rel, offset + EX_ENTRY.orig);
-    if (o < 0) fail(elf, sec, offset + EX_ENTRY.orig, "can't find orig reloc");
-    const t = relocTarget(syms, relocRef(rel!, o));
+    const o = needReloc(elf, sec, rel, offset + EX_ENTRY.orig, 'orig');
+    const t = relocTarget(syms, o);
     alt.origSec = t.sec;
     alt.origOff = t.off;
-    const r = relocAt(rel, offset + EX_ENTRY.new);
-    if (r < 0) fail(elf, sec, offset + EX_ENTRY.new, "can't find new reloc");
-    setNew(alt, relocTarget(syms, relocRef(rel!, r)));
+    const r = needReloc(elf, sec, rel, offset + EX_ENTRY.new, 'new');
+    setNew(alt, relocTarget(syms, r));
     alt.exData = view.getInt32(offset + EX_ENTRY.data, true);
     out.push(alt);
   }
@@ -325,9 +325,7 @@ export function readParainstructions(elf: ElfFile, layout: KernelLayout): ParaSi
   const out: ParaSite[] = [];
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * p.entrySize;
-    const r = relocAt(rel, offset + p.instrOffset);
-    if (r < 0) fail(elf, sec, offset + p.instrOffset, "can't find instr reloc");
-    const ref = relocRef(rel!, r);
+    const ref = needReloc(elf, sec, rel, offset + p.instrOffset, 'instr');
     if (ref.type !== R_X86_64_64) fail(elf, sec, offset + p.instrOffset, `unexpected relocation type ${ref.type} for the instruction pointer`);
     const t = relocTarget(syms, ref);
     const site: ParaSite = {

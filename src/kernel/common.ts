@@ -59,20 +59,9 @@ export function relocsOf(elf: ElfFile, sec: Section): RelocTable | undefined {
   return rsec ? elf.relocTable(rsec) : undefined;
 }
 
-/**
- * find_reloc_by_dest(): the relocation at exactly `offset`, or -1. objtool's hash chains hold the
- * newest entry first and it keeps the first of equal offsets, so of duplicates the last one in
- * the file wins.
- */
+/** find_reloc_by_dest() on a section that may have no relocations: see RelocTable.at(). */
 export function relocAt(rel: RelocTable | undefined, offset: number): number {
-  if (!rel) return -1;
-  let found = -1;
-  for (let k = rel.lowerBound(offset); k < rel.count; k++) {
-    const i = rel.nth(k);
-    if (rel.offset(i) !== offset) break;
-    if (i > found) found = i;
-  }
-  return found;
+  return rel ? rel.at(offset) : -1;
 }
 
 /** A relocation's symbol and addend, the two things every reader starts from. */
