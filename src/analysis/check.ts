@@ -2,7 +2,6 @@
 // The check driver (objtool check()): the passes in objtool's order, the walks, and the points
 // the ORC table is built from. A fatal problem stops the check with no ORC, as in objtool.
 import type { ElfFile } from '../elf/reader.js';
-import { OrctoolError } from '../errors.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import type { CfiState } from './cfi.js';
@@ -50,14 +49,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     runPasses(file);
     phase('decode');
     if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
-      let alts;
-      try {
-        alts = specialGetAlts(elf, layout, { uaccess: opts.uaccess });
-      } catch (e) {
-        if (e instanceof OrctoolError) file.fatal(e.detail);
-        throw e;
-      }
-      addSpecialSectionAlts(file, alts);
+      addSpecialSectionAlts(file, file.kernelRead(() => specialGetAlts(elf, layout, { uaccess: opts.uaccess })));
     }
     phase('alternatives');
     addJumpDestinations(file);

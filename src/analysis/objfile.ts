@@ -3,6 +3,7 @@
 // the options, symbols, decoded code sections and the instruction look-ups every pass uses,
 // and the warning helpers in objtool's shapes.
 import type { ElfFile } from '../elf/reader.js';
+import { OrctoolError } from '../errors.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
@@ -216,6 +217,19 @@ export class ObjFile {
     if (!this.opts.backtrace && !this.opts.verbose) return;
     const o = this.offstr(insn.sec.index, insn.offset);
     this.warnings.add({ kind: 'backtrace', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: insn.offset, message });
+  }
+
+  /**
+   * Run a kernel-metadata reader: its errors on bad input are objtool's fatal errors here (the
+   * message as objtool prints it, and no ORC).
+   */
+  kernelRead<T>(read: () => T): T {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof OrctoolError) this.fatal(e.detail);
+      throw e;
+    }
   }
 
   /** Report and stop: objtool's fatal -1 paths. */

@@ -12,9 +12,9 @@ import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { addAlternative } from './special-alts.js';
-import { OrctoolError } from '../errors.js';
 import { relocRef } from '../kernel/common.js';
 import { resolveAnnotationTarget } from '../kernel/annotations.js';
+import { hintMissingInsnMessage, openUnwindHints } from '../kernel/unwind-hints.js';
 import { PvOps } from './pv-ops.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
@@ -51,13 +51,8 @@ function* relocs(table: RelocTable): Generator<number> {
  */
 function annotationTarget(file: ObjFile, a: AnnotationRelocs, i: number): { sec: number; offset: number } {
   const rule = file.layout.annotationTargets[a.section] ?? 'section';
-  try {
-    const t = resolveAnnotationTarget(file.elf, rule, relocRef(a.table, i), a.name);
-    return { sec: t.sec, offset: t.off };
-  } catch (e) {
-    if (e instanceof OrctoolError) file.fatal(e.detail);
-    throw e;
-  }
+  const t = file.kernelRead(() => resolveAnnotationTarget(file.elf, rule, relocRef(a.table, i), a.name));
+  return { sec: t.sec, offset: t.off };
 }
 
 /**
@@ -499,29 +494,18 @@ export function addJumpTableAlts(file: ObjFile): void {
 
 /** The unwind hints: each sets or resets the CFI state at its instruction. */
 export function readUnwindHints(file: ObjFile): void {
-  const sec = file.elf.sectionByName('.discard.unwind_hints');
-  if (!sec) return;
-  const rsec = file.elf.relocSectionFor(sec);
-  if (!rsec) file.fatal('missing .rela.discard.unwind_hints section');
-  const h = file.layout.hint;
-  if (sec.size % h.entrySize) file.fatal('struct unwind_hint size mismatch');
+  const hints = file.kernelRead(() => openUnwindHints(file.elf, file.layout));
+  if (!hints) return;
   file.hints = true;
-  const table = file.elf.relocTable(rsec);
-  const data = sec.data;
-  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const types = h.types;
+  const types = file.layout.hint.types;
   let cfi = undefinedCfi();
-  for (let i = 0; i < sec.size / h.entrySize; i++) {
-    const at = i * h.entrySize;
-    const r = table.at(at);
-    if (r < 0) file.fatal(`can't find reloc for unwind_hints[${i}]`);
-    const t = annotationTarget(file, { section: sec.name, table, name: rsec.name }, r);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal(`can't find insn for unwind_hints[${i}]`);
+  for (let i = 0; i < hints.count; i++) {
+    // Each entry is read, then acted on, before the next: objtool reports problems in that order.
+    const h = file.kernelRead(() => hints.entry(i));
+    const insn = file.findInsn(h.sec, h.off);
+    if (!insn) file.fatal(hintMissingInsnMessage(h));
     insn.hint = true;
-    const spOffset = view.getInt16(at + 4, true);
-    const spReg = view.getUint8(at + 6);
-    let type = view.getUint8(at + 7);
+    const type = h.type;
     if (types.UNDEFINED !== undefined && type === types.UNDEFINED) {
       insn.cfi = file.forceUndefinedCfi;
       continue;
@@ -545,34 +529,22 @@ export function readUnwindHints(file: ObjFile): void {
       insn.cfi = file.funcCfi;
       continue;
     }
-    if (types.ENTRY !== undefined && type === types.ENTRY) {
-      type = types.CALL;
-      insn.unret = true;
-    }
+    if (types.ENTRY !== undefined && type === types.ENTRY) insn.unret = true;
     if (insn.cfi) cfi = copyCfi(insn.cfi);
-    const base = HINT_REG_TO_CFI[spReg];
-    if (base === undefined) file.fatalInsn(insn, `unsupported unwind_hint sp base reg ${spReg}`);
+    const base = HINT_REG_TO_CFI[h.spReg];
+    if (base === undefined) file.fatalInsn(insn, `unsupported unwind_hint sp base reg ${h.spReg}`);
     cfi.cfa.base = base;
-    cfi.cfa.offset = spOffset;
-    cfi.type = hintUnwindType(type, types);
-    if (h.signalOffset !== undefined) cfi.signal = view.getUint8(at + h.signalOffset) !== 0;
-    if (h.endOffset !== undefined) cfi.end = view.getUint8(at + h.endOffset) !== 0;
+    cfi.cfa.offset = h.spOffset;
+    // (6.1's ENTRY is a CALL; an unknown number is kept for the ORC writer to report.)
+    cfi.type = h.unwindType ?? (h.type as UnwindType);
+    if (file.layout.hint.signalOffset !== undefined) cfi.signal = h.signal !== 0;
+    if (file.layout.hint.endOffset !== undefined) cfi.end = h.end !== 0;
     insn.cfi = file.cfis.intern(cfi);
   }
 }
 
 /** ORC register numbers in hints to CFI bases (arch_decode_hint_reg()). */
 const HINT_REG_TO_CFI: Record<number, number> = { 0: CFI_UNDEFINED, 5: 4, 4: 5, 9: -3, 6: 10, 7: 13, 3: 7, 2: 2 };
-
-function hintUnwindType(type: number, t: { CALL: number; REGS: number; REGS_PARTIAL: number; UNDEFINED?: number; END_OF_STACK?: number }): UnwindType {
-  if (type === t.CALL) return UnwindType.CALL;
-  if (type === t.REGS) return UnwindType.REGS;
-  if (type === t.REGS_PARTIAL) return UnwindType.REGS_PARTIAL;
-  if (type === t.END_OF_STACK) return UnwindType.END_OF_STACK;
-  if (type === t.UNDEFINED) return UnwindType.UNDEFINED;
-  // Unknown numbers are kept so the ORC writer reports "unknown unwind hint type".
-  return type as UnwindType;
-}
 
 export function readRetpolineHints(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.retpoline_safe');

@@ -48,10 +48,14 @@ const UNWIND_TYPE: Partial<Record<HintKind, UnwindType>> = {
   UNDEFINED: UnwindType.UNDEFINED, END_OF_STACK: UnwindType.END_OF_STACK, ENTRY: UnwindType.CALL,
 };
 
-/** read_unwind_hints(), the reading half: every hint and the instruction it names. */
-export function readUnwindHints(elf: ElfFile, layout: KernelLayout): UnwindHint[] {
+/**
+ * read_unwind_hints(), the reading half, one entry at a time: the section's own checks happen
+ * here, an entry's when it is read, so a caller that acts on each entry before reading the next
+ * reports problems in objtool's order. Undefined when the object has no hints.
+ */
+export function openUnwindHints(elf: ElfFile, layout: KernelLayout): { count: number; entry(i: number): UnwindHint } | undefined {
   const sec = elf.sectionByName(HINTS_SECTION);
-  if (!sec) return [];
+  if (!sec) return undefined;
   const rel = relocsOf(elf, sec);
   const fail = (msg: string): never => { throw new KernelMetadataError(elf.path, sec.name, undefined, msg); };
   if (!rel) fail(`missing .rela${HINTS_SECTION} section`);
@@ -59,9 +63,7 @@ export function readUnwindHints(elf: ElfFile, layout: KernelLayout): UnwindHint[
   if (sec.size % h.entrySize !== 0) fail('struct unwind_hint size mismatch');
   const rule = layout.annotationTargets[HINTS_SECTION] ?? 'addend';
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
-  const out: UnwindHint[] = [];
-  const n = sec.size / h.entrySize;
-  for (let i = 0; i < n; i++) {
+  const entry = (i: number): UnwindHint => {
     const at = i * h.entrySize;
     const r = relocAt(rel, at);
     if (r < 0) throw new KernelMetadataError(elf.path, sec.name, at, `can't find reloc for unwind_hints[${i}]`);
@@ -76,9 +78,15 @@ export function readUnwindHints(elf: ElfFile, layout: KernelLayout): UnwindHint[
     };
     const ut = kind === 'UNKNOWN' ? undefined : UNWIND_TYPE[kind];
     if (ut !== undefined) hint.unwindType = ut;
-    out.push(hint);
-  }
-  return out;
+    return hint;
+  };
+  return { count: sec.size / h.entrySize, entry };
+}
+
+/** Every hint and the instruction it names. */
+export function readUnwindHints(elf: ElfFile, layout: KernelLayout): UnwindHint[] {
+  const hints = openUnwindHints(elf, layout);
+  return hints ? Array.from({ length: hints.count }, (_, i) => hints.entry(i)) : [];
 }
 
 /** objtool's message when no instruction starts where a hint points. */
