@@ -11,7 +11,7 @@ import type { Section } from '../elf/section.js';
 import { decodeSection } from '../x86/decoder.js';
 import type { DecodedSection } from '../x86/insn.js';
 import { objdumpStream } from '../x86/objdump-oracle.js';
-import { type CorpusName, corpusAvailable, corpusModules } from '../testing/corpus.js';
+import { eachCorpus } from '../testing/corpus.js';
 
 const SHT_NOBITS = 8;
 
@@ -158,19 +158,11 @@ export async function compareModules(paths: readonly string[], jobs = 2,
   return out;
 }
 
-const ALL: CorpusName[] = ['6.12-cloud', '6.12-generic', '6.1-generic'];
-
 async function main(args: string[]): Promise<number> {
-  const names = (args.length ? args : ALL) as CorpusName[];
   const jobs = Math.max(1, Number(process.env['ORCTOOL_JOBS'] ?? 2) || 2);
   let failed = 0;
-  for (const name of names) {
-    if (!corpusAvailable(name)) {
-      console.log(`${name}: not fetched (run scripts/corpus.sh ${name})`);
-      failed++;
-      continue;
-    }
-    const mods = corpusModules(name);
+  // (awaited before adding: the callback counts into failed meanwhile)
+  const missing = await eachCorpus(args, async (name, mods) => {
     const t0 = performance.now();
     const tty = process.stderr.isTTY;
     const r = await compareModules(mods, jobs, (done, total) => {
@@ -185,7 +177,8 @@ async function main(args: string[]): Promise<number> {
       for (const s of m.sections) console.log(`  ${m.path} [${s.index}] ${s.name}: ${s.detail}`);
     }
     if (r.bad.length) failed++;
-  }
+  });
+  failed += missing;
   return failed === 0 ? 0 : 1;
 }
 

@@ -7,9 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { ElfFile } from '../elf/reader.js';
 import { detectLayout } from '../kernel/detect.js';
 import { dumpOrc, type OrcDumpResult } from '../orc/dump.js';
-import { type CorpusName, type ObjtoolVersion, corpusAvailable, corpusModules, objtoolPath } from '../testing/corpus.js';
+import { type CorpusName, type ObjtoolVersion, eachCorpus, objtoolPath } from '../testing/corpus.js';
 
-export const ALL_CORPORA: CorpusName[] = ['6.12-cloud', '6.12-generic', '6.1-generic'];
 
 export function objtoolFor(name: CorpusName): ObjtoolVersion {
   return name.startsWith('6.1-') ? '6.1' : '6.12';
@@ -105,17 +104,11 @@ export async function compareDumps(paths: readonly string[], version: ObjtoolVer
 }
 
 async function main(args: string[]): Promise<number> {
-  const names = (args.length ? args : ALL_CORPORA) as CorpusName[];
-  let bad = 0;
   let total = 0;
   let same = 0;
-  for (const name of names) {
-    if (!corpusAvailable(name)) {
-      console.log(`${name}: not fetched (run scripts/corpus.sh ${name})`);
-      bad++;
-      continue;
-    }
-    const mods = corpusModules(name);
+  let bad = 0;
+  // (awaited before adding: the callback counts into bad meanwhile)
+  const missing = await eachCorpus(args, async (name, mods) => {
     const t0 = performance.now();
     const results = await compareDumps(mods, objtoolFor(name), 2, (r) => {
       if (!r.identical) console.log(`  differs: ${r.path}: ${r.detail}`);
@@ -125,7 +118,8 @@ async function main(args: string[]): Promise<number> {
     total += mods.length;
     same += ok;
     console.log(`${name}: --dump=orc identical to objtool ${objtoolFor(name)} for ${ok}/${mods.length} modules (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  }
+  });
+  bad += missing;
   console.log(`CORPUS: ${same}/${total} modules identical`);
   return bad === 0 ? 0 : 1;
 }

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCheckCommand } from '../cli/check-command.js';
-import { type CorpusName, type ObjtoolVersion, corpusAvailable, corpusModules, runObjtool, sampleModules } from '../testing/corpus.js';
+import { type CorpusName, type ObjtoolVersion, eachCorpus, runObjtool } from '../testing/corpus.js';
 
 export const CORPUS_FLAGS: Record<CorpusName, { objtool: ObjtoolVersion; flags: string[] }> = {
   '6.12-cloud': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
@@ -75,7 +75,7 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
   }
 }
 
-function main(args: string[]): number {
+async function main(args: string[]): Promise<number> {
   let limit = 0;
   const names: CorpusName[] = [];
   const sets: string[] = [];
@@ -88,16 +88,10 @@ function main(args: string[]): number {
       else throw new Error(`--set: unknown flag set '${v}' (${Object.keys(FLAG_SETS).join(', ')}, all)`);
     } else names.push(args[k] as CorpusName);
   }
-  if (names.length === 0) names.push('6.12-cloud', '6.12-generic', '6.1-generic');
   if (sets.length === 0) sets.push('base');
   let failed = 0;
-  for (const name of names) {
-    if (!corpusAvailable(name)) {
-      console.log(`${name}: not fetched (scripts/corpus.sh ${name})`);
-      failed++;
-      continue;
-    }
-    const mods = limit ? sampleModules(name, limit) : corpusModules(name);
+  // (awaited before adding: the callback counts into failed meanwhile)
+  const missing = await eachCorpus(names, (name, mods) => {
     for (const set of sets) {
       const extra = FLAG_SETS[set]!;
       const label = `${name} [${[...CORPUS_FLAGS[name].flags, ...extra].join(' ')}]`;
@@ -119,8 +113,9 @@ function main(args: string[]): number {
       console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length}; objtool warned on ${warned} modules (${lines} lines) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       if (w !== mods.length || o !== mods.length) failed++;
     }
-  }
+  }, limit);
+  failed += missing;
   return failed ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

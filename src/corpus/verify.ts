@@ -11,7 +11,7 @@ import { detectLayout } from '../kernel/detect.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { verify, type VerifyReport } from '../verify/verify.js';
 import { CORPUS_FLAGS } from './parity.js';
-import { type CorpusName, corpusAvailable, corpusModules, runObjtool, sampleModules } from '../testing/corpus.js';
+import { type CorpusName, eachCorpus, runObjtool } from '../testing/corpus.js';
 
 export interface ModuleVerify {
   module: string;
@@ -35,7 +35,7 @@ export function verifyModule(module: string, corpus: CorpusName, tool: 'orctool'
   }
 }
 
-function main(args: string[]): number {
+async function main(args: string[]): Promise<number> {
   let limit = 0;
   let withObjtool = false;
   const names: CorpusName[] = [];
@@ -44,11 +44,9 @@ function main(args: string[]): number {
     else if (args[k] === '--objtool') withObjtool = true;
     else names.push(args[k] as CorpusName);
   }
-  if (!names.length) names.push('6.12-cloud', '6.12-generic', '6.1-generic');
   let bad = 0;
-  for (const name of names) {
-    if (!corpusAvailable(name)) continue;
-    const mods = limit ? sampleModules(name, limit) : corpusModules(name);
+  // (awaited before adding: the callback counts into bad meanwhile)
+  const missing = await eachCorpus(names, (name, mods) => {
     for (const tool of withObjtool ? (['orctool', 'objtool'] as const) : (['orctool'] as const)) {
       const t = { functions: 0, variants: 0, checked: 0, unverified: 0, mismatches: 0 };
       const t0 = performance.now();
@@ -67,8 +65,9 @@ function main(args: string[]): number {
       console.log(`${name} (${tool} ORC): ${mods.length} modules, ${t.functions} functions, ${t.variants} variants, ${t.checked} boundaries checked, ${t.unverified} unverified (${share.toFixed(2)}%), ${t.mismatches} mismatches (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       if (t.mismatches) bad++;
     }
-  }
+  }, limit);
+  bad += missing;
   return bad ? 1 : 0;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = main(process.argv.slice(2));
+if (import.meta.url === `file://${process.argv[1]}`) process.exitCode = await main(process.argv.slice(2));

@@ -36,6 +36,28 @@ export function corpusModules(name: CorpusName): string[] {
     .filter((line) => line !== '');
 }
 
+export const ALL_CORPORA: readonly CorpusName[] = ['6.12-cloud', '6.12-generic', '6.1-generic'];
+
+/**
+ * The whole-corpus scripts' loop: each corpus named on the command line (all when none) that is
+ * fetched, with its modules (a spread sample of `limit` when given); a missing one is reported.
+ * Returns how many were missing.
+ */
+export async function eachCorpus(
+  args: readonly string[], run: (name: CorpusName, modules: string[]) => void | Promise<void>, limit?: number,
+): Promise<number> {
+  let missing = 0;
+  for (const name of (args.length ? args : ALL_CORPORA) as CorpusName[]) {
+    if (!corpusAvailable(name)) {
+      console.log(`${name}: not fetched (run scripts/corpus.sh ${name})`);
+      missing++;
+      continue;
+    }
+    await run(name, limit ? sampleModules(name, limit) : corpusModules(name));
+  }
+  return missing;
+}
+
 /** The oracle binary, or undefined if it is not fetched (tests should then skip). */
 export function objtoolPath(version: ObjtoolVersion): string | undefined {
   const dir = join(corpusDir(), `objtool-${version}`);
