@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { ElfEditor } from '../elf/writer.js';
 import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
+import { nopInsn, retInsn } from '../x86/index.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
@@ -114,9 +115,6 @@ function optionsError(cl: CommandLine): string | undefined {
   return 'At least one action required';
 }
 
-const NOPS: Record<number, number[]> = { 1: [0x90], 2: [0x66, 0x90], 3: [0x0f, 0x1f, 0x00], 4: [0x0f, 0x1f, 0x40, 0x00], 5: [0x0f, 0x1f, 0x44, 0x00, 0x00] };
-/** objtool arch_ret_insn(): RET, an INT3 against straight-line speculation, NOPs. */
-const RETS: Record<number, number[]> = { 1: [0xc3], 2: [0xc3, 0xcc], 3: [0xc3, 0xcc, ...NOPS[1]!], 4: [0xc3, 0xcc, ...NOPS[2]!], 5: [0xc3, 0xcc, ...NOPS[3]!] };
 
 /** Everything the check decided to change in the object, applied to an editor. */
 function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
@@ -124,15 +122,15 @@ function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
   for (const insn of file.jumpLabelNops) {
     const r = file.insnReloc(insn);
     if (r) editor.setRelocType(r.table.section.index, r.i, R_X86_64_NONE);
-    editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(NOPS[insn.len] ?? NOPS[5]!));
+    editor.patchBytes(insn.sec.index, insn.offset, nopInsn(insn.len) ?? nopInsn(5)!);
     changed = true;
   }
   // --hacks=noinstr: KCOV/TSAN calls in noinstr text become NOPs, their tail calls returns.
   for (const { insn, sibling, reloc } of file.noinstrHackSites) {
-    const bytes = (sibling ? RETS : NOPS)[insn.len];
+    const bytes = sibling ? retInsn(insn.len) : nopInsn(insn.len);
     if (!bytes) continue;
     if (reloc) editor.setRelocType(reloc.table.section.index, reloc.i, R_X86_64_NONE);
-    editor.patchBytes(insn.sec.index, insn.offset, new Uint8Array(bytes));
+    editor.patchBytes(insn.sec.index, insn.offset, bytes);
     changed = true;
   }
   // --prefix: a __pfx_<func> symbol over the padding, as objtool's elf_create_prefix_symbol().

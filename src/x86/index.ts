@@ -8,6 +8,7 @@ export {
   stackOps, readStackOp, indexAt, indexContaining, dispSize, immSize, fieldAt, relocFieldPos, typeName,
 } from './insn.js';
 export { X86DecodeError } from './errors.js';
+export { NOPS, nopInsn, retInsn } from './nops.js';
 export { type DecoderVariant, DECODER_6_12, DECODER_6_1 } from './variant.js';
 export { objtoolIsInFunc } from './in-func.js';
 export { decodeWarnings, type DecodeWarning } from './warnings.js';
