@@ -3,7 +3,7 @@
 // handed the next file as each frees up. Each file's output is buffered and printed in input
 // order, so the result does not depend on the number of workers or on which finishes first.
 import { Worker } from 'node:worker_threads';
-import type { CheckOutput } from './check-command.js';
+import { type CheckOutput, combineStatus } from './check-command.js';
 import { errorLine } from './error-line.js';
 
 export interface BatchOutput extends CheckOutput {
@@ -23,11 +23,6 @@ export interface FileResult {
 
 /** The request a worker gets: a file by its index in the command line, or null to exit. */
 export type FileRequest = { index: number } | null;
-
-/** A batch's exit status: that of the last file that failed, as the sequential loop has it. */
-export function combineStatus(status: number, fileStatus: number): number {
-  return fileStatus ? fileStatus : status;
-}
 
 /** A writer that keeps a file's output in order, merging consecutive writes to one stream. */
 export function bufferOutput(chunks: Chunk[]): CheckOutput {

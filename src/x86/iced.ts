@@ -3,16 +3,94 @@
 // valid x86-64 instruction, and how long is it. Everything objtool derives from the bytes
 // (prefixes, opcode, ModRM, stack ops) we read ourselves in layout.ts, because every iced
 // getter is a call across the JS/wasm boundary.
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as Iced from 'iced-x86';
 
-// Loaded on first use with require(): importing the 900 KB CommonJS wrapper through ESM makes
-// Node scan it with its CJS lexer, which alone cost ~50 ms of every run, and commands that
-// decode nothing (--help, --dump=orc) need no wasm at all.
+// The full iced-x86 module (its 900 KB wasm-bindgen wrapper) is loaded on first use, and only
+// for formatting and tests: parsing the wrapper alone cost ~25 ms of every run, a third of the
+// start-up budget. The hot path binds the few wasm exports it needs itself (LeanIced below).
 let icedModule: typeof Iced | undefined;
 function iced(): typeof Iced {
   icedModule ??= createRequire(import.meta.url)('iced-x86') as typeof Iced;
   return icedModule;
+}
+
+/**
+ * The raw exports of iced-x86's wasm that length decoding uses. These are wasm-bindgen's ABI for
+ * iced-x86 1.21.0 (the version package.json pins): what its wrapper calls for
+ * `new Decoder()`, `decodeOut()`, `position =`, `new Instruction()`, `length`, `code`, `free()`.
+ */
+interface LeanIced {
+  readonly memory: WebAssembly.Memory;
+  __wbindgen_malloc(size: number, align: number): number;
+  __wbindgen_add_to_stack_pointer(delta: number): number;
+  decoder_new(retptr: number, bitness: number, data: number, len: number, options: number): void;
+  decoder_decodeOut(decoder: number, insn: number): void;
+  decoder_set_position(retptr: number, decoder: number, pos: number): void;
+  __wbg_decoder_free(decoder: number): void;
+  instruction_new(): number;
+  instruction_length(insn: number): number;
+  instruction_code(insn: number): number;
+  __wbg_instruction_free(insn: number): void;
+}
+
+const LEAN_EXPORTS = [
+  'memory', '__wbindgen_malloc', '__wbindgen_add_to_stack_pointer', 'decoder_new', 'decoder_decodeOut',
+  'decoder_set_position', '__wbg_decoder_free', 'instruction_new', 'instruction_length', 'instruction_code',
+  '__wbg_instruction_free',
+] as const;
+
+/** iced's Code.INVALID and DecoderOptions.NoInvalidCheck (iced.test.ts checks them against the wrapper). */
+export const ICED_CODE_INVALID = 0;
+export const ICED_NO_INVALID_CHECK = 1;
+
+// Node's WebAssembly global, as far as used here: @types/node leaves it to lib.dom, which a
+// command-line tool does not load.
+declare namespace WebAssembly {
+  type ImportValue = (...args: number[]) => void;
+  class Module {
+    constructor(bytes: Uint8Array);
+    static imports(module: Module): { module: string; name: string; kind: string }[];
+  }
+  class Instance {
+    constructor(module: Module, imports: Record<string, Record<string, ImportValue>>);
+    readonly exports: Record<string, unknown>;
+  }
+  class Memory {
+    readonly buffer: ArrayBuffer;
+  }
+}
+
+let leanModule: LeanIced | undefined;
+function leanIced(): LeanIced {
+  if (leanModule) return leanModule;
+  const require = createRequire(import.meta.url);
+  const wasmPath = join(dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm');
+  const module = new WebAssembly.Module(readFileSync(wasmPath));
+  let memory: WebAssembly.Memory | undefined;
+  // Length decoding never reaches the wrapper's callbacks (they build JS objects for the
+  // instruction-info and error APIs); a Rust panic arrives as __wbindgen_throw.
+  const imports: Record<string, WebAssembly.ImportValue> = {};
+  for (const imp of WebAssembly.Module.imports(module)) {
+    imports[imp.name] = imp.name === '__wbindgen_throw'
+      ? (ptr: number, len: number) => {
+          throw new Error(`iced-x86: ${Buffer.from(memory!.buffer, ptr >>> 0, len >>> 0).toString('utf8')}`);
+        }
+      : imp.name === '__wbindgen_object_drop_ref'
+        ? () => {}
+        : () => {
+            throw new Error(`iced-x86: unexpected call of ${imp.name} while length decoding`);
+          };
+  }
+  const exports = new WebAssembly.Instance(module, { __wbindgen_placeholder__: imports }).exports;
+  for (const name of LEAN_EXPORTS) {
+    if (!(name in exports)) throw new Error(`iced-x86 at ${wasmPath} lacks the wasm export ${name}: orctool needs iced-x86 1.21.0`);
+  }
+  memory = exports['memory'] as WebAssembly.Memory;
+  leanModule = exports as unknown as LeanIced;
+  return leanModule;
 }
 
 /** Where the displacement and immediates sit inside one instruction, as iced reports them. */
@@ -27,26 +105,49 @@ export interface IcedFieldOffsets {
 
 /**
  * Decodes one section's bytes front to back. Holds wasm memory: call free() when done.
- * next() is the hot path: one decodeOut plus two getters.
+ * next() is the hot path: three calls into wasm, no JS objects.
  */
 export class LengthDecoder {
-  private readonly decoder: Iced.Decoder;
-  private readonly insn: Iced.Instruction;
-  private readonly invalid: number;
+  private readonly w: LeanIced;
+  private readonly decoder: number;
+  private readonly insn: number;
+  private readonly bytes: Uint8Array;
+  /** Where next() decodes; `last` is where the instruction it returned started. */
+  private pos = 0;
+  private last = 0;
   private freed = false;
 
   constructor(bytes: Uint8Array) {
-    // iced copies the bytes into wasm memory once, here.
-    const m = iced();
-    // Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
-    this.decoder = new m.Decoder(64, bytes, m.DecoderOptions.NoInvalidCheck);
-    this.insn = new m.Instruction();
-    this.invalid = m.Code.INVALID;
+    const w = leanIced();
+    this.w = w;
+    this.bytes = bytes;
+    // iced copies the bytes into wasm memory once, here; the decoder owns and frees the copy.
+    const data = w.__wbindgen_malloc(bytes.length, 1) >>> 0;
+    new Uint8Array(w.memory.buffer).set(bytes, data);
+    const ret = w.__wbindgen_add_to_stack_pointer(-16);
+    try {
+      // Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
+      w.decoder_new(ret, 64, data, bytes.length, ICED_NO_INVALID_CHECK);
+      const out = new Int32Array(w.memory.buffer, ret, 3);
+      if (out[2] !== 0) throw new Error('iced-x86: cannot create a 64-bit decoder');
+      this.decoder = out[0]! >>> 0;
+    } finally {
+      w.__wbindgen_add_to_stack_pointer(16);
+    }
+    this.insn = w.instruction_new() >>> 0;
   }
 
   /** Moves the decoder to a byte position (only needed after skipping bytes). */
   seek(pos: number): void {
-    this.decoder.position = pos;
+    const w = this.w;
+    const ret = w.__wbindgen_add_to_stack_pointer(-16);
+    try {
+      w.decoder_set_position(ret, this.decoder, pos);
+      if (new Int32Array(w.memory.buffer, ret, 2)[1] !== 0) throw new RangeError(`iced-x86: cannot seek to ${pos}`);
+    } finally {
+      w.__wbindgen_add_to_stack_pointer(16);
+    }
+    this.pos = pos;
   }
 
   /**
@@ -56,39 +157,60 @@ export class LengthDecoder {
    * so callers that go on must seek().
    */
   next(): number {
-    const insn = this.insn;
-    this.decoder.decodeOut(insn);
-    if (insn.code === this.invalid) return 0;
-    return insn.length;
+    const w = this.w;
+    w.decoder_decodeOut(this.decoder, this.insn);
+    const len = w.instruction_length(this.insn) >>> 0;
+    this.last = this.pos;
+    this.pos += len;
+    return w.instruction_code(this.insn) === ICED_CODE_INVALID ? 0 : len;
   }
 
   /** Field offsets of the instruction last returned by next(); slow, for tests only. */
   lastFieldOffsets(): IcedFieldOffsets {
-    const co = this.decoder.getConstantOffsets(this.insn);
-    try {
-      return {
-        dispPos: co.hasDisplacement ? co.displacementOffset : 0,
-        dispSize: co.hasDisplacement ? co.displacementSize : 0,
-        immPos: co.hasImmediate ? co.immediateOffset : 0,
-        immSize: co.hasImmediate ? co.immediateSize : 0,
-        imm2Pos: co.hasImmediate2 ? co.immediateOffset2 : 0,
-        imm2Size: co.hasImmediate2 ? co.immediateSize2 : 0,
-      };
-    } finally {
-      co.free();
-    }
+    return this.withWrapperInsn((decoder, insn) => {
+      const co = decoder.getConstantOffsets(insn);
+      try {
+        return {
+          dispPos: co.hasDisplacement ? co.displacementOffset : 0,
+          dispSize: co.hasDisplacement ? co.displacementSize : 0,
+          immPos: co.hasImmediate ? co.immediateOffset : 0,
+          immSize: co.hasImmediate ? co.immediateSize : 0,
+          imm2Pos: co.hasImmediate2 ? co.immediateOffset2 : 0,
+          imm2Size: co.hasImmediate2 ? co.immediateSize2 : 0,
+        };
+      } finally {
+        co.free();
+      }
+    });
   }
 
   /** Intel-syntax text of the instruction last returned by next(); for test messages only. */
   lastText(): string {
-    return this.insn.toString();
+    return this.withWrapperInsn((_, insn) => insn.toString());
+  }
+
+  /** The last instruction decoded again through iced's own wrapper, for its richer API. */
+  private withWrapperInsn<T>(f: (decoder: Iced.Decoder, insn: Iced.Instruction) => T): T {
+    const m = iced();
+    const decoder = new m.Decoder(64, this.bytes, m.DecoderOptions.NoInvalidCheck);
+    try {
+      decoder.position = this.last;
+      const insn = decoder.decode();
+      try {
+        return f(decoder, insn);
+      } finally {
+        insn.free();
+      }
+    } finally {
+      decoder.free();
+    }
   }
 
   free(): void {
     if (this.freed) return;
     this.freed = true;
-    this.insn.free();
-    this.decoder.free();
+    this.w.__wbg_instruction_free(this.insn);
+    this.w.__wbg_decoder_free(this.decoder);
   }
 }
 
