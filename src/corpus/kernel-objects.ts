@@ -379,7 +379,7 @@ export function timeBoth(object: KernelObject, flags: readonly string[], rounds:
       // Alternate who goes first, so neither always gets the warm page cache.
       const order = r % 2 === 0 ? ['orctool', 'objtool'] : ['objtool', 'orctool'];
       for (const who of order) {
-        if (who === 'orctool') ours.push(timeCommand(process.execPath, [join(repoRoot, 'bin', 'orctool'), ...flags, a]));
+        if (who === 'orctool') ours.push(timeCommand(join(repoRoot, 'bin', 'orctool'), [...flags, a]));
         else theirs.push(timeCommand(bin, [...flags, b], { ...process.env, SRCARCH: 'x86' }));
       }
       runs.push(`round ${r + 1}: orctool ${ours.at(-1)!.secs.toFixed(2)} s ${ours.at(-1)!.rssMiB.toFixed(0)} MiB, objtool ${theirs.at(-1)!.secs.toFixed(2)} s ${theirs.at(-1)!.rssMiB.toFixed(0)} MiB`);
