@@ -5,7 +5,7 @@ import type { ElfFile } from '../elf/reader.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import type { CfiState } from './cfi.js';
-import type { CodeSection, Insn } from './insn.js';
+import { Insn, InsnBit, type CodeSection } from './insn.js';
 import { FatalCheckError, ObjFile } from './objfile.js';
 import type { CheckOptions } from './options.js';
 import {
@@ -104,7 +104,7 @@ function addPrefixCfi(file: ObjFile): void {
       file.prefixSymbols.push(func);
       if (!insn.cfi) continue;
       const cfi = file.cfis.intern(insn.cfi);
-      for (let p: Insn | undefined = prev; p && p !== insn; p = file.nextInsnSameSec(p)) p.cfi = cfi;
+      for (let p: Insn | undefined = prev; p && !p.is(insn); p = file.nextInsnSameSec(p)) p.cfi = cfi;
     }
   }
 }
@@ -115,16 +115,17 @@ function addPrefixCfi(file: ObjFile): void {
  * points were given.
  */
 export function forEachOrcPoint(cs: CodeSection, fn: (offset: number, cfi: CfiState | null, insnOffset: number) => boolean): boolean {
-  const insns = cs.insns;
-  for (let k = 0; k < insns.length; k++) {
-    const insn = insns[k]!;
-    const g = insn.altGroup;
-    if (!g) {
-      if (!fn(insn.offset, insn.cfi ?? null, insn.offset)) return false;
+  const { offset, count } = cs.ds;
+  const { flags, cfi: cfiId } = cs.a;
+  for (let k = 0; k < count; k++) {
+    if (!(flags[k]! & InsnBit.ALT_GROUP)) {
+      const id = cfiId[k]!;
+      if (!fn(offset[k]!, id >= 0 ? cs.cfis.byId(id) : null, offset[k]!)) return false;
       continue;
     }
     // An alternative site contributes its flattened per-byte array.
-    const start = insn.offset;
+    const g = new Insn(cs, k).altGroup!;
+    const start = offset[k]!;
     const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
     for (let i = 0; i < len; i++) {
       const c = g.cfi[i];

@@ -10,23 +10,42 @@ import type { CfiState } from './cfi.js';
 import type { CfiInterner } from './cfi-state.js';
 import type { Sym } from './symbols.js';
 
-/** An executable section with its decoded instructions. */
-export interface CodeSection {
+/**
+ * An executable section with its decoded instructions. There is no object per instruction (a
+ * linked vmlinux.o has millions): an instruction is its position in `ds`, its analysis state
+ * lives in `a`, and Insn is a short-lived handle over the two.
+ */
+export class CodeSection {
   readonly index: number;
   readonly name: string;
   readonly size: number;
-  readonly elf: Section;
-  readonly ds: DecodedSection;
-  readonly insns: Insn[];
-  /** Per-instruction analysis state, indexed like `insns` (see Insn). */
+  /** Per-instruction analysis state, indexed like `ds` (see Insn). */
   readonly a: InsnArrays;
-  /** What `a.cfi` and `a.sym`/`a.callDest` numbers refer to. */
-  readonly cfis: CfiInterner;
-  readonly syms: readonly Sym[];
-  /** objtool sec->text: not .altinstr_replacement, .altinstr_aux or .discard.*. */
-  readonly text: boolean;
-  readonly noinstr: boolean;
-  readonly init: boolean;
+  /** What few instructions carry, by position (flagged in `a.flags`). */
+  readonly extras = new Map<number, InsnExtra>();
+
+  constructor(
+    readonly elf: Section,
+    readonly ds: DecodedSection,
+    /** What `a.cfi` numbers refer to. */
+    readonly cfis: CfiInterner,
+    /** What `a.sym`/`a.callDest` numbers refer to. */
+    readonly syms: readonly Sym[],
+    /** objtool sec->text: not .altinstr_replacement, .altinstr_aux or .discard.*. */
+    readonly text: boolean,
+    readonly noinstr: boolean,
+    readonly init: boolean,
+  ) {
+    this.index = elf.index;
+    this.name = elf.name;
+    this.size = elf.size;
+    this.a = insnArrays(ds);
+  }
+
+  /** Every instruction as a handle (allocates them all: for a command looking at one site). */
+  get insns(): Insn[] {
+    return Array.from({ length: this.ds.count }, (_, i) => new Insn(this, i));
+  }
 }
 
 /** The analysis state of a section's instructions as typed arrays (-1: none). */
@@ -39,13 +58,18 @@ export interface InsnArrays {
   /** Symbol table index of the containing symbol. */
   readonly sym: Int32Array;
   readonly callDest: Int32Array;
+  /** Position of the jump destination in this section; JUMP_ELSEWHERE: in the extra. */
+  readonly jumpDest: Int32Array;
 }
 
-export function insnArrays(ds: DecodedSection): InsnArrays {
+const JUMP_ELSEWHERE = -2;
+
+function insnArrays(ds: DecodedSection): InsnArrays {
   const n = ds.count;
   return {
     type: ds.type.slice(), visited: new Uint8Array(n), flags: new Uint16Array(n),
     cfi: new Int32Array(n).fill(-1), sym: new Int32Array(n).fill(-1), callDest: new Int32Array(n).fill(-1),
+    jumpDest: new Int32Array(n).fill(-1),
   };
 }
 
@@ -74,7 +98,7 @@ export interface AltGroup {
 }
 
 /** Bits of InsnArrays.flags: objtool's one-bit instruction properties. */
-const enum F {
+export const enum InsnBit {
   DEAD_END = 1 << 0,
   IGNORE = 1 << 1,
   IGNORE_ALTS = 1 << 2,
@@ -87,62 +111,75 @@ const enum F {
   NO_RELOC = 1 << 9,
   RELOC_LOOKED_UP = 1 << 10,
   NO_OPS = 1 << 11,
+  /** The section's `extras` has an entry for the instruction. */
+  EXTRA = 1 << 12,
+  /** Has an alternative group (so that the walk asks the map only then). */
+  ALT_GROUP = 1 << 13,
+  /** Has alternative paths. */
+  ALTS = 1 << 14,
 }
 
 /** What few instructions carry: kept apart so that the millions of others stay small. */
-class InsnExtra {
-  firstJumpSrc: Insn | undefined;
-  jumpTable: { sec: number; reloc: number } | undefined;
-  alts: Alternative[] | undefined;
-  altGroup: AltGroup | undefined;
+export class InsnExtra {
+  firstJumpSrc: Insn | undefined = undefined;
+  jumpTable: { sec: number; reloc: number } | undefined = undefined;
+  alts: Alternative[] | undefined = undefined;
+  altGroup: AltGroup | undefined = undefined;
+  /** A jump destination in another section. */
+  jumpDest: Insn | undefined = undefined;
   instr = 0;
-  // A filler NOP is in no section's arrays: its state lives here.
-  fillerOffset = 0;
-  fillerLen = 0;
-  fillerType = 0;
-  fillerVisited = 0;
-  fillerFlags = 0;
-  fillerCfi: CfiState | undefined;
-  fillerSym: Sym | undefined;
-  fillerCallDest: Sym | undefined;
+}
+
+/** A filler NOP is in no section's arrays: its whole state lives here. */
+class FillerState {
+  readonly x = new InsnExtra();
+  visited = 0;
+  flags = 0;
+  cfi: CfiState | undefined = undefined;
+  sym: Sym | undefined = undefined;
+  callDest: Sym | undefined = undefined;
+  constructor(readonly offset: number, readonly len: number, public type: number) {}
 }
 
 const NO_OPS: readonly StackOp[] = Object.freeze([]);
 
 /**
- * One instruction. A linked vmlinux.o has millions, so the object holds little: its section and
- * position; offset, length and immediate come from the decoded arrays, the analysis state
- * (type, visits, one-bit properties, CFI state, symbol, call destination) from the section's
- * InsnArrays, rare properties from an `InsnExtra` made on first write, and the stack operations
- * are read from the decoded arrays when needed.
+ * One instruction: a handle made where it is needed, holding only its section and position
+ * (compare with `is`, not ===). Offset, length and immediate come from the decoded arrays, the
+ * analysis state (type, visits, one-bit properties, CFI state, symbol, call and jump
+ * destinations) from the section's InsnArrays, rare properties from the section's `extras`, and
+ * the stack operations are read from the decoded arrays when needed. A filler NOP is the one
+ * kind made once and kept: its state is its own.
  */
 export class Insn {
-  jumpDest: Insn | undefined = undefined;
-  private x: InsnExtra | undefined = undefined;
+  private readonly f: FillerState | undefined;
 
-  /** A decoded instruction: position `pos` of `sec.insns`. */
+  /** A decoded instruction: position `pos` of `sec.ds`. */
   constructor(
     readonly sec: CodeSection,
-    /** Position in sec.insns; -1 for a filler NOP that is in no section. */
+    /** Position in sec.ds; -1 for a filler NOP that is in no section. */
     readonly pos: number,
-  ) {}
+    filler?: FillerState,
+  ) {
+    this.f = filler;
+  }
 
   /** The NOP making a replacement shorter than the original as long as it (no decoded bytes). */
   static filler(sec: CodeSection, offset: number, len: number, type: number): Insn {
-    const insn = new Insn(sec, -1);
-    const x = insn.extra();
-    x.fillerOffset = offset;
-    x.fillerLen = len;
-    x.fillerType = type;
-    return insn;
+    return new Insn(sec, -1, new FillerState(offset, len, type));
+  }
+
+  /** The same instruction (handles of a decoded one are made afresh; a filler is one object). */
+  is(other: Insn | undefined): boolean {
+    return other !== undefined && (this.pos >= 0 ? this.pos === other.pos && this.sec === other.sec : this === other);
   }
 
   get offset(): number {
-    return this.pos >= 0 ? this.sec.ds.offset[this.pos]! : this.x!.fillerOffset;
+    return this.pos >= 0 ? this.sec.ds.offset[this.pos]! : this.f!.offset;
   }
 
   get len(): number {
-    return this.pos >= 0 ? this.sec.ds.len[this.pos]! : this.x!.fillerLen;
+    return this.pos >= 0 ? this.sec.ds.len[this.pos]! : this.f!.len;
   }
 
   /** objtool's insn->immediate (0 for a filler NOP). */
@@ -152,103 +189,134 @@ export class Insn {
 
   /** InsnType; passes retype calls and jumps (retpolines, return thunks, hacks). */
   get type(): number {
-    return this.pos >= 0 ? this.sec.a.type[this.pos]! : this.x!.fillerType;
+    return this.pos >= 0 ? this.sec.a.type[this.pos]! : this.f!.type;
   }
 
   set type(v: number) {
     if (this.pos >= 0) this.sec.a.type[this.pos] = v;
-    else this.x!.fillerType = v;
+    else this.f!.type = v;
   }
 
   /** VISITED_* bits. */
   get visited(): number {
-    return this.pos >= 0 ? this.sec.a.visited[this.pos]! : this.x!.fillerVisited;
+    return this.pos >= 0 ? this.sec.a.visited[this.pos]! : this.f!.visited;
   }
 
   set visited(v: number) {
     if (this.pos >= 0) this.sec.a.visited[this.pos] = v;
-    else this.x!.fillerVisited = v;
+    else this.f!.visited = v;
   }
 
   /** The state recorded at the first visit (always an interned state). */
   get cfi(): CfiState | undefined {
-    if (this.pos < 0) return this.x!.fillerCfi;
+    if (this.pos < 0) return this.f!.cfi;
     const id = this.sec.a.cfi[this.pos]!;
     return id >= 0 ? this.sec.cfis.byId(id) : undefined;
   }
 
   set cfi(v: CfiState | undefined) {
-    if (this.pos < 0) this.x!.fillerCfi = v;
+    if (this.pos < 0) this.f!.cfi = v;
     else this.sec.a.cfi[this.pos] = v ? this.sec.cfis.idOf(v) : -1;
   }
 
   /** The symbol containing the instruction (objtool insn->sym). */
   get sym(): Sym | undefined {
-    if (this.pos < 0) return this.x!.fillerSym;
+    if (this.pos < 0) return this.f!.sym;
     const i = this.sec.a.sym[this.pos]!;
     return i >= 0 ? this.sec.syms[i] : undefined;
   }
 
   set sym(v: Sym | undefined) {
-    if (this.pos < 0) this.x!.fillerSym = v;
+    if (this.pos < 0) this.f!.sym = v;
     else this.sec.a.sym[this.pos] = v ? v.idx : -1;
   }
 
   get callDest(): Sym | undefined {
-    if (this.pos < 0) return this.x!.fillerCallDest;
+    if (this.pos < 0) return this.f!.callDest;
     const i = this.sec.a.callDest[this.pos]!;
     return i >= 0 ? this.sec.syms[i] : undefined;
   }
 
   set callDest(v: Sym | undefined) {
-    if (this.pos < 0) this.x!.fillerCallDest = v;
+    if (this.pos < 0) this.f!.callDest = v;
     else this.sec.a.callDest[this.pos] = v ? v.idx : -1;
   }
 
-  private get flags(): number {
-    return this.pos >= 0 ? this.sec.a.flags[this.pos]! : this.x!.fillerFlags;
+  /** The branch target the walk follows (objtool insn->jump_dest); never a filler NOP. */
+  get jumpDest(): Insn | undefined {
+    if (this.pos < 0) return this.f!.x.jumpDest;
+    const d = this.sec.a.jumpDest[this.pos]!;
+    if (d >= 0) return new Insn(this.sec, d);
+    return d === JUMP_ELSEWHERE ? this.x!.jumpDest : undefined;
+  }
+
+  set jumpDest(v: Insn | undefined) {
+    if (this.pos < 0) {
+      this.f!.x.jumpDest = v;
+    } else if (v && v.pos >= 0 && v.sec === this.sec) {
+      this.sec.a.jumpDest[this.pos] = v.pos;
+    } else {
+      this.sec.a.jumpDest[this.pos] = v ? JUMP_ELSEWHERE : -1;
+      if (v || this.x) this.extra().jumpDest = v;
+    }
+  }
+
+  /** InsnBit bits. */
+  get flags(): number {
+    return this.pos >= 0 ? this.sec.a.flags[this.pos]! : this.f!.flags;
   }
 
   private set flags(v: number) {
     if (this.pos >= 0) this.sec.a.flags[this.pos] = v;
-    else this.x!.fillerFlags = v;
+    else this.f!.flags = v;
   }
 
-  private flag(f: F): boolean {
+  private flag(f: InsnBit): boolean {
     return (this.flags & f) !== 0;
   }
 
-  private setFlag(f: F, v: boolean): void {
+  private setFlag(f: InsnBit, v: boolean): void {
     this.flags = v ? this.flags | f : this.flags & ~f;
   }
 
-  private extra(): InsnExtra {
-    return (this.x ??= new InsnExtra());
+  private get x(): InsnExtra | undefined {
+    if (this.pos < 0) return this.f!.x;
+    return this.sec.a.flags[this.pos]! & InsnBit.EXTRA ? this.sec.extras.get(this.pos) : undefined;
   }
 
-  get deadEnd(): boolean { return this.flag(F.DEAD_END); }
-  set deadEnd(v: boolean) { this.setFlag(F.DEAD_END, v); }
-  get ignore(): boolean { return this.flag(F.IGNORE); }
-  set ignore(v: boolean) { this.setFlag(F.IGNORE, v); }
-  get ignoreAlts(): boolean { return this.flag(F.IGNORE_ALTS); }
-  set ignoreAlts(v: boolean) { this.setFlag(F.IGNORE_ALTS, v); }
-  get hint(): boolean { return this.flag(F.HINT); }
-  set hint(v: boolean) { this.setFlag(F.HINT, v); }
-  get save(): boolean { return this.flag(F.SAVE); }
-  set save(v: boolean) { this.setFlag(F.SAVE, v); }
-  get restore(): boolean { return this.flag(F.RESTORE); }
-  set restore(v: boolean) { this.setFlag(F.RESTORE, v); }
-  get retpolineSafe(): boolean { return this.flag(F.RETPOLINE_SAFE); }
-  set retpolineSafe(v: boolean) { this.setFlag(F.RETPOLINE_SAFE, v); }
-  get noendbr(): boolean { return this.flag(F.NOENDBR); }
-  set noendbr(v: boolean) { this.setFlag(F.NOENDBR, v); }
-  get unret(): boolean { return this.flag(F.UNRET); }
-  set unret(v: boolean) { this.setFlag(F.UNRET, v); }
-  get noReloc(): boolean { return this.flag(F.NO_RELOC); }
-  set noReloc(v: boolean) { this.setFlag(F.NO_RELOC, v); }
+  private extra(): InsnExtra {
+    let x = this.x;
+    if (!x) {
+      x = new InsnExtra();
+      this.sec.extras.set(this.pos, x);
+      this.sec.a.flags[this.pos] |= InsnBit.EXTRA;
+    }
+    return x;
+  }
+
+  get deadEnd(): boolean { return this.flag(InsnBit.DEAD_END); }
+  set deadEnd(v: boolean) { this.setFlag(InsnBit.DEAD_END, v); }
+  get ignore(): boolean { return this.flag(InsnBit.IGNORE); }
+  set ignore(v: boolean) { this.setFlag(InsnBit.IGNORE, v); }
+  get ignoreAlts(): boolean { return this.flag(InsnBit.IGNORE_ALTS); }
+  set ignoreAlts(v: boolean) { this.setFlag(InsnBit.IGNORE_ALTS, v); }
+  get hint(): boolean { return this.flag(InsnBit.HINT); }
+  set hint(v: boolean) { this.setFlag(InsnBit.HINT, v); }
+  get save(): boolean { return this.flag(InsnBit.SAVE); }
+  set save(v: boolean) { this.setFlag(InsnBit.SAVE, v); }
+  get restore(): boolean { return this.flag(InsnBit.RESTORE); }
+  set restore(v: boolean) { this.setFlag(InsnBit.RESTORE, v); }
+  get retpolineSafe(): boolean { return this.flag(InsnBit.RETPOLINE_SAFE); }
+  set retpolineSafe(v: boolean) { this.setFlag(InsnBit.RETPOLINE_SAFE, v); }
+  get noendbr(): boolean { return this.flag(InsnBit.NOENDBR); }
+  set noendbr(v: boolean) { this.setFlag(InsnBit.NOENDBR, v); }
+  get unret(): boolean { return this.flag(InsnBit.UNRET); }
+  set unret(v: boolean) { this.setFlag(InsnBit.UNRET, v); }
+  get noReloc(): boolean { return this.flag(InsnBit.NO_RELOC); }
+  set noReloc(v: boolean) { this.setFlag(InsnBit.NO_RELOC, v); }
   /** insn_reloc() was asked with the file at hand (6.1 kept the answer on the instruction). */
-  get relocLookedUp(): boolean { return this.flag(F.RELOC_LOOKED_UP); }
-  set relocLookedUp(v: boolean) { this.setFlag(F.RELOC_LOOKED_UP, v); }
+  get relocLookedUp(): boolean { return this.flag(InsnBit.RELOC_LOOKED_UP); }
+  set relocLookedUp(v: boolean) { this.setFlag(InsnBit.RELOC_LOOKED_UP, v); }
 
   get firstJumpSrc(): Insn | undefined { return this.x?.firstJumpSrc; }
   set firstJumpSrc(v: Insn | undefined) { this.extra().firstJumpSrc = v; }
@@ -256,10 +324,18 @@ export class Insn {
   get jumpTable(): { sec: number; reloc: number } | undefined { return this.x?.jumpTable; }
   set jumpTable(v: { sec: number; reloc: number } | undefined) { this.extra().jumpTable = v; }
   /** In objtool's list order, the order the paths are walked (CheckRules.altsOrder). */
-  get alts(): Alternative[] | undefined { return this.x?.alts; }
-  set alts(v: Alternative[] | undefined) { this.extra().alts = v; }
-  get altGroup(): AltGroup | undefined { return this.x?.altGroup; }
-  set altGroup(v: AltGroup | undefined) { this.extra().altGroup = v; }
+  get alts(): Alternative[] | undefined { return this.flag(InsnBit.ALTS) ? this.x!.alts : undefined; }
+  set alts(v: Alternative[] | undefined) {
+    this.extra().alts = v;
+    this.setFlag(InsnBit.ALTS, v !== undefined);
+  }
+
+  get altGroup(): AltGroup | undefined { return this.flag(InsnBit.ALT_GROUP) ? this.x!.altGroup : undefined; }
+  set altGroup(v: AltGroup | undefined) {
+    this.extra().altGroup = v;
+    this.setFlag(InsnBit.ALT_GROUP, v !== undefined);
+  }
+
   /** instrumentation_begin() minus instrumentation_end() annotations here (--noinstr). */
   get instr(): number { return this.x?.instr ?? 0; }
   set instr(v: number) { this.extra().instr = v; }
@@ -269,19 +345,19 @@ export class Insn {
    * once per visit; keeping them would cost more memory than decoding them again).
    */
   get ops(): readonly StackOp[] {
-    if (this.pos < 0 || this.flag(F.NO_OPS) || this.sec.ds.opCount[this.pos] === 0) return NO_OPS;
+    if (this.pos < 0 || this.flag(InsnBit.NO_OPS) || this.sec.ds.opCount[this.pos] === 0) return NO_OPS;
     return stackOps(this.sec.ds, this.pos);
   }
 
   /** How many stack operations `ops` would give (see readStackOp for reading them in place). */
   get opCount(): number {
-    if (this.pos < 0 || this.flag(F.NO_OPS)) return 0;
+    if (this.pos < 0 || this.flag(InsnBit.NO_OPS)) return 0;
     return this.sec.ds.opCount[this.pos]!;
   }
 
   /** A call's stack effect is undone by the callee's return: objtool drops its operations. */
   removeOps(): void {
-    this.setFlag(F.NO_OPS, true);
+    this.setFlag(InsnBit.NO_OPS, true);
   }
 
   /** objtool insn_func(): the containing symbol when it is a function. */

@@ -7,7 +7,7 @@ import { OrctoolError } from '../errors.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
-import { Insn, type CodeSection, insnArrays } from './insn.js';
+import { CodeSection, Insn, InsnBit } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
 import { WarningSink } from './warnings.js';
@@ -15,7 +15,7 @@ import { STT_FUNC } from '../elf/constants.js';
 import { type CfiState, UnwindType } from './cfi.js';
 import { CfiInterner, funcCfi, undefinedCfi } from './cfi-state.js';
 import type { PvOps } from './pv-ops.js';
-import { InsnFlag } from '../x86/index.js';
+import { InsnFlag, InsnType } from '../x86/index.js';
 
 /** A relocation: its table and index there. */
 export interface RelocRef {
@@ -80,15 +80,15 @@ export class ObjFile {
     const cs = this.code[sec];
     if (!cs) return undefined;
     const i = indexAt(cs.ds, offset);
-    return i >= 0 ? cs.insns[i] : undefined;
+    return i >= 0 ? new Insn(cs, i) : undefined;
   }
 
   nextInsnSameSec(insn: Insn): Insn | undefined {
-    return insn.pos >= 0 ? insn.sec.insns[insn.pos + 1] : undefined;
+    return insn.pos >= 0 && insn.pos + 1 < insn.sec.ds.count ? new Insn(insn.sec, insn.pos + 1) : undefined;
   }
 
   prevInsnSameSec(insn: Insn): Insn | undefined {
-    return insn.pos > 0 ? insn.sec.insns[insn.pos - 1] : undefined;
+    return insn.pos > 0 ? new Insn(insn.sec, insn.pos - 1) : undefined;
   }
 
   prevInsnSameSym(insn: Insn): Insn | undefined {
@@ -148,20 +148,12 @@ export class ObjFile {
         this.warn(ds.error.objtoolMessage);
         throw new FatalCheckError(ds.error.objtoolMessage);
       }
-      const insns = new Array<Insn>(ds.count);
-      const cs: CodeSection = {
-        index: s.index, name, size: s.size, elf: s, ds, insns, a: insnArrays(ds), cfis: this.cfis, syms: this.syms.all,
-        text, noinstr, init: name === '.init.text' && !opts.module,
-      };
-      for (let i = 0; i < ds.count; i++) {
-        const insn = new Insn(cs, i);
-        // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
-        if (insn.type === 8) insn.deadEnd = true;
-        insns[i] = insn;
-      }
+      const cs = new CodeSection(s, ds, this.cfis, this.syms.all, text, noinstr, name === '.init.text' && !opts.module);
+      // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
+      for (let i = 0; i < ds.count; i++) if (ds.type[i] === InsnType.BUG) cs.a.flags[i] = InsnBit.DEAD_END;
       this.nrInsns += ds.count;
       if (this.pvOps && name.startsWith('.init.text')) {
-        for (const insn of cs.insns) if (ds.flags[insn.pos]! & InsnFlag.PV_MOV_IMM) this.pvOps.addInitStore(insn);
+        for (let i = 0; i < ds.count; i++) if (ds.flags[i]! & InsnFlag.PV_MOV_IMM) this.pvOps.addInitStore(new Insn(cs, i));
       }
       this.code[s.index] = cs;
       this.codeSections.push(cs);
@@ -175,11 +167,11 @@ export class ObjFile {
           this.fatal(`${func.name}(): STT_FUNC at end of section`);
         }
         if ((func.embeddedInsn && notype) || func.alias !== func) continue;
-        const first = this.findInsn(s.index, func.offset);
-        if (!first) this.fatal(`${func.name}(): can't find starting instruction`);
-        for (let insn: Insn | undefined = first; insn && insn.offset < func.offset + func.len; insn = this.nextInsnSameSec(insn)) {
-          insn.sym = func;
-        }
+        const first = indexAt(ds, func.offset);
+        if (first < 0) this.fatal(`${func.name}(): can't find starting instruction`);
+        let end = first;
+        while (end < ds.count && ds.offset[end]! < func.offset + func.len) end++;
+        cs.a.sym.fill(func.idx, first, end);
       }
     }
   }

@@ -7,7 +7,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import { InsnType } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
-import type { Insn } from './insn.js';
+import { Insn } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
@@ -258,8 +258,11 @@ function jumpIsSiblingCall(file: ObjFile, from: Insn, to: Insn): boolean {
 
 export function addJumpDestinations(file: ObjFile): void {
   for (const cs of file.codeSections) {
-    for (const insn of cs.insns) {
-      if (!isStaticJump(insn) || insn.jumpDest) continue;
+    const { type, jumpDest } = cs.a;
+    for (let pos = 0; pos < cs.ds.count; pos++) {
+      const t = type[pos]!;
+      if ((t !== JUMP_CONDITIONAL && t !== JUMP_UNCONDITIONAL) || jumpDest[pos] !== -1) continue;
+      const insn = new Insn(cs, pos);
       const func = insn.func;
       const reloc = file.insnReloc(insn);
       let destSec: number;
@@ -353,8 +356,10 @@ export function addCallDestinations(file: ObjFile): void {
 
 function addCallDestinationsOf(file: ObjFile): void {
   for (const cs of file.codeSections) {
-    for (const insn of cs.insns) {
-      if (insn.type !== CALL) continue;
+    const type = cs.a.type;
+    for (let pos = 0; pos < cs.ds.count; pos++) {
+      if (type[pos] !== CALL) continue;
+      const insn = new Insn(cs, pos);
       const reloc = file.insnReloc(insn);
       if (!reloc) {
         const dest = findCallDestination(file, insn.sec.index, jumpDestination(insn));
@@ -430,7 +435,7 @@ function findSwitchTable(file: ObjFile, insn: Insn): RelocRef | undefined {
 
 function findJumpTable(file: ObjFile, func: Sym, orig: Insn): RelocRef | undefined {
   for (let insn: Insn | undefined = orig; insn && insn.func && insn.func.pfunc === func; insn = insn.firstJumpSrc ?? file.prevInsnSameSym(insn)) {
-    if (insn !== orig && insn.type === JUMP_DYNAMIC) break;
+    if (!insn.is(orig) && insn.type === JUMP_DYNAMIC) break;
     if (insn.type === JUMP_UNCONDITIONAL && insn.jumpDest && (insn.jumpDest.offset <= insn.offset || insn.jumpDest.offset > orig.offset)) break;
     const r = findSwitchTable(file, insn);
     if (!r) continue;

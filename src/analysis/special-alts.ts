@@ -35,7 +35,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
     origGroup = { firstInsn: orig, lastInsn: last!, cfi: new Array(alt.origLen) };
     for (let insn: Insn | undefined = orig; insn; insn = file.nextInsnSameSec(insn)) {
       insn.altGroup = origGroup;
-      if (insn === last) break;
+      if (insn.is(last)) break;
     }
   } else {
     const len = origGroup.lastInsn.offset + origGroup.lastInsn.len - origGroup.firstInsn.offset;

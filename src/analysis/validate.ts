@@ -11,7 +11,7 @@ import { OpDestType, OpSrcType, readStackOp, type StackOp } from '../x86/index.j
 import { CFI_UNDEFINED, type CfiState } from './cfi.js';
 import { cfiEqual, copyCfi, setFuncState, undefinedCfi } from './cfi-state.js';
 import { hasModifiedStackFrame, hasValidStackFrame, type UpdateContext, updateCfiState } from './cfi-update.js';
-import { VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection, type Insn } from './insn.js';
+import { Insn, InsnBit, VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection } from './insn.js';
 import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
@@ -185,10 +185,10 @@ function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
   if (g) {
     if (g.nop) {
       // (An empty replacement is its NOP alone: there the NOP is also the last instruction.)
-      if (insn === g.nop) return file.nextInsnSameSec(g.origGroup!.lastInsn);
-      if (insn === g.lastInsn) return g.nop;
+      if (insn.is(g.nop)) return file.nextInsnSameSec(g.origGroup!.lastInsn);
+      if (insn.is(g.lastInsn)) return g.nop;
     }
-    if (insn === g.lastInsn && g.origGroup) return file.nextInsnSameSec(g.origGroup.lastInsn);
+    if (g.origGroup && insn.is(g.lastInsn)) return file.nextInsnSameSec(g.origGroup.lastInsn);
   }
   return file.nextInsnSameSec(insn);
 }
@@ -551,8 +551,10 @@ export function validateUnwindHints(file: ObjFile, only?: CodeSection): number {
   let warnings = 0;
   const state = initState(file, only?.noinstr ?? false);
   for (const cs of only ? [only] : file.codeSections) {
-    for (const insn of cs.insns) {
-      if (!insn.hint || insn.visited || insn.ignore) continue;
+    const { flags, visited } = cs.a;
+    for (let pos = 0; pos < cs.ds.count; pos++) {
+      if ((flags[pos]! & (InsnBit.HINT | InsnBit.IGNORE)) !== InsnBit.HINT || visited[pos]) continue;
+      const insn = new Insn(cs, pos);
       const ret = validateBranch(file, insn.func, insn, copyState(state));
       if (ret) file.backtrace(insn, '<=== (hint)');
       warnings += ret;
@@ -623,8 +625,11 @@ export function validateReachableInstructions(file: ObjFile): number {
   if (file.ignoreUnreachables) return 0;
   let warnings = 0;
   for (const cs of file.codeSections) {
-    for (const insn of cs.insns) {
-      if (insn.visited || ignoreUnreachableInsn(file, insn)) continue;
+    const visited = cs.a.visited;
+    for (let pos = 0; pos < cs.ds.count; pos++) {
+      if (visited[pos]) continue;
+      const insn = new Insn(cs, pos);
+      if (ignoreUnreachableInsn(file, insn)) continue;
       if (file.layout.unreachable.firstOnly) {
         file.warnAt(insn.sec.index, insn.offset, 'unreachable instruction');
         return 1;

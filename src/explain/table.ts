@@ -62,10 +62,11 @@ function streamInsns(file: ObjFile, g: AltGroup): Insn[] {
   if (g.firstInsn.pos >= 0) {
     for (let i: Insn | undefined = g.firstInsn; i; i = file.nextInsnSameSec(i)) {
       out.push(i);
-      if (i === g.lastInsn) break;
+      if (i.is(g.lastInsn)) break;
     }
   }
-  if (g.nop && !out.includes(g.nop)) out.push(g.nop);
+  const nop = g.nop;
+  if (nop && !out.some((i) => i.is(nop))) out.push(nop);
   return out;
 }
 
@@ -125,7 +126,7 @@ export function siteTable(file: ObjFile, insn: Insn, entries: readonly SpecialAl
     if (states.some((s) => !cfiEqual(s, states[0]!))) conflicts.add(o);
   }
   for (const c of file.conflicts) {
-    if (c.site !== site) continue;
+    if (!c.site.is(site)) continue;
     const g = c.at.altGroup;
     if (g) conflicts.add(c.at.offset - g.firstInsn.offset);
   }
