@@ -4,11 +4,25 @@
 // here rather than decoding wrongly.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type * as Iced from 'iced-x86';
 import { ICED_CODE_INVALID, ICED_NO_INVALID_CHECK, LengthDecoder } from './iced.js';
+import { keepWasmExports } from './wasm-exports.js';
 
-const iced = createRequire(import.meta.url)('iced-x86') as typeof Iced;
+const require = createRequire(import.meta.url);
+const iced = require('iced-x86') as typeof Iced;
+
+// The test's view of Node's WebAssembly global (@types/node leaves it to lib.dom).
+declare namespace WebAssembly {
+  interface Descriptor { module?: string; name: string; kind: string }
+  class Module {
+    constructor(bytes: Uint8Array);
+    static exports(module: Module): Descriptor[];
+    static imports(module: Module): Descriptor[];
+  }
+}
 
 /** Lengths (0 for invalid) and the positions after each, through iced's own wrapper. */
 function wrapperLengths(bytes: Uint8Array, starts: number[]): { len: number; next: number }[] {
@@ -105,5 +119,23 @@ describe('iced-x86 binding', () => {
       dec.free();
       dec.free(); // a second free is harmless
     }
+  });
+});
+
+describe('keepWasmExports', () => {
+  const wasm = readFileSync(join(dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm'));
+
+  it('leaves exactly the exports asked for, and a module that instantiates', () => {
+    const keep = new Set(['memory', 'instruction_new', 'instruction_length', '__wbg_instruction_free']);
+    const module = new WebAssembly.Module(keepWasmExports(wasm, keep));
+    assert.deepEqual(WebAssembly.Module.exports(module).map((e) => e.name).sort(), [...keep].sort());
+    // The imports and the code are those of the original.
+    assert.deepEqual(WebAssembly.Module.imports(module), WebAssembly.Module.imports(new WebAssembly.Module(wasm)));
+  });
+
+  it('refuses what is not there', () => {
+    assert.throws(() => keepWasmExports(wasm, new Set(['memory', 'no_such_export'])), /1 of the exports asked for are missing/);
+    assert.throws(() => keepWasmExports(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]), new Set()), /not a WebAssembly 1.0 binary/);
+    assert.throws(() => keepWasmExports(wasm.subarray(0, 4096), new Set()), /runs past the end/);
   });
 });

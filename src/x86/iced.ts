@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type * as Iced from 'iced-x86';
+import { keepWasmExports } from './wasm-exports.js';
 
 // The full iced-x86 module (its 900 KB wasm-bindgen wrapper) is loaded on first use, and only
 // for formatting and tests: parsing the wrapper alone cost ~25 ms of every run, a third of the
@@ -68,7 +69,14 @@ function leanIced(): LeanIced {
   if (leanModule) return leanModule;
   const require = createRequire(import.meta.url);
   const wasmPath = join(dirname(require.resolve('iced-x86')), 'iced_x86_bg.wasm');
-  const module = new WebAssembly.Module(readFileSync(wasmPath));
+  // Only our exports: instantiating all 762 of iced's cost more than the module's compilation.
+  let bytes: Uint8Array;
+  try {
+    bytes = keepWasmExports(readFileSync(wasmPath), new Set(LEAN_EXPORTS));
+  } catch (e) {
+    throw new Error(`iced-x86 at ${wasmPath}: ${(e as Error).message}: orctool needs iced-x86 1.21.0`);
+  }
+  const module = new WebAssembly.Module(bytes);
   let memory: WebAssembly.Memory | undefined;
   // Length decoding never reaches the wrapper's callbacks (they build JS objects for the
   // instruction-info and error APIs); a Rust panic arrives as __wbindgen_throw.
@@ -85,9 +93,6 @@ function leanIced(): LeanIced {
           };
   }
   const exports = new WebAssembly.Instance(module, { __wbindgen_placeholder__: imports }).exports;
-  for (const name of LEAN_EXPORTS) {
-    if (!(name in exports)) throw new Error(`iced-x86 at ${wasmPath} lacks the wasm export ${name}: orctool needs iced-x86 1.21.0`);
-  }
   memory = exports['memory'] as WebAssembly.Memory;
   leanModule = exports as unknown as LeanIced;
   return leanModule;
