@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Replace a file so that a reader sees either the old or the new contents, never a half-written
-// one: write a temporary file beside it, copy the mode, rename over. When the output starts as
-// the input file unchanged (an object gaining ORC sections), the kernel copies those bytes
-// (copy_file_range or a reflink: a debug-info vmlinux.o is ~1 GB) and only the changes are
-// written from memory.
-import { type Stats, chmodSync, closeSync, constants, copyFileSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+// one. In general: write a temporary file beside it, copy the mode, rename over; when the output
+// starts as the input file unchanged, the kernel copies those bytes (copy_file_range or a
+// reflink) and only the changes are written from memory. When the changes only append (an
+// object gaining ORC sections), they are appended to the file itself, header last.
+import {
+  type Stats, chmodSync, closeSync, constants, copyFileSync, fstatSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync,
+} from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
 /** A piece of output: bytes to put at a file position. Later pieces overwrite earlier ones. */
@@ -25,12 +27,56 @@ export function fileIdentity(st: Stats): FileIdentity {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: BigInt(Math.round(st.mtimeMs * 1e6)) };
 }
 
-function sameIdentity(path: string, id: FileIdentity): boolean {
+function sameIdentity(path: string | number, id: FileIdentity): boolean {
   try {
-    const now = fileIdentity(statSync(path));
+    const now = fileIdentity(typeof path === 'number' ? fstatSync(path) : statSync(path));
     return now.dev === id.dev && now.ino === id.ino && now.size === id.size && now.mtimeNs === id.mtimeNs;
   } catch {
     return false;
+  }
+}
+
+function writeAll(fd: number, c: Chunk): void {
+  let done = 0;
+  while (done < c.bytes.length) {
+    done += writeSync(fd, c.bytes, done, c.bytes.length - done, c.position + done);
+  }
+}
+
+/** The ELF header: the one place below the old end an in-place append may write. */
+const HEADER_SIZE = 64;
+
+/**
+ * Whether `chunks` over a file of `size` bytes only append, but for a new ELF header: what
+ * adding sections (ORC) to an object does, since new data and the section header table go
+ * after the old end.
+ */
+export function appendsOnly(chunks: readonly Chunk[], size: number): boolean {
+  return chunks.every((c) => c.position >= size || (c.position === 0 && c.bytes.length <= HEADER_SIZE));
+}
+
+/**
+ * Writes appending `chunks` (see appendsOnly) into the file itself, as objtool does, instead of
+ * into a copy: a debug-info vmlinux.o is ~1 GB, and copying it took 0.5-2 s. The appended bytes
+ * go first and the header last, so until the header is written the file still reads as the old
+ * object (with unused bytes at its end), and after it as the new one; if writing fails, the file
+ * is cut back to its old size. The file must still be the one identified, else nothing is written.
+ */
+export function appendInPlace(path: string, chunks: readonly Chunk[], id: FileIdentity): void {
+  if (!appendsOnly(chunks, id.size)) throw new Error('internal error: appendInPlace() given chunks that overwrite');
+  const fd = openSync(path, 'r+');
+  try {
+    if (!sameIdentity(fd, id)) throw new Error(`${path} changed since orctool read it; not written`);
+    const header = chunks.filter((c) => c.position < id.size);
+    try {
+      for (const c of chunks) if (c.position >= id.size) writeAll(fd, c);
+    } catch (e) {
+      ftruncateSync(fd, id.size);
+      throw e;
+    }
+    for (const c of header) writeAll(fd, c);
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -58,12 +104,7 @@ export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFr
     } else {
       fd = openSync(tmp, 'wx', mode);
     }
-    for (const c of chunks) {
-      let done = 0;
-      while (done < c.bytes.length) {
-        done += writeSync(fd, c.bytes, done, c.bytes.length - done, c.position + done);
-      }
-    }
+    for (const c of chunks) writeAll(fd, c);
     // No fsync, like the linker and objtool: rename() alone keeps readers from seeing a partial
     // file, and ext4 flushes the data of a file renamed over another before the rename.
     closeSync(fd);

@@ -5,6 +5,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfFile } from './reader.js';
 import { ElfEditor } from './writer.js';
+import { appendInPlace, appendsOnly, fileIdentity } from './atomic-write.js';
 import {
   R_X86_64_NONE, R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_SECTION,
 } from './constants.js';
@@ -143,5 +144,42 @@ describe('ELF editor', () => {
     ed.write();
     assert.equal(statSync(o).mode & 0o777, 0o640);
     assert.ok(ElfFile.open(o).sectionByName('.note.test'));
+  });
+
+  test('sections added to the input are appended in place, header last; a failed append is undone', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+    const before = readFileSync(o);
+    const ino = statSync(o).ino;
+    const ed = new ElfEditor(ElfFile.open(o));
+    ed.addSection({ name: '.note.test', type: SHT_PROGBITS, flags: 0, data: new Uint8Array([1, 2, 3]), addralign: 1, entsize: 0 });
+    const chunks = ed.toChunks();
+    assert.ok(appendsOnly(chunks, before.length), 'adding a section should only append');
+    const want = ed.serialize();
+    ed.write();
+    assert.equal(statSync(o).ino, ino, 'written in place');
+    assert.ok(readFileSync(o).equals(want));
+    assert.ok(readFileSync(o).subarray(64, before.length).equals(before.subarray(64)), 'old bytes untouched');
+
+    // A write that fails part-way (here: past the largest file ext4 allows, EFBIG) leaves the old file.
+    writeFileSync(o, before);
+    const id = fileIdentity(statSync(o));
+    assert.throws(() => appendInPlace(o, [{ position: before.length, bytes: new Uint8Array(100) }, { position: 2 ** 50, bytes: new Uint8Array(1) }], id));
+    assert.ok(readFileSync(o).equals(before));
+    // And a file changed since it was read is not written at all.
+    assert.throws(() => appendInPlace(o, [{ position: before.length, bytes: new Uint8Array(1) }], { ...id, mtimeNs: id.mtimeNs + 1n }), /changed since orctool read it/);
+    assert.ok(readFileSync(o).equals(before));
+  });
+
+  test('changes over the input\'s bytes go through a copy, never in place', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+    const ino = statSync(o).ino;
+    const elf = ElfFile.open(o);
+    const ed = new ElfEditor(elf);
+    ed.patchBytes(elf.sectionByName('.text')!.index, 0, new Uint8Array([0x90]));
+    assert.ok(!appendsOnly(ed.toChunks(), statSync(o).size));
+    const want = ed.serialize();
+    ed.write();
+    assert.notEqual(statSync(o).ino, ino, 'renamed over');
+    assert.ok(readFileSync(o).equals(want));
   });
 });

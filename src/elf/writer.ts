@@ -17,7 +17,7 @@ import {
 import { setS64, setU64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
-import { type Chunk, writeChunksAtomic } from './atomic-write.js';
+import { type Chunk, appendInPlace, appendsOnly, writeChunksAtomic } from './atomic-write.js';
 
 /**
  * A symbol reference that stays valid while symbols are added: an original symbol's index
@@ -512,14 +512,16 @@ export class ElfEditor {
   }
 
   /**
-   * Write atomically to `path` (default: the input file), keeping the input's mode. An opened
-   * input is copied from its file, which must not have changed since it was opened; the
-   * changes are written over the copy.
+   * Write to `path` (default: the input file) so that it is never seen half-written, keeping the
+   * input's mode. The input's file must not have changed since it was opened. Changes that only
+   * add to the input (new sections, a new header) are appended to it in place; others are
+   * written over a copy that is renamed over `path`.
    */
   write(path: string = this.elf.path): void {
     const chunks = this.toChunks();
     const source = this.elf.source;
-    if (source) writeChunksAtomic(path, chunks, this.elf.path, { path: this.elf.path, id: source });
+    if (source && path === this.elf.path && appendsOnly(chunks, source.size)) appendInPlace(path, chunks, source);
+    else if (source) writeChunksAtomic(path, chunks, this.elf.path, { path: this.elf.path, id: source });
     else writeChunksAtomic(path, [{ position: 0, bytes: this.elf.bytes }, ...chunks], this.elf.path);
   }
 }
