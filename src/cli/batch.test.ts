@@ -63,6 +63,9 @@ describe('batch of files on workers', () => {
     assert.ok(da.stdout.length > 0);
     assert.equal(db.stdout, da.stdout);
     assert.equal(db.code, da.code);
+    // The main thread and two workers.
+    const d3 = await run(['--dump=orc', '--jobs=3', ...b]);
+    assert.equal(d3.stdout, da.stdout);
   });
 
   test('a broken file is reported in its place and the others are still checked', async () => {

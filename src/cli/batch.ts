@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// A batch of files on several cores: a pool of worker threads (check-worker.ts), started once and
-// handed the next file as each frees up. Each file's output is buffered and printed in input
-// order, so the result does not depend on the number of workers or on which finishes first.
+// A batch of files on several cores: the main thread and a pool of worker threads
+// (check-worker.ts), started once, each taking the next file as it frees up. Each file's output
+// is buffered and printed in input order, so the result does not depend on the number of
+// workers or on which finishes first.
 import { Worker } from 'node:worker_threads';
-import { type CheckOutput, combineStatus } from './check-command.js';
+import { type CheckOutput, type CommandLine, checkFile, combineStatus } from './check-command.js';
 import { errorLine } from './error-line.js';
 
 export interface BatchOutput extends CheckOutput {
@@ -36,11 +37,14 @@ export function bufferOutput(chunks: Chunk[]): CheckOutput {
 }
 
 /**
- * Check `files` (the command line `argv` names them) with `jobs` workers; resolves to the exit
- * status. A worker that dies (not a bad file: those are reported by the worker) costs only the
+ * Check the files of the command line `argv` (parsed: `cl`) on `jobs` threads, the main thread
+ * and jobs - 1 workers; resolves to the exit status. The main thread checks a file between
+ * handling the workers' messages, so one thread fewer is started and loaded than there are
+ * jobs. A worker that dies (not a bad file: those are reported by the worker) costs only the
  * file it had, reported as an internal error; a fresh worker takes over the rest.
  */
-export function runBatch(argv: string[], files: string[], jobs: number, out: BatchOutput): Promise<number> {
+export function runBatch(argv: string[], cl: CommandLine, jobs: number, out: BatchOutput): Promise<number> {
+  const files = cl.files;
   return new Promise((resolveStatus) => {
     const results: Array<FileResult | undefined> = [];
     let next = 0;
@@ -94,7 +98,18 @@ export function runBatch(argv: string[], files: string[], jobs: number, out: Bat
       give();
     };
 
+    // The main thread's share: one file, then back to the event loop for the workers' results.
+    const local = (): void => {
+      if (next >= files.length) return;
+      const index = next++;
+      const chunks: Chunk[] = [];
+      const fileStatus = checkFile(cl, files[index]!, bufferOutput(chunks), true);
+      complete({ index, status: fileStatus, chunks });
+      setImmediate(local);
+    };
+
     out.progress?.(`orctool: [0/${files.length}] ${files[0]}`);
-    for (let i = 0; i < jobs; i++) spawn();
+    for (let i = 1; i < jobs; i++) spawn();
+    setImmediate(local);
   });
 }

@@ -28,7 +28,7 @@ export interface CommandLine {
   dumpOrc: boolean;
   kernel?: KernelLayout;
   json: boolean;
-  /** orctool's --jobs=N: workers for a batch of files; 1 checks them in-process. */
+  /** orctool's --jobs=N: threads for a batch of files (the main one and N-1 workers); 1: no workers. */
   jobs?: number;
   files: string[];
 }
@@ -245,8 +245,9 @@ export function runCheckCommand(argv: string[], out: CheckOutput): number {
 }
 
 /**
- * The command line's entry: several files go to a pool of min(files, --jobs or the cores but
- * one) workers, output still in input order; one file, or one job, runs in-process.
+ * The command line's entry: several files are checked on min(files, --jobs or the cores)
+ * threads, the main one and workers (batch.ts), output still in input order; one file, or one
+ * job, runs in the main thread alone.
  */
 export async function runCheckCommandJobs(argv: string[], out: BatchOutput): Promise<number> {
   const cl = parseCommandLine(argv);
@@ -257,12 +258,9 @@ export async function runCheckCommandJobs(argv: string[], out: BatchOutput): Pro
   }
   // The same file twice must be checked in order (the second sees the first's ORC).
   const distinct = new Set(cl.files.map((f) => resolve(f))).size === cl.files.length;
-  // By default one core is left to the main thread's JIT compiler and garbage collector, which
-  // keep a second core busy on their own: on 2 cores one in-process run beat two workers on a
-  // batch of 200 modules (1.7 s vs 3.3 s, `npm run bench -- --only=batch,batch-jobs1`).
-  const jobs = Math.min(cl.files.length, cl.jobs ?? Math.max(1, availableParallelism() - 1));
+  const jobs = Math.min(cl.files.length, cl.jobs ?? availableParallelism());
   if (jobs <= 1 || !distinct) return runSequential(cl, out);
   // Worker threads are loaded only for a batch: node:worker_threads alone costs ~3 ms of start-up.
   const { runBatch } = await import('./batch.js');
-  return runBatch(argv, cl.files, jobs, out);
+  return runBatch(argv, cl, jobs, out);
 }
