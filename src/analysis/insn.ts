@@ -50,6 +50,7 @@ export class CodeSection {
 
 /** The analysis state of a section's instructions as typed arrays (-1: none). */
 export interface InsnArrays {
+  /** The decoded types (ds.type itself: the analysis owns its decoding), retyped by passes. */
   readonly type: Uint8Array;
   readonly visited: Uint8Array;
   readonly flags: Uint16Array;
@@ -67,7 +68,7 @@ const JUMP_ELSEWHERE = -2;
 function insnArrays(ds: DecodedSection): InsnArrays {
   const n = ds.count;
   return {
-    type: ds.type.slice(), visited: new Uint8Array(n), flags: new Uint16Array(n),
+    type: ds.type, visited: new Uint8Array(n), flags: new Uint16Array(n),
     cfi: new Int32Array(n).fill(-1), sym: new Int32Array(n).fill(-1), callDest: new Int32Array(n).fill(-1),
     jumpDest: new Int32Array(n).fill(-1),
   };

@@ -106,6 +106,30 @@ export class ObjFile {
     return this.findInsn(func.cfunc.sec, func.cfunc.offset);
   }
 
+  /**
+   * func_for_each_insn from the instruction at `offset` by position, without handles (the passes
+   * walk every function): `fn` is given each instruction of its function and .cold part, and
+   * returns true to stop.
+   */
+  forEachFuncPos(sec: number, offset: number, fn: (cs: CodeSection, pos: number) => boolean | void): void {
+    let cs = this.code[sec];
+    let pos = cs ? indexAt(cs.ds, offset) : -1;
+    while (cs && pos >= 0) {
+      if (fn(cs, pos)) return;
+      // As nextInsnSameFunc(): on while the containing function stays the same.
+      const f = cs.a.sym[pos]!;
+      const func = f >= 0 ? this.syms.all[f]! : undefined;
+      if (!func || func.type !== STT_FUNC) return;
+      if (pos + 1 < cs.ds.count && cs.a.sym[pos + 1] === f) {
+        pos++;
+        continue;
+      }
+      if (func === func.cfunc) return;
+      cs = this.code[func.cfunc.sec];
+      pos = cs ? indexAt(cs.ds, func.cfunc.offset) : -1;
+    }
+  }
+
   /** Instructions of a function and its .cold part (func_for_each_insn). */
   *funcInsns(func: Sym): Generator<Insn> {
     for (let i = this.findInsn(func.sec, func.offset); i; i = this.nextInsnSameFunc(i)) yield i;

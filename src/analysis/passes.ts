@@ -81,22 +81,22 @@ function deadEndUncached(file: ObjFile, func: Sym, recursion: number): boolean {
   if (!func.len) return false;
   const first = file.findInsn(func.sec, func.offset);
   if (!first || !first.func) return false;
-  let empty = true;
-  for (let insn: Insn | undefined = first; insn; insn = file.nextInsnSameFunc(insn)) {
-    empty = false;
-    if (insn.type === RETURN) return false;
-  }
-  if (empty) return false;
+  let ret = false;
+  file.forEachFuncPos(func.sec, func.offset, (cs, pos) => (ret = cs.a.type[pos] === RETURN));
+  if (ret) return false;
   // A sibling call instead of a return: dead end only if the callee is.
-  for (let insn: Insn | undefined = first; insn; insn = file.nextInsnSameFunc(insn)) {
-    if (isSiblingCall(file, insn)) {
-      const dest = insn.jumpDest;
-      if (!dest) return false;
-      if (recursion === 5) return false;
-      return deadEndFunction(file, dest.func, recursion + 1);
-    }
-  }
-  return true;
+  let sibling: Insn | undefined;
+  file.forEachFuncPos(func.sec, func.offset, (cs, pos) => {
+    const t = cs.a.type[pos];
+    if (t !== JUMP_CONDITIONAL && t !== JUMP_UNCONDITIONAL && t !== JUMP_DYNAMIC) return false;
+    const insn = new Insn(cs, pos);
+    if (isSiblingCall(file, insn)) sibling = insn;
+    return sibling !== undefined;
+  });
+  if (!sibling) return true;
+  const dest = sibling.jumpDest;
+  if (!dest || recursion === 5) return false;
+  return deadEndFunction(file, dest.func, recursion + 1);
 }
 
 /** objtool is_jump_table_jump() and is_sibling_call(). */
@@ -475,16 +475,24 @@ export function addJumpTableAlts(file: ObjFile): void {
   for (const func of file.syms.all) {
     if (func.type !== STT_FUNC || !file.code[func.sec]) continue;
     // Mark table heads, keeping back-pointers for forward jumps.
-    const first = file.findInsn(func.sec, func.offset);
-    for (let insn = first; insn; insn = file.nextInsnSameFunc(insn)) {
-      const d = insn.jumpDest;
-      if (d && d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
-      if (insn.type !== JUMP_DYNAMIC) continue;
+    let tables = false;
+    file.forEachFuncPos(func.sec, func.offset, (cs, pos) => {
+      if (cs.a.jumpDest[pos] !== -1) {
+        const insn = new Insn(cs, pos);
+        const d = insn.jumpDest!;
+        if (d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
+      }
+      if (cs.a.type[pos] !== JUMP_DYNAMIC) return;
+      const insn = new Insn(cs, pos);
       const r = findJumpTable(file, func, insn);
-      if (r) insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
-    }
+      if (r) {
+        insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
+        tables = true;
+      }
+    });
+    if (!tables) continue;
     let t1: Insn | undefined;
-    for (let insn = first; insn; insn = file.nextInsnSameFunc(insn)) {
+    for (let insn = file.findInsn(func.sec, func.offset); insn; insn = file.nextInsnSameFunc(insn)) {
       if (!insn.jumpTable) continue;
       if (!t1) {
         t1 = insn;
