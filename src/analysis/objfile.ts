@@ -37,6 +37,8 @@ export class ObjFile {
   nrInsns = 0;
   readonly rodataSections = new Set<number>();
   readonly cfis = new CfiInterner();
+  /** relocsOf()'s tables by code section index (null: none). */
+  private readonly relocTables = new Map<number, RelocTable | null>();
   /** The state a FUNC hint gives, and the one an UNDEFINED hint forces. */
   readonly funcCfi: CfiState;
   readonly forceUndefinedCfi: CfiState;
@@ -139,13 +141,34 @@ export class ObjFile {
   insnReloc(insn: Insn): RelocRef | undefined {
     if (insn.noReloc || insn.pos < 0) return undefined;
     insn.relocLookedUp = true;
-    const table = this.elf.relocationsFor(insn.sec.elf);
+    const table = this.relocsOf(insn.sec);
     const i = table ? table.firstInRange(insn.offset, insn.offset + insn.len) : -1;
     if (!table || i < 0) {
       insn.noReloc = true;
       return undefined;
     }
     return { table, i };
+  }
+
+  /**
+   * A code section's relocations. On the first request every instruction without one is marked
+   * (one merge of the two sorted lists), so that insnReloc() searches only for the others.
+   */
+  private relocsOf(cs: CodeSection): RelocTable | undefined {
+    let t = this.relocTables.get(cs.index);
+    if (t !== undefined) return t ?? undefined;
+    t = this.elf.relocationsFor(cs.elf) ?? null;
+    this.relocTables.set(cs.index, t);
+    const { offset, len, count } = cs.ds;
+    const flags = cs.a.flags;
+    let k = 0;
+    const n = t ? t.count : 0;
+    for (let pos = 0; pos < count; pos++) {
+      const start = offset[pos]!;
+      while (k < n && t!.offset(t!.nth(k)) < start) k++;
+      if (k === n || t!.offset(t!.nth(k)) >= start + len[pos]!) flags[pos] |= InsnBit.NO_RELOC;
+    }
+    return t ?? undefined;
   }
 
   relocSym(r: RelocRef): Sym {

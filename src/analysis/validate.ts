@@ -382,20 +382,24 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
               if (insn.deadEnd) end = true;
               break;
             case T.JUMP_CONDITIONAL:
-            case T.JUMP_UNCONDITIONAL:
+            case T.JUMP_UNCONDITIONAL: {
               if (isSiblingCall(file, insn)) {
                 if (validateSiblingCall(file, insn, state)) {
                   finish(1);
                   continue frames;
                 }
-              } else if (insn.jumpDest) {
-                f.phase = Phase.AFTER_JUMP;
-                childRet = 0;
-                stack.push({ insn: insn.jumpDest, sec: insn.jumpDest.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
-                continue frames;
+              } else {
+                const dest = insn.jumpDest;
+                if (dest) {
+                  f.phase = Phase.AFTER_JUMP;
+                  childRet = 0;
+                  stack.push({ insn: dest, sec: dest.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
+                  continue frames;
+                }
               }
               if (insn.type === T.JUMP_UNCONDITIONAL) end = true;
               break;
+            }
             case T.JUMP_DYNAMIC:
             case T.JUMP_DYNAMIC_CONDITIONAL:
               if (isSiblingCall(file, insn) && validateSiblingCall(file, insn, state)) {
@@ -517,8 +521,6 @@ function validateSection(file: ObjFile, cs: CodeSection): number {
   let warnings = 0;
   for (const sym of file.syms.inSection(cs.index)) {
     if (sym.type !== 2) continue;
-    const state = initState(file, cs.noinstr);
-    setFuncState(state.cfi);
     if (!sym.len) {
       file.warn(`${sym.name}() is missing an ELF size annotation`);
       warnings++;
@@ -527,6 +529,8 @@ function validateSection(file: ObjFile, cs: CodeSection): number {
     if (sym.pfunc !== sym || sym.alias !== sym) continue;
     const insn = file.findInsn(cs.index, sym.offset);
     if (!insn || insn.ignore || insn.visited) continue;
+    const state = initState(file, cs.noinstr);
+    setFuncState(state.cfi);
     if (file.opts.uaccess) state.uaccess = sym.uaccessSafe;
     const ret = validateBranch(file, insn.func, insn, state);
     if (ret) file.backtrace(insn, '<=== (sym)');
