@@ -39,6 +39,11 @@ export interface CaseResult {
   orcIdentical: string;
 }
 
+/** Seconds as a person reads them: milliseconds below one second (start-up is measured there). */
+function seconds(s: number): string {
+  return s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`;
+}
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length ? s[Math.floor(s.length / 2)]! : NaN;
@@ -160,7 +165,7 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
         b = runTheirs();
         a = runOurs();
       }
-      log(`${bench.label}: round ${r + 1}/${bench.rounds}: orctool ${ours.secs.at(-1)!.toFixed(2)} s, objtool ${theirs.secs.at(-1)!.toFixed(2)} s`);
+      log(`${bench.label}: round ${r + 1}/${bench.rounds}: orctool ${seconds(ours.secs.at(-1)!)}, objtool ${seconds(theirs.secs.at(-1)!)}`);
       if (last) orcIdentical = compareOrc(bench.version, a, b);
     }
   } finally {
@@ -182,8 +187,8 @@ export function markdownTable(results: CaseResult[]): string {
   ];
   for (const r of results) {
     const failed = r.orctool.failures.length + r.objtool.failures.length ? ' (runs failed, see above)' : '';
-    rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${r.orctool.secs.toFixed(2)} s | ${r.orctool.rssMiB.toFixed(0)} MiB | ` +
-      `${r.objtool.secs.toFixed(2)} s | ${r.objtool.rssMiB.toFixed(0)} MiB | ${(r.orctool.secs / r.objtool.secs).toFixed(2)}x | ` +
+    rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${seconds(r.orctool.secs)} | ${r.orctool.rssMiB.toFixed(0)} MiB | ` +
+      `${seconds(r.objtool.secs)} | ${r.objtool.rssMiB.toFixed(0)} MiB | ${(r.orctool.secs / r.objtool.secs).toFixed(2)}x | ` +
       `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x | ${r.orcIdentical}${failed} |`);
   }
   return rows.join('\n');
