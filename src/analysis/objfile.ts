@@ -139,8 +139,9 @@ export class ObjFile {
 
   /** The first relocation inside the instruction's bytes (objtool insn_reloc()). */
   insnReloc(insn: Insn): RelocRef | undefined {
-    if (insn.noReloc || insn.pos < 0) return undefined;
+    if (insn.pos < 0) return undefined;
     insn.relocLookedUp = true;
+    if (insn.noReloc) return undefined;
     const table = this.relocsOf(insn.sec);
     const i = table ? table.firstInRange(insn.offset, insn.offset + insn.len) : -1;
     if (!table || i < 0) {
