@@ -97,19 +97,32 @@ export function cfiEqual(a: CfiState, b: CfiState): boolean {
     regsEqual(a.regs, b.regs) && regsEqual(a.vals, b.vals));
 }
 
+/** One murmur3 round: every input bit reaches every hash bit (multiplies alone only carry upwards). */
+function mix(h: number, k: number): number {
+  k = Math.imul(k, 0xcc9e2d51);
+  k = Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+  h ^= k;
+  h = (h << 13) | (h >>> 19);
+  return (Math.imul(h, 5) + 0xe6546b64) | 0;
+}
+
 /** A hash of every field cfiEqual compares (no strings: interning runs millions of times). */
 function hash(c: CfiState): number {
-  let h = Math.imul(c.cfa.base + 7, 0x9e3779b1) ^ c.cfa.offset;
-  h = Math.imul(h ^ c.stackSize, 0x85ebca6b) ^ (c.drapReg + 3);
-  h = Math.imul(h ^ c.drapOffset, 0xc2b2ae35) ^ c.type;
-  h = Math.imul(h, 31) + (+c.bpScratch | (+c.drap << 1) | (+c.signal << 2) | (+c.end << 3) | (+c.forceUndefined << 4));
+  let h = mix(c.cfa.base, c.cfa.offset);
+  h = mix(h, c.stackSize);
+  h = mix(h, c.drapReg);
+  h = mix(h, c.drapOffset);
+  h = mix(h, c.type | (+c.bpScratch << 4) | (+c.drap << 5) | (+c.signal << 6) | (+c.end << 7) | (+c.forceUndefined << 8));
   for (let i = 0; i < CFI_NUM_REGS; i++) {
     const r = c.regs[i]!;
     const v = c.vals[i]!;
-    h = Math.imul(h ^ r.base, 0x27d4eb2d) + r.offset;
-    h = Math.imul(h ^ v.base, 0x165667b1) + v.offset;
+    h = mix(mix(h, r.base), r.offset);
+    h = mix(mix(h, v.base), v.offset);
   }
-  return h | 0;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h;
 }
 
 /**

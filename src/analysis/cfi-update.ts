@@ -6,7 +6,7 @@ import { OpDestType, OpSrcType, type StackOp } from '../x86/index.js';
 import {
   CFI_BP_INDIRECT, CFI_CFA, CFI_NUM_REGS, CFI_SP_INDIRECT, CFI_UNDEFINED, type CfiReg, type CfiState, UnwindType,
 } from './cfi.js';
-import { INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg, setReg, setVal } from './cfi-state.js';
+import { type CfiInterner, copyCfi, INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg, setReg, setVal } from './cfi-state.js';
 
 const SP = 4;
 const BP = 5;
@@ -244,5 +244,100 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
 
     default:
       return 'unknown stack-related instruction';
+  }
+}
+
+/** UpdateContext as the bits of CfiSteps.apply()'s `ctx`. */
+export const CTX_IN_FUNC = 1;
+export const CTX_NEXT_HAS_HINT = 2;
+export const CTX_STACKVAL = 4;
+
+/** Int32s a step's key takes: state number + 1 (0: empty slot), types and ctx, two registers, two offsets. */
+const KEY = 6;
+const stepCtx: UpdateContext = { inFunc: false, nextHasHint: false, stackval: false };
+
+function stepHash(k: Int32Array, b: number): number {
+  let h = Math.imul(k[b]! ^ (k[b + 1]! << 16), 0x9e3779b1) ^ Math.imul(k[b + 2]! ^ (k[b + 3]! << 8), 0x85ebca6b);
+  h = Math.imul(h ^ k[b + 4]!, 0xc2b2ae35);
+  h = Math.imul(h ^ k[b + 5]! ^ (h >>> 15), 0x27d4eb2d);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * updateCfiState() over interned states, by number: the state one operation leads to from a
+ * given state, remembered by (state, operation, context). The walk meets the same few steps
+ * (push %rbp from a function's entry state, ...) hundreds of thousands of times; a known one
+ * costs a probe of this table instead of a copy, a whole-state hash and comparisons.
+ */
+export class CfiSteps {
+  /** The warning of the last apply() that returned -1. */
+  message = '';
+  /** KEY int32s per slot. */
+  private keys: Int32Array;
+  /** The resulting state's number, per slot. */
+  private to: Int32Array;
+  private mask: number;
+  private used = 0;
+  /** The key being looked up, in the slot layout. */
+  private readonly probe = new Int32Array(KEY);
+
+  constructor(private readonly cfis: CfiInterner) {
+    const n = 1 << 12;
+    this.keys = new Int32Array(n * KEY);
+    this.to = new Int32Array(n);
+    this.mask = n - 1;
+  }
+
+  /** The number of the state `op` makes of state `id` (ctx: CTX_* bits), or -1 with `message` set. */
+  apply(id: number, op: StackOp, ctx: number): number {
+    const p = this.probe;
+    p[0] = id + 1;
+    p[1] = op.dest.type | (op.src.type << 4) | (ctx << 8);
+    p[2] = op.dest.reg;
+    p[3] = op.src.reg;
+    p[4] = op.dest.offset;
+    p[5] = op.src.offset;
+    const keys = this.keys;
+    const mask = this.mask;
+    let slot = stepHash(p, 0) & mask;
+    for (;;) {
+      const b = slot * KEY;
+      const k = keys[b]!;
+      if (k === 0) break;
+      if (k === p[0] && keys[b + 1] === p[1] && keys[b + 2] === p[2] && keys[b + 3] === p[3] && keys[b + 4] === p[4] &&
+        keys[b + 5] === p[5]) return this.to[slot]!;
+      slot = (slot + 1) & mask;
+    }
+    const c = copyCfi(this.cfis.byId(id));
+    stepCtx.inFunc = (ctx & CTX_IN_FUNC) !== 0;
+    stepCtx.nextHasHint = (ctx & CTX_NEXT_HAS_HINT) !== 0;
+    stepCtx.stackval = (ctx & CTX_STACKVAL) !== 0;
+    const msg = updateCfiState(c, op, stepCtx);
+    if (msg) {
+      this.message = msg;
+      return -1;
+    }
+    const r = this.cfis.idOf(c);
+    keys.set(p, slot * KEY);
+    this.to[slot] = r;
+    if (++this.used * 2 > mask) this.grow();
+    return r;
+  }
+
+  private grow(): void {
+    const oldKeys = this.keys;
+    const oldTo = this.to;
+    const n = (this.mask + 1) * 2;
+    const keys = (this.keys = new Int32Array(n * KEY));
+    const to = (this.to = new Int32Array(n));
+    const mask = (this.mask = n - 1);
+    for (let i = 0; i < oldTo.length; i++) {
+      const b = i * KEY;
+      if (oldKeys[b] === 0) continue;
+      let slot = stepHash(oldKeys, b) & mask;
+      while (keys[slot * KEY] !== 0) slot = (slot + 1) & mask;
+      keys.set(oldKeys.subarray(b, b + KEY), slot * KEY);
+      to[slot] = oldTo[i]!;
+    }
   }
 }

@@ -9,48 +9,168 @@
 import { InsnType } from '../x86/index.js';
 import { OpDestType, OpSrcType, readStackOp, type StackOp } from '../x86/index.js';
 import { CFI_UNDEFINED, type CfiState } from './cfi.js';
-import { cfiEqual, copyCfi, setFuncState, undefinedCfi } from './cfi-state.js';
-import { hasModifiedStackFrame, hasValidStackFrame, type UpdateContext, updateCfiState } from './cfi-update.js';
+import { cfiEqual, undefinedCfi } from './cfi-state.js';
+import { CfiSteps, CTX_IN_FUNC, CTX_NEXT_HAS_HINT, CTX_STACKVAL, hasModifiedStackFrame, hasValidStackFrame } from './cfi-update.js';
 import { Insn, InsnBit, VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection } from './insn.js';
 import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
 
 const T = InsnType;
-
-interface InsnState {
-  cfi: CfiState;
-  uaccessStack: number;
-  uaccess: boolean;
-  df: boolean;
-  noinstr: boolean;
-  instr: number;
-  /** The interned state equal to `cfi`, while no stack operation has changed it since. */
-  interned: CfiState | undefined;
-}
-
-function copyState(s: InsnState): InsnState {
-  return { cfi: copyCfi(s.cfi), uaccessStack: s.uaccessStack, uaccess: s.uaccess, df: s.df, noinstr: s.noinstr, instr: s.instr, interned: s.interned };
-}
-
-function initState(file: ObjFile, secNoinstr: boolean): InsnState {
-  return {
-    cfi: undefinedCfi(), uaccessStack: 0, uaccess: false, df: false, noinstr: file.opts.link && file.opts.noinstr && secNoinstr, instr: 0,
-    interned: undefined,
-  };
-}
+const STT_FUNC = 2;
+/** InsnArrays.jumpDest: the destination is in another section (kept in the instruction's extra). */
+const JUMP_ELSEWHERE = -2;
 
 const enum Phase { START, ALTS, OPS, AFTER_JUMP }
 
-interface Frame {
-  insn: Insn;
+/**
+ * One path of the walk (a level of objtool's recursion). The instruction is a position, not a
+ * handle, and the state is numbers (the CFI state is an interned state's number, stack
+ * operations step from number to number through CfiSteps): following an instruction allocates
+ * nothing, and a branch copies a few fields into a frame kept from earlier walks.
+ */
+class Frame {
+  /** The instruction: position `pos` of `cs`, or the filler NOP `fill` (pos -1). */
+  cs: CodeSection;
+  pos = 0;
+  fill: Insn | undefined = undefined;
   /** The section of the instruction this walk started at (objtool validate_branch()'s `sec`). */
-  sec: number;
-  state: InsnState;
-  prev: Insn | undefined;
-  phase: Phase;
-  altIdx: number;
-  skipOrig: boolean;
+  sec = 0;
+  /** The interned CFI state's number. */
+  cfi = 0;
+  uaccessStack = 0;
+  uaccess = false;
+  df = false;
+  instr = 0;
+  /** Not the path's first instruction (objtool's prev_insn is set). */
+  hasPrev = false;
+  phase = Phase.START;
+  altIdx = 0;
+  skipOrig = false;
+
+  constructor(cs: CodeSection) {
+    this.cs = cs;
+  }
+
+  /** Start a path at `insn` with the state of `from`. */
+  init(insn: Insn, from: Frame): void {
+    this.initAt(insn.sec, insn.pos, insn.pos >= 0 ? undefined : insn, from);
+  }
+
+  /** Start a path at position `pos` of `cs` (or the filler NOP `fill`) with the state of `from`. */
+  initAt(cs: CodeSection, pos: number, fill: Insn | undefined, from: Frame): void {
+    this.cs = cs;
+    this.pos = pos;
+    this.fill = fill;
+    this.sec = cs.index;
+    this.cfi = from.cfi;
+    this.uaccessStack = from.uaccessStack;
+    this.uaccess = from.uaccess;
+    this.df = from.df;
+    this.instr = from.instr;
+    this.hasPrev = false;
+    this.phase = Phase.START;
+    this.altIdx = 0;
+    this.skipOrig = false;
+  }
+
+  at(insn: Insn): void {
+    this.cs = insn.sec;
+    this.pos = insn.pos;
+    this.fill = insn.pos >= 0 ? undefined : insn;
+  }
+
+  /** A handle on the instruction (for the rare paths that need one). */
+  insn(): Insn {
+    return this.pos >= 0 ? new Insn(this.cs, this.pos) : this.fill!;
+  }
+
+  get flags(): number {
+    return this.pos >= 0 ? this.cs.a.flags[this.pos]! : this.fill!.flags;
+  }
+
+  get type(): number {
+    return this.pos >= 0 ? this.cs.a.type[this.pos]! : this.fill!.type;
+  }
+
+  get offset(): number {
+    return this.pos >= 0 ? this.cs.ds.offset[this.pos]! : this.fill!.offset;
+  }
+
+  get sym(): Sym | undefined {
+    if (this.pos < 0) return this.fill!.sym;
+    const i = this.cs.a.sym[this.pos]!;
+    return i >= 0 ? this.cs.syms[i] : undefined;
+  }
+
+  get callDest(): Sym | undefined {
+    if (this.pos < 0) return this.fill!.callDest;
+    const i = this.cs.a.callDest[this.pos]!;
+    return i >= 0 ? this.cs.syms[i] : undefined;
+  }
+
+  /** The recorded state's number, -1 for none. */
+  get recorded(): number {
+    if (this.pos >= 0) return this.cs.a.cfi[this.pos]!;
+    const c = this.fill!.cfi;
+    return c ? this.cs.cfis.idOf(c) : -1;
+  }
+
+  set recorded(id: number) {
+    if (this.pos >= 0) this.cs.a.cfi[this.pos] = id;
+    else this.fill!.cfi = id >= 0 ? this.cs.cfis.byId(id) : undefined;
+  }
+
+  get visited(): number {
+    return this.pos >= 0 ? this.cs.a.visited[this.pos]! : this.fill!.visited;
+  }
+
+  set visited(v: number) {
+    if (this.pos >= 0) this.cs.a.visited[this.pos] = v;
+    else this.fill!.visited = v;
+  }
+}
+
+/** Frames kept between walks (walks never nest), the bottom one first. */
+const frames: Frame[] = [];
+
+/** Where the walk goes after the current instruction (objtool next_insn_to_validate()); cs undefined: nowhere. */
+const nx = { cs: undefined as CodeSection | undefined, pos: 0, fill: undefined as Insn | undefined, flags: 0 };
+
+function setNext(file: ObjFile, f: Frame, flags: number): void {
+  if (f.pos >= 0 && !(flags & InsnBit.ALT_GROUP)) {
+    const p = f.pos + 1;
+    if (p < f.cs.ds.count) {
+      nx.cs = f.cs;
+      nx.pos = p;
+      nx.fill = undefined;
+      nx.flags = f.cs.a.flags[p]!;
+    } else {
+      nx.cs = undefined;
+    }
+    return;
+  }
+  const n = nextInsnToValidate(file, f.insn());
+  if (!n) {
+    nx.cs = undefined;
+    return;
+  }
+  nx.cs = n.sec;
+  nx.pos = n.pos;
+  nx.fill = n.pos >= 0 ? undefined : n;
+  nx.flags = n.flags;
+}
+
+/** The steps of each interner (that is, of each file). */
+const stepsOf = new WeakMap<object, CfiSteps>();
+
+function steps(file: ObjFile): CfiSteps {
+  let s = stepsOf.get(file.cfis);
+  if (!s) {
+    s = new CfiSteps(file.cfis);
+    stepsOf.set(file.cfis, s);
+  }
+  return s;
 }
 
 function funcUaccessSafe(func: Sym | undefined): boolean {
@@ -74,41 +194,43 @@ function noinstrCallDest(file: ObjFile, insn: Insn, func: Sym | undefined): bool
   return func.name.startsWith('__ubsan_handle_');
 }
 
-function validateCall(file: ObjFile, insn: Insn, state: InsnState): boolean {
-  if (state.noinstr && state.instr <= 0 && !noinstrCallDest(file, insn, insn.callDest)) {
-    file.warnInsn(insn, `call to ${callDestName(file, insn)}() leaves .noinstr.text section`);
+function validateCall(file: ObjFile, f: Frame, noinstr: boolean): boolean {
+  const dest = f.callDest;
+  if (noinstr && f.instr <= 0 && !noinstrCallDest(file, f.insn(), dest)) {
+    file.warnInsn(f.insn(), `call to ${callDestName(file, f.insn())}() leaves .noinstr.text section`);
     return true;
   }
-  if (state.uaccess && !funcUaccessSafe(insn.callDest)) {
-    file.warnInsn(insn, `call to ${callDestName(file, insn)}() with UACCESS enabled`);
+  if (f.uaccess && !funcUaccessSafe(dest)) {
+    file.warnInsn(f.insn(), `call to ${callDestName(file, f.insn())}() with UACCESS enabled`);
     return true;
   }
-  if (state.df) {
-    file.warnInsn(insn, `call to ${callDestName(file, insn)}() with DF set`);
+  if (f.df) {
+    file.warnInsn(f.insn(), `call to ${callDestName(file, f.insn())}() with DF set`);
     return true;
   }
   return false;
 }
 
-function validateSiblingCall(file: ObjFile, insn: Insn, state: InsnState): boolean {
+function validateSiblingCall(file: ObjFile, f: Frame, noinstr: boolean): boolean {
   // From 6.2 code outside functions may tail-call with any stack (notypeSiblingCalls).
-  if ((insn.func || !file.layout.check.notypeSiblingCalls) && hasModifiedStackFrame(state.cfi)) {
-    file.warnInsn(insn, 'sibling call from callable instruction with modified stack frame');
+  if ((f.sym?.type === STT_FUNC || !file.layout.check.notypeSiblingCalls) && hasModifiedStackFrame(file.cfis.byId(f.cfi))) {
+    file.warnInsn(f.insn(), 'sibling call from callable instruction with modified stack frame');
     return true;
   }
-  return validateCall(file, insn, state);
+  return validateCall(file, f, noinstr);
 }
 
-function validateReturn(file: ObjFile, func: Sym | undefined, insn: Insn, state: InsnState): boolean {
+function validateReturn(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: boolean): boolean {
+  const cfi = file.cfis.byId(f.cfi);
   const msg =
-    state.noinstr && state.instr > 0 ? 'return with instrumentation enabled'
-    : state.uaccess && !funcUaccessSafe(func) ? 'return with UACCESS enabled'
-    : !state.uaccess && funcUaccessSafe(func) ? 'return with UACCESS disabled from a UACCESS-safe function'
-    : state.df ? 'return with DF set'
-    : func && hasModifiedStackFrame(state.cfi) ? 'return with modified stack frame'
-    : state.cfi.bpScratch ? 'BP used as a scratch register'
+    noinstr && f.instr > 0 ? 'return with instrumentation enabled'
+    : f.uaccess && !funcUaccessSafe(func) ? 'return with UACCESS enabled'
+    : !f.uaccess && funcUaccessSafe(func) ? 'return with UACCESS disabled from a UACCESS-safe function'
+    : f.df ? 'return with DF set'
+    : func && hasModifiedStackFrame(cfi) ? 'return with modified stack frame'
+    : cfi.bpScratch ? 'BP used as a scratch register'
     : undefined;
-  if (msg) file.warnInsn(insn, msg);
+  if (msg) file.warnInsn(f.insn(), msg);
   return msg !== undefined;
 }
 
@@ -193,143 +315,158 @@ function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
   return file.nextInsnSameSec(insn);
 }
 
-const scratchCtx: UpdateContext = { inFunc: false, nextHasHint: false, stackval: false };
+/** One op record for every walk: operations are read in place, millions of times. */
 const scratchOp: StackOp = { dest: { type: 0, reg: 0, offset: 0 }, src: { type: 0, reg: 0, offset: 0 } };
 
-/** Apply the instruction's stack operations (objtool handle_insn_ops()); true on a warning. */
-function handleInsnOps(file: ObjFile, insn: Insn, next: Insn | undefined, state: InsnState): boolean {
-  const n = insn.opCount;
-  if (n === 0) return false;
-  state.interned = undefined;
-  // One context and one op record for the whole walk: this runs for millions of instructions.
-  const ctx = scratchCtx;
-  ctx.inFunc = insn.func !== undefined;
-  ctx.nextHasHint = next?.hint ?? false;
-  ctx.stackval = file.opts.stackval;
+/** Apply the instruction's `n` stack operations (objtool handle_insn_ops()); true on a warning. */
+function handleInsnOps(file: ObjFile, st: CfiSteps, f: Frame, n: number, flags: number): boolean {
+  const ctx = (f.sym?.type === STT_FUNC ? CTX_IN_FUNC : 0) | (nx.cs && nx.flags & InsnBit.HINT ? CTX_NEXT_HAS_HINT : 0) |
+    (file.opts.stackval ? CTX_STACKVAL : 0);
+  const uaccessOps = file.opts.uaccess && (flags & InsnBit.ALT_GROUP) !== 0;
+  const ds = f.cs.ds;
   for (let j = 0; j < n; j++) {
-    const op = readStackOp(insn.sec.ds, insn.pos, j, scratchOp);
-    const msg = updateCfiState(state.cfi, op, ctx);
-    if (msg) {
-      file.warnInsn(insn, msg);
+    const op = readStackOp(ds, f.pos, j, scratchOp);
+    const next = st.apply(f.cfi, op, ctx);
+    if (next < 0) {
+      file.warnInsn(f.insn(), st.message);
       return true;
     }
-    if (!file.opts.uaccess || !insn.altGroup) continue;
+    f.cfi = next;
+    if (!uaccessOps) continue;
     if (op.dest.type === OpDestType.PUSHF) {
-      if (!state.uaccessStack) state.uaccessStack = 1;
-      else if (state.uaccessStack >>> 31) {
-        file.warnInsn(insn, 'PUSHF stack exhausted');
+      if (!f.uaccessStack) f.uaccessStack = 1;
+      else if (f.uaccessStack >>> 31) {
+        file.warnInsn(f.insn(), 'PUSHF stack exhausted');
         return true;
       }
-      state.uaccessStack = ((state.uaccessStack << 1) | (state.uaccess ? 1 : 0)) >>> 0;
+      f.uaccessStack = ((f.uaccessStack << 1) | (f.uaccess ? 1 : 0)) >>> 0;
     }
-    if (op.src.type === OpSrcType.POPF && state.uaccessStack) {
-      state.uaccess = (state.uaccessStack & 1) !== 0;
-      state.uaccessStack >>>= 1;
-      if (state.uaccessStack === 1) state.uaccessStack = 0;
+    if (op.src.type === OpSrcType.POPF && f.uaccessStack) {
+      f.uaccess = (f.uaccessStack & 1) !== 0;
+      f.uaccessStack >>>= 1;
+      if (f.uaccessStack === 1) f.uaccessStack = 0;
     }
   }
   return false;
 }
 
-/** Walk every path from `start`; returns 1 when a warning ended the walk. */
-export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, startState: InsnState): number {
-  const stack: Frame[] = [{ insn: start, sec: start.sec.index, state: startState, prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false }];
-  let childRet = 0;
-  const finish = (v: number): void => {
-    stack.pop();
-    childRet = v;
-  };
-  // Up to 6.3 these warnings name the section the walk started in (WARN_FUNC with
-  // validate_branch()'s `sec`), even after it ran from a replacement back into the text.
-  const walkWarn = (fr: Frame, insn: Insn, msg: string): void => {
-    if (file.layout.check.walkWarningsInStartSection) file.warnAt(fr.sec, insn.offset, msg);
-    else file.warnInsn(insn, msg);
-  };
+// Up to 6.3 these warnings name the section the walk started in (WARN_FUNC with
+// validate_branch()'s `sec`), even after it ran from a replacement back into the text.
+function walkWarn(file: ObjFile, f: Frame, msg: string): void {
+  if (file.layout.check.walkWarningsInStartSection) file.warnAt(f.sec, f.offset, msg);
+  else file.warnInsn(f.insn(), msg);
+}
 
-  frames: while (stack.length > 0) {
-    const f = stack[stack.length - 1]!;
+/** The frame at depth `sp` of the walk, made on first use. */
+function frameAt(sp: number, cs: CodeSection): Frame {
+  let fr = frames[sp];
+  if (!fr) {
+    fr = new Frame(cs);
+    frames.push(fr);
+  }
+  return fr;
+}
+
+/** The state a walk starts with. */
+interface WalkStart {
+  /** Interned CFI state number. */
+  cfi: number;
+  uaccess: boolean;
+  /** --noinstr applies (a noinstr section with --link --noinstr). */
+  noinstr: boolean;
+}
+
+/**
+ * Walk every path from `start`; returns 1 when a warning ended the walk. Stack operations
+ * only act on instructions that have them; the state is recorded at every instruction.
+ */
+function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init: WalkStart): number {
+  const st = steps(file);
+  const cfis = file.cfis;
+  const noinstr = init.noinstr;
+  const opsUaccess = file.opts.uaccess;
+  const notypeSiblingCalls = file.layout.check.notypeSiblingCalls;
+  const base = frameAt(0, start.sec);
+  base.at(start);
+  base.sec = start.sec.index;
+  base.cfi = init.cfi;
+  base.uaccessStack = 0;
+  base.uaccess = init.uaccess;
+  base.df = false;
+  base.instr = 0;
+  base.hasPrev = false;
+  base.phase = Phase.START;
+  base.altIdx = 0;
+  base.skipOrig = false;
+  let sp = 1;
+  let ret = 0;
+
+  walk: while (sp > 0) {
+    const f = frames[sp - 1]!;
     for (;;) {
-      const insn = f.insn;
-      const state = f.state;
       switch (f.phase) {
         case Phase.START: {
-          const ifunc = insn.func;
-          if (func && ifunc && func !== ifunc.pfunc) {
+          const fl = f.flags;
+          const sym = f.sym;
+          if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) {
             // kCFI/FineIBT preambles always fall through.
             if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) {
-              finish(0);
-              continue frames;
+              ret = 0;
+            } else {
+              file.warn(`${func.name}() falls through to next function ${sym.name}()`);
+              ret = 1;
             }
-            file.warn(`${func.name}() falls through to next function ${ifunc.name}()`);
-            finish(1);
-            continue frames;
+            sp--;
+            continue walk;
           }
-          if (func && insn.ignore) {
-            walkWarn(f, insn, 'BUG: why am I validating an ignored function?');
-            finish(1);
-            continue frames;
+          if (func && fl & InsnBit.IGNORE) {
+            walkWarn(file, f, 'BUG: why am I validating an ignored function?');
+            ret = 1;
+            sp--;
+            continue walk;
           }
-          const visited = VISITED_BRANCH << (state.uaccess ? 1 : 0);
-          if (insn.visited & VISITED_BRANCH_MASK) {
-            if (!insn.hint && !insnCfiMatch(file, insn, state.interned ?? state.cfi)) {
-              finish(1);
-              continue frames;
+          const bit = VISITED_BRANCH << (f.uaccess ? 1 : 0);
+          const visited = f.visited;
+          if (visited & VISITED_BRANCH_MASK) {
+            if (!(fl & InsnBit.HINT) && f.recorded !== f.cfi && !insnCfiMatch(file, f.insn(), cfis.byId(f.cfi))) {
+              ret = 1;
+              sp--;
+              continue walk;
             }
-            if (insn.visited & visited) {
-              finish(0);
-              continue frames;
+            if (visited & bit) {
+              ret = 0;
+              sp--;
+              continue walk;
             }
           } else {
             file.nrInsnsVisited++;
           }
-          if (state.noinstr) state.instr += insn.instr;
-          if (insn.hint) {
-            if (insn.restore) {
-              let save: Insn | undefined;
-              for (let i = file.prevInsnSameSec(insn); i && func && i.offset >= func.offset; i = file.prevInsnSameSec(i)) {
-                if (i.save) {
-                  save = i;
-                  break;
-                }
+          if (noinstr && (f.pos < 0 || fl & InsnBit.EXTRA)) f.instr += f.insn().instr;
+          if (fl & InsnBit.HINT) {
+            if (fl & InsnBit.RESTORE) {
+              const r = restoreState(file, func, f);
+              if (r >= 0) {
+                ret = r;
+                sp--;
+                continue walk;
               }
-              if (!save) {
-                walkWarn(f, insn, 'no corresponding CFI save for CFI restore');
-                finish(1);
-                continue frames;
-              }
-              if (!save.visited) {
-                // Reached by a branch before the straight-line path: seen again later (6.9+).
-                if (!f.prev && file.layout.check.restoreDeferredAtBranchTarget) {
-                  finish(0);
-                  continue frames;
-                }
-                walkWarn(f, insn, "objtool isn't smart enough to handle this CFI save/restore combo");
-                finish(1);
-                continue frames;
-              }
-              insn.cfi = save.cfi;
             }
-            state.cfi = copyCfi(insn.cfi!);
-            state.interned = insn.cfi;
-          } else if (state.interned) {
-            // Every recorded state is interned, so this is the object objtool's comparison with
-            // the previous instruction's state would pick too.
-            insn.cfi = state.interned;
-          } else if (f.prev && f.prev.cfi && cfiEqual(f.prev.cfi, state.cfi)) {
-            insn.cfi = state.interned = f.prev.cfi;
+            // Every recorded state is interned: the walk carries the hint's state itself.
+            f.cfi = f.recorded;
           } else {
-            insn.cfi = state.interned = file.cfis.intern(state.cfi);
+            f.recorded = f.cfi;
           }
-          insn.visited |= visited;
-          if (propagateAltCfi(file, insn)) {
-            finish(1);
-            continue frames;
+          f.visited = visited | bit;
+          if (fl & InsnBit.ALT_GROUP && propagateAltCfi(file, f.insn())) {
+            ret = 1;
+            sp--;
+            continue walk;
           }
-          if (!insn.ignoreAlts && insn.alts) {
+          if (!(fl & InsnBit.IGNORE_ALTS) && fl & InsnBit.ALTS) {
             f.phase = Phase.ALTS;
             f.altIdx = 0;
             f.skipOrig = false;
-            childRet = 0;
+            ret = 0;
             break;
           }
           f.phase = Phase.OPS;
@@ -337,190 +474,265 @@ export function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn
         }
 
         case Phase.ALTS: {
-          if (childRet) {
-            file.backtrace(insn, '(alt)');
-            finish(childRet);
-            continue frames;
+          if (ret) {
+            file.backtrace(f.insn(), '(alt)');
+            sp--;
+            continue walk;
           }
-          const alts = insn.alts!;
+          const alts = f.insn().alts!;
           if (f.altIdx < alts.length) {
             const alt = alts[f.altIdx++]!;
             if (alt.skipOrig) f.skipOrig = true;
-            stack.push({ insn: alt.insn, sec: alt.insn.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
-            continue frames;
+            frameAt(sp, f.cs).init(alt.insn, f);
+            sp++;
+            continue walk;
           }
           if (f.skipOrig) {
-            finish(0);
-            continue frames;
+            ret = 0;
+            sp--;
+            continue walk;
           }
           f.phase = Phase.OPS;
           break;
         }
 
         case Phase.OPS: {
-          const next = nextInsnToValidate(file, insn);
-          if (handleInsnOps(file, insn, next, state)) {
-            finish(1);
-            continue frames;
+          const fl = f.flags;
+          setNext(file, f, fl);
+          if (f.pos >= 0 && !(fl & InsnBit.NO_OPS)) {
+            const n = f.cs.ds.opCount[f.pos]!;
+            if (n && handleInsnOps(file, st, f, n, fl)) {
+              ret = 1;
+              sp--;
+              continue walk;
+            }
           }
           let end = false;
-          switch (insn.type) {
+          const type = f.type;
+          switch (type) {
             case T.RETURN:
-              finish(validateReturn(file, func, insn, state) ? 1 : 0);
-              continue frames;
+              ret = validateReturn(file, func, f, noinstr) ? 1 : 0;
+              sp--;
+              continue walk;
             case T.CALL:
             case T.CALL_DYNAMIC:
-              if (validateCall(file, insn, state)) {
-                finish(1);
-                continue frames;
+              if (validateCall(file, f, noinstr)) {
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              if (file.opts.stackval && func && !isSpecialCall(insn) && !hasValidStackFrame(state.cfi)) {
-                walkWarn(f, insn, 'call without frame pointer save/setup');
-                finish(1);
-                continue frames;
+              if (file.opts.stackval && func && !isSpecialCall(type, f.callDest) && !hasValidStackFrame(cfis.byId(f.cfi))) {
+                walkWarn(file, f, 'call without frame pointer save/setup');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              if (insn.deadEnd) end = true;
+              if (fl & InsnBit.DEAD_END) end = true;
               break;
             case T.JUMP_CONDITIONAL:
             case T.JUMP_UNCONDITIONAL: {
-              if (isSiblingCall(file, insn)) {
-                if (validateSiblingCall(file, insn, state)) {
-                  finish(1);
-                  continue frames;
+              // objtool is_sibling_call() for a static jump.
+              if ((notypeSiblingCalls || f.sym?.type === STT_FUNC) && f.callDest !== undefined) {
+                if (validateSiblingCall(file, f, noinstr)) {
+                  ret = 1;
+                  sp--;
+                  continue walk;
                 }
               } else {
-                const dest = insn.jumpDest;
+                let dest: Insn | undefined;
+                if (f.pos >= 0) {
+                  const d = f.cs.a.jumpDest[f.pos]!;
+                  if (d >= 0) {
+                    // The common case: a branch within the section, entered without a handle.
+                    f.phase = Phase.AFTER_JUMP;
+                    ret = 0;
+                    frameAt(sp, f.cs).initAt(f.cs, d, undefined, f);
+                    sp++;
+                    continue walk;
+                  }
+                  if (d === JUMP_ELSEWHERE) dest = f.insn().jumpDest;
+                } else {
+                  dest = f.fill!.jumpDest;
+                }
                 if (dest) {
                   f.phase = Phase.AFTER_JUMP;
-                  childRet = 0;
-                  stack.push({ insn: dest, sec: dest.sec.index, state: copyState(state), prev: undefined, phase: Phase.START, altIdx: 0, skipOrig: false });
-                  continue frames;
+                  ret = 0;
+                  frameAt(sp, f.cs).init(dest, f);
+                  sp++;
+                  continue walk;
                 }
               }
-              if (insn.type === T.JUMP_UNCONDITIONAL) end = true;
+              if (type === T.JUMP_UNCONDITIONAL) end = true;
               break;
             }
             case T.JUMP_DYNAMIC:
             case T.JUMP_DYNAMIC_CONDITIONAL:
-              if (isSiblingCall(file, insn) && validateSiblingCall(file, insn, state)) {
-                finish(1);
-                continue frames;
+              if (isSiblingCall(file, f.insn()) && validateSiblingCall(file, f, noinstr)) {
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              if (insn.type === T.JUMP_DYNAMIC) end = true;
+              if (type === T.JUMP_DYNAMIC) end = true;
               break;
             case T.CONTEXT_SWITCH:
               if (func) {
-                if (!next || !next.hint) {
-                  walkWarn(f, insn, 'unsupported instruction in callable function');
-                  finish(1);
-                  continue frames;
+                if (!nx.cs || !(nx.flags & InsnBit.HINT)) {
+                  walkWarn(file, f, 'unsupported instruction in callable function');
+                  ret = 1;
+                  sp--;
+                  continue walk;
                 }
                 break;
               }
               end = true;
               break;
             case T.STAC:
-              if (!file.opts.uaccess) break;
-              if (state.uaccess) {
-                walkWarn(f, insn, 'recursive UACCESS enable');
-                finish(1);
-                continue frames;
+              if (!opsUaccess) break;
+              if (f.uaccess) {
+                walkWarn(file, f, 'recursive UACCESS enable');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              state.uaccess = true;
+              f.uaccess = true;
               break;
             case T.CLAC:
-              if (!file.opts.uaccess) break;
-              if (!state.uaccess && func) {
-                walkWarn(f, insn, 'redundant UACCESS disable');
-                finish(1);
-                continue frames;
+              if (!opsUaccess) break;
+              if (!f.uaccess && func) {
+                walkWarn(file, f, 'redundant UACCESS disable');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              if (funcUaccessSafe(func) && !state.uaccessStack) {
-                walkWarn(f, insn, 'UACCESS-safe disables UACCESS');
-                finish(1);
-                continue frames;
+              if (funcUaccessSafe(func) && !f.uaccessStack) {
+                walkWarn(file, f, 'UACCESS-safe disables UACCESS');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              state.uaccess = false;
+              f.uaccess = false;
               break;
             case T.STD:
-              if (state.df) {
-                walkWarn(f, insn, 'recursive STD');
-                finish(1);
-                continue frames;
+              if (f.df) {
+                walkWarn(file, f, 'recursive STD');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              state.df = true;
+              f.df = true;
               break;
             case T.CLD:
-              if (!state.df && func) {
-                walkWarn(f, insn, 'redundant CLD');
-                finish(1);
-                continue frames;
+              if (!f.df && func) {
+                walkWarn(file, f, 'redundant CLD');
+                ret = 1;
+                sp--;
+                continue walk;
               }
-              state.df = false;
+              f.df = false;
               break;
             default:
               break;
           }
           if (end) {
-            finish(0);
-            continue frames;
+            ret = 0;
+            sp--;
+            continue walk;
           }
-          if (advance(file, f, next)) continue frames;
+          const r = advance(file, f, fl);
+          if (r >= 0) {
+            ret = r;
+            sp--;
+            continue walk;
+          }
           break;
         }
 
         case Phase.AFTER_JUMP: {
-          if (childRet) {
-            file.backtrace(insn, '(branch)');
-            finish(childRet);
-            continue frames;
+          if (ret) {
+            file.backtrace(f.insn(), '(branch)');
+            sp--;
+            continue walk;
           }
-          if (insn.type === T.JUMP_UNCONDITIONAL) {
-            finish(0);
-            continue frames;
+          if (f.type === T.JUMP_UNCONDITIONAL) {
+            ret = 0;
+            sp--;
+            continue walk;
           }
-          if (advance(file, f, nextInsnToValidate(file, insn))) continue frames;
+          const fl = f.flags;
+          setNext(file, f, fl);
+          const r = advance(file, f, fl);
+          if (r >= 0) {
+            ret = r;
+            sp--;
+            continue walk;
+          }
           break;
         }
       }
     }
-
-    // Move on to the next instruction of the same path; true when the frame ended.
-    function advance(file: ObjFile, fr: Frame, next: Insn | undefined): boolean {
-      if (fr.insn.deadEnd) {
-        finish(0);
-        return true;
-      }
-      if (!next) {
-        if (fr.state.cfi.cfa.base === CFI_UNDEFINED || file.ignoreUnreachables) {
-          finish(0);
-          return true;
-        }
-        // (objtool names the section this walk started in, in every version)
-        file.warn(`${file.elf.section(fr.sec)!.name}: unexpected end of section`);
-        finish(1);
-        return true;
-      }
-      fr.prev = fr.insn;
-      fr.insn = next;
-      fr.phase = Phase.START;
-      return false;
-    }
   }
-  return childRet;
+  return ret;
 }
 
-function isSpecialCall(insn: Insn): boolean {
-  if (insn.type !== T.CALL) return false;
-  const d = insn.callDest;
-  return d !== undefined && (d.fentry || d.embeddedInsn);
+/**
+ * Move on to `nx`, the next instruction of the same path; -1 when done, else the frame ended
+ * with that result.
+ */
+function advance(file: ObjFile, f: Frame, flags: number): number {
+  if (flags & InsnBit.DEAD_END) return 0;
+  if (!nx.cs) {
+    if (file.cfis.byId(f.cfi).cfa.base === CFI_UNDEFINED || file.ignoreUnreachables) return 0;
+    // (objtool names the section this walk started in, in every version)
+    file.warn(`${file.elf.section(f.sec)!.name}: unexpected end of section`);
+    return 1;
+  }
+  f.hasPrev = true;
+  f.cs = nx.cs;
+  f.pos = nx.pos;
+  f.fill = nx.fill;
+  f.phase = Phase.START;
+  return -1;
+}
+
+/** A CFI restore hint takes the state of the save hint before it; -1 when the walk goes on. */
+function restoreState(file: ObjFile, func: Sym | undefined, f: Frame): number {
+  const insn = f.insn();
+  let save: Insn | undefined;
+  for (let i = file.prevInsnSameSec(insn); i && func && i.offset >= func.offset; i = file.prevInsnSameSec(i)) {
+    if (i.save) {
+      save = i;
+      break;
+    }
+  }
+  if (!save) {
+    walkWarn(file, f, 'no corresponding CFI save for CFI restore');
+    return 1;
+  }
+  if (!save.visited) {
+    // Reached by a branch before the straight-line path: seen again later (6.9+).
+    if (!f.hasPrev && file.layout.check.restoreDeferredAtBranchTarget) return 0;
+    walkWarn(file, f, "objtool isn't smart enough to handle this CFI save/restore combo");
+    return 1;
+  }
+  insn.cfi = save.cfi;
+  return -1;
+}
+
+function isSpecialCall(type: number, d: Sym | undefined): boolean {
+  return type === T.CALL && d !== undefined && (d.fentry || d.embeddedInsn);
+}
+
+/** The --noinstr rules apply to walks in this section. */
+function noinstrIn(file: ObjFile, secNoinstr: boolean): boolean {
+  return file.opts.link && file.opts.noinstr && secNoinstr;
 }
 
 /** objtool validate_section(): a walk from every function entry of one section. */
 function validateSection(file: ObjFile, cs: CodeSection): number {
   let warnings = 0;
+  const init: WalkStart = { cfi: file.cfis.idOf(file.funcCfi), uaccess: false, noinstr: noinstrIn(file, cs.noinstr) };
   for (const sym of file.syms.inSection(cs.index)) {
-    if (sym.type !== 2) continue;
+    if (sym.type !== STT_FUNC) continue;
     if (!sym.len) {
       file.warn(`${sym.name}() is missing an ELF size annotation`);
       warnings++;
@@ -529,10 +741,8 @@ function validateSection(file: ObjFile, cs: CodeSection): number {
     if (sym.pfunc !== sym || sym.alias !== sym) continue;
     const insn = file.findInsn(cs.index, sym.offset);
     if (!insn || insn.ignore || insn.visited) continue;
-    const state = initState(file, cs.noinstr);
-    setFuncState(state.cfi);
-    if (file.opts.uaccess) state.uaccess = sym.uaccessSafe;
-    const ret = validateBranch(file, insn.func, insn, state);
+    init.uaccess = file.opts.uaccess && sym.uaccessSafe;
+    const ret = validateBranch(file, insn.func, insn, init);
     if (ret) file.backtrace(insn, '<=== (sym)');
     warnings += ret;
   }
@@ -553,13 +763,13 @@ export function validateFunctions(file: ObjFile): number {
 export function validateUnwindHints(file: ObjFile, only?: CodeSection): number {
   if (!file.hints) return 0;
   let warnings = 0;
-  const state = initState(file, only?.noinstr ?? false);
+  const init: WalkStart = { cfi: file.cfis.intern(undefinedCfi()).id!, uaccess: false, noinstr: noinstrIn(file, only?.noinstr ?? false) };
   for (const cs of only ? [only] : file.codeSections) {
     const { flags, visited } = cs.a;
     for (let pos = 0; pos < cs.ds.count; pos++) {
       if ((flags[pos]! & (InsnBit.HINT | InsnBit.IGNORE)) !== InsnBit.HINT || visited[pos]) continue;
       const insn = new Insn(cs, pos);
-      const ret = validateBranch(file, insn.func, insn, copyState(state));
+      const ret = validateBranch(file, insn.func, insn, init);
       if (ret) file.backtrace(insn, '<=== (hint)');
       warnings += ret;
     }
