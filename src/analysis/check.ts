@@ -24,10 +24,13 @@ export interface CheckResult {
   fatal: boolean;
 }
 
-/** ORCTOOL_PHASES=1: each pass's wall time and the memory in use on stderr, for profiling. */
+/**
+ * ORCTOOL_PHASES=1: each pass's wall time and the memory in use on stderr, for profiling.
+ * `name` is the phase that ends here; the command line reports ORC generation and writing too.
+ */
 const phases = process.env.ORCTOOL_PHASES === '1';
 let phaseStart = 0;
-function phase(name: string): void {
+export function phase(name: string): void {
   if (!phases) return;
   const now = performance.now();
   if (phaseStart) {

@@ -12,7 +12,7 @@ import { nopInsn, retInsn } from '../x86/index.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
-import { check, forEachOrcPoint } from '../analysis/check.js';
+import { check, forEachOrcPoint, phase } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { ObjFile } from '../analysis/objfile.js';
 import type { Warning } from '../analysis/warnings.js';
@@ -203,7 +203,9 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const editor = new ElfEditor(elf);
   let changed = applyChanges(result.file, editor);
   if (opts.orc && result.file.nrInsns > 0) changed = buildOrc(result.file, editor) || changed;
+  phase('ORC generation');
   if (changed && !opts.dryRun) editor.write();
+  phase('write');
   return 0;
 }
 
