@@ -7,6 +7,8 @@ import { OrctoolError } from '../errors.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
+import { decodeSectionSplit } from '../x86/decoder.js';
+import { SplitDecode } from '../x86/split-decode.js';
 import { CodeSection, Insn, InsnBit } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
@@ -22,6 +24,17 @@ export interface RelocRef {
   table: RelocTable;
   i: number;
 }
+
+/**
+ * A code section at least this big is decoded on two threads: the worker's start-up (~50 ms of
+ * module loading) is then well paid for, and small objects never pay it.
+ */
+const SPLIT_MIN_BYTES = 2 << 20;
+/**
+ * The worker's share of such a section: it starts before the symbols are read, so it gets
+ * more than half.
+ */
+const SPLIT_WORKER_SHARE = 0.75;
 
 /** Raised by a pass that objtool treats as fatal (its -1 returns): the analysis stops. */
 export class FatalCheckError extends Error {}
@@ -58,6 +71,8 @@ export class ObjFile {
   nrInsnsVisited = 0;
   /** --noinstr: the pv_ops[] slots and their possible targets, when the object defines pv_ops. */
   pvOps: PvOps | undefined;
+  /** The biggest code section's end, being decoded on a worker thread (see decode()). */
+  private split: { sec: number; job: SplitDecode } | undefined;
 
   constructor(
     readonly elf: ElfFile,
@@ -68,6 +83,7 @@ export class ObjFile {
     emit?: ConstructorParameters<typeof WarningSink>[1],
   ) {
     this.warnings = new WarningSink(objname, emit);
+    this.split = this.startSplitDecode();
     this.syms = new SymbolIndex(elf);
     this.funcCfi = this.cfis.intern(funcCfi());
     const fu = undefinedCfi();
@@ -176,6 +192,27 @@ export class ObjFile {
     return this.syms.all[r.table.sym(r.i)]!;
   }
 
+  /**
+   * Starts a worker on the end of the biggest code section if that is big (vmlinux.o's one
+   * .text of ~15 MB), from the first function at or after its share: function starts are
+   * instruction boundaries (and if one is not, decode() finds out and decodes on by itself).
+   */
+  private startSplitDecode(): { sec: number; job: SplitDecode } | undefined {
+    let big: (typeof this.elf.sections)[number] | undefined;
+    for (const s of this.elf.sections) if (s.isExec && s.size >= (big?.size ?? SPLIT_MIN_BYTES)) big = s;
+    const t = big && this.elf.symbols;
+    if (!big || !t) return undefined;
+    const size = big.size;
+    const from = Math.floor(size * (1 - SPLIT_WORKER_SHARE));
+    let mid = size;
+    const { shndx, value, info } = t;
+    for (let i = 1; i < t.count; i++) {
+      if (shndx[i] === big.index && (info[i]! & 0xf) === STT_FUNC && value[i]! >= from && value[i]! < mid) mid = value[i]!;
+    }
+    if (mid >= size) return undefined;
+    return { sec: big.index, job: SplitDecode.start(big.data, mid, big.name, this.layout.decoder) };
+  }
+
   /** Decode every executable section (objtool decode_instructions()). */
   decode(): void {
     const opts = this.opts;
@@ -185,11 +222,14 @@ export class ObjFile {
       const text = name !== '.altinstr_replacement' && name !== '.altinstr_aux' && !name.startsWith('.discard.');
       const ni = this.layout.noinstr;
       const noinstr = ni.sections.includes(name) || ni.sectionPrefixes.some((p) => name.startsWith(p));
-      const ds = decodeSection(s.data, name, {
+      const dopts = {
         file: this.objname,
         variant: this.layout.decoder,
-        isInFunc: (off) => this.syms.findSymbolContaining(s.index, off)?.type === STT_FUNC,
-      });
+        isInFunc: (off: number) => this.syms.findSymbolContaining(s.index, off)?.type === STT_FUNC,
+      };
+      const split = this.split?.sec === s.index ? this.split.job : undefined;
+      const ds = split ? decodeSectionSplit(s.data, name, dopts, split.mid, () => split.wait(), split.shared) : decodeSection(s.data, name, dopts);
+      split?.cancel();
       // What objtool's decoder warns about as it goes (notrack prefixes, bad LEAs, ENQCMD).
       for (const w of decodeWarnings(ds)) this.warn(w.message);
       if (ds.error) {

@@ -2,7 +2,7 @@
 // Decodes an executable section front to back into the struct-of-arrays model, as objtool's
 // decode_instructions() walks a section with arch_decode_instruction().
 import { LengthDecoder } from './iced.js';
-import { InsnFlag, InsnType, type DecodedSection } from './insn.js';
+import { InsnFlag, InsnType, OP_STRIDE, type DecodedSection } from './insn.js';
 import { InsnLayout, parseLayout } from './layout.js';
 import { classifyType } from './classify.js';
 import { emitStackOps, OpSink } from './stack-ops.js';
@@ -36,7 +36,6 @@ export interface DecodeOptions {
   onInvalid?: 'stop' | 'skip';
 }
 
-/** Decodes `bytes` (the whole contents of section `section`). Never throws for bad bytes. */
 const EMULATE_PREFIX_SIZE = 5;
 const XEN_EMULATE_PREFIX = [0x0f, 0x0b, 0x78, 0x65, 0x6e];
 const KVM_EMULATE_PREFIX = [0x0f, 0x0b, 0x6b, 0x76, 0x6d];
@@ -47,48 +46,223 @@ function emulatePrefixAt(bytes: Uint8Array, pos: number): boolean {
   return matches(XEN_EMULATE_PREFIX) || matches(KVM_EMULATE_PREFIX);
 }
 
+/** Decodes `bytes` (the whole contents of section `section`). Never throws for bad bytes. */
 export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOptions = {}): DecodedSection {
+  const d = new Decoding(bytes, 0, section, opts, Math.ceil(bytes.length / 3) + 16);
+  d.run(bytes.length);
+  return d.finish();
+}
+
+/** A DecodedSection's per-instruction columns, all of one length (the capacity). */
+export interface Columns {
+  offset: Uint32Array;
+  len: Uint8Array;
+  type: Uint8Array;
+  flags: Uint16Array;
+  immediate: Int32Array;
+  target: Int32Array;
+  dispPos: Uint8Array;
+  immPos: Uint8Array;
+  fieldSizes: Uint8Array;
+  opStart: Uint32Array;
+  opCount: Uint8Array;
+}
+
+const COLUMNS = ['offset', 'len', 'type', 'flags', 'immediate', 'target', 'dispPos', 'immPos', 'fieldSizes', 'opStart', 'opCount'] as const;
+const COLUMN_TYPES = {
+  offset: Uint32Array, len: Uint8Array, type: Uint8Array, flags: Uint16Array, immediate: Int32Array, target: Int32Array,
+  dispPos: Uint8Array, immPos: Uint8Array, fieldSizes: Uint8Array, opStart: Uint32Array, opCount: Uint8Array,
+} as const;
+
+/**
+ * Columns of `cap` entries in shared memory, for a split decode: the main thread writes the
+ * section's start from index 0, the worker its end from index `at` (= columnsView()).
+ */
+export function sharedColumns(cap: number): Columns {
+  const c = {} as Record<string, unknown>;
+  for (const k of COLUMNS) {
+    const T = COLUMN_TYPES[k];
+    c[k] = new T(new SharedArrayBuffer(cap * T.BYTES_PER_ELEMENT) as unknown as ArrayBuffer);
+  }
+  return c as unknown as Columns;
+}
+
+/** Entries [from, to) of each column, as views. */
+export function columnsView(c: Columns, from: number, to: number): Columns {
+  const v = {} as Record<string, unknown>;
+  for (const k of COLUMNS) v[k] = c[k].subarray(from, to);
+  return v as unknown as Columns;
+}
+
+/**
+ * The second part of a section, [base, end), decoded elsewhere (decodePart() on a worker
+ * thread), in DecodedSection's columns with section offsets. Instructions whose decoding asks
+ * isInFunc (iret) were decoded as outside a function; `asked` lists them for the caller to
+ * redo where the answer is yes.
+ */
+export interface DecodedPart {
+  base: number;
+  /** Where decoding stopped: the section's end, or the undecodable offset. */
+  end: number;
+  count: number;
+  offset: Uint32Array;
+  len: Uint8Array;
+  type: Uint8Array;
+  flags: Uint16Array;
+  immediate: Int32Array;
+  target: Int32Array;
+  dispPos: Uint8Array;
+  immPos: Uint8Array;
+  fieldSizes: Uint8Array;
+  opStart: Uint32Array;
+  opCount: Uint8Array;
+  ops: Int32Array;
+  /** The undecodable offset, or -1. */
+  errorAt: number;
+  /** Indices of the instructions that asked isInFunc. */
+  asked: Uint32Array;
+  /** The columns are the ones decodePart() was given (else they outgrew them). */
+  inPlace: boolean;
+}
+
+/**
+ * Decodes `bytes`, the end of a section from offset `base` on, as decodeSection() would decode
+ * that stretch once it reached `base` at an instruction boundary (opts.onInvalid is 'stop').
+ */
+export function decodePart(bytes: Uint8Array, base: number, section: string, variant: DecoderVariant, cols?: Columns): DecodedPart {
+  const asked: number[] = [];
+  let d: Decoding | undefined = undefined;
+  d = new Decoding(bytes, base, section, {
+    variant,
+    isInFunc: () => {
+      asked.push(d!.n);
+      return false;
+    },
+  }, Math.ceil(bytes.length / 3) + 16, cols);
+  d.run(bytes.length);
+  const inPlace = d.inPlace;
+  const ds = d.finish(!inPlace); // columns given stay where they are
+  return {
+    base, end: base + d.pos, count: ds.count,
+    offset: ds.offset, len: ds.len, type: ds.type, flags: ds.flags, immediate: ds.immediate, target: ds.target,
+    dispPos: ds.dispPos, immPos: ds.immPos, fieldSizes: ds.fieldSizes, opStart: ds.opStart, opCount: ds.opCount,
+    ops: ds.ops, errorAt: d.error !== null ? base + d.pos : -1, asked: Uint32Array.from(asked), inPlace,
+  };
+}
+
+/**
+ * decodeSection() with the section's end, from `mid` on, decoded by someone else: `part()`
+ * gives that result (waiting for it) or undefined if there is none. This thread decodes up to
+ * `mid`; if its last instruction does not end exactly there (or part() fails), it decodes the
+ * rest itself, so the result is always what one linear decode gives.
+ */
+export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: DecodeOptions, mid: number,
+  part: () => DecodedPart | undefined, shared?: { cols: Columns; at: number }): DecodedSection {
   const size = bytes.length;
-  const isInFunc = opts.isInFunc;
-  const skip = opts.onInvalid === 'skip';
-  const variant = opts.variant ?? DECODER_6_12;
-  let error: X86DecodeError | null = null;
-  const layout = new InsnLayout(); // reused for every instruction of the section
+  const d = shared
+    ? new Decoding(bytes, 0, section, opts, shared.at, columnsView(shared.cols, 0, shared.at))
+    : new Decoding(bytes, 0, section, opts, Math.ceil(size / 3) + 16);
+  d.run(mid);
+  if (d.error === null && d.pos === mid && mid < size) {
+    const p = part();
+    if (p && p.base === mid) {
+      d.append(p, shared);
+      return d.finish();
+    }
+  }
+  d.run(size);
+  return d.finish();
+}
 
-  // Kernel code averages ~3.3 bytes an instruction: room for 3 each rarely needs growing (every
-  // growth and trim copies all columns: vmlinux.o's .text has 5 million instructions).
-  let cap = Math.max(64, Math.ceil(size / 3) + 16);
-  let offset = new Uint32Array(cap);
-  let len = new Uint8Array(cap);
-  let type = new Uint8Array(cap);
-  let flags = new Uint16Array(cap);
-  let immediate = new Int32Array(cap);
-  let target = new Int32Array(cap);
-  let dispPos = new Uint8Array(cap);
-  let immPos = new Uint8Array(cap);
-  let fieldSizes = new Uint8Array(cap);
-  let opStart = new Uint32Array(cap);
-  let opCount = new Uint8Array(cap);
-  const sink = new OpSink(Math.max(64, size >>> 4));
+/** One linear decode in progress: columns, stack ops, and where it has got to. */
+class Decoding {
+  private readonly skip: boolean;
+  private readonly variant: DecoderVariant;
+  private readonly isInFunc: ((offset: number) => boolean) | undefined;
+  private readonly layout = new InsnLayout(); // reused for every instruction
+  private readonly dec: LengthDecoder;
+  error: X86DecodeError | null = null;
+  /** Instructions decoded, and the position (in `bytes`) of the next. */
+  n = 0;
+  pos = 0;
+  private cap: number;
+  private offset: Uint32Array;
+  private len: Uint8Array;
+  private type: Uint8Array;
+  private flags: Uint16Array;
+  private immediate: Int32Array;
+  private target: Int32Array;
+  private dispPos: Uint8Array;
+  private immPos: Uint8Array;
+  private fieldSizes: Uint8Array;
+  private opStart: Uint32Array;
+  private opCount: Uint8Array;
+  private readonly sink: OpSink;
 
-  let n = 0;
-  let pos = 0;
-  const dec = new LengthDecoder(bytes);
-  try {
-    while (pos < size) {
+  /** The columns are still those the constructor was given (none given: false). */
+  inPlace: boolean;
+
+  constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly section: string,
+    private readonly opts: DecodeOptions, capacity: number, cols?: Columns) {
+    this.skip = opts.onInvalid === 'skip';
+    this.variant = opts.variant ?? DECODER_6_12;
+    this.isInFunc = opts.isInFunc;
+    // Kernel code averages ~3.3 bytes an instruction: room for 3 each rarely needs growing
+    // (every growth and trim copies all columns: vmlinux.o's .text has 5 million instructions).
+    this.inPlace = cols !== undefined;
+    const cap = cols ? cols.offset.length : Math.max(64, capacity);
+    this.cap = cap;
+    cols ??= {} as Columns;
+    this.offset = cols.offset ?? new Uint32Array(cap);
+    this.len = cols.len ?? new Uint8Array(cap);
+    this.type = cols.type ?? new Uint8Array(cap);
+    this.flags = cols.flags ?? new Uint16Array(cap);
+    this.immediate = cols.immediate ?? new Int32Array(cap);
+    this.target = cols.target ?? new Int32Array(cap);
+    this.dispPos = cols.dispPos ?? new Uint8Array(cap);
+    this.immPos = cols.immPos ?? new Uint8Array(cap);
+    this.fieldSizes = cols.fieldSizes ?? new Uint8Array(cap);
+    this.opStart = cols.opStart ?? new Uint32Array(cap);
+    this.opCount = cols.opCount ?? new Uint8Array(cap);
+    this.sink = new OpSink(Math.max(64, bytes.length >>> 4));
+    this.dec = new LengthDecoder(bytes);
+  }
+
+  private grow(min: number): void {
+    this.inPlace = false;
+    const cap = min > 0 ? min : this.cap + (this.cap >>> 1) + 16;
+    this.cap = cap;
+    this.offset = grow(this.offset, new Uint32Array(cap));
+    this.len = grow(this.len, new Uint8Array(cap));
+    this.type = grow(this.type, new Uint8Array(cap));
+    this.flags = grow(this.flags, new Uint16Array(cap));
+    this.immediate = grow(this.immediate, new Int32Array(cap));
+    this.target = grow(this.target, new Int32Array(cap));
+    this.dispPos = grow(this.dispPos, new Uint8Array(cap));
+    this.immPos = grow(this.immPos, new Uint8Array(cap));
+    this.fieldSizes = grow(this.fieldSizes, new Uint8Array(cap));
+    this.opStart = grow(this.opStart, new Uint32Array(cap));
+    this.opCount = grow(this.opCount, new Uint8Array(cap));
+  }
+
+  /** Decodes on until an instruction starts at or after `stop` (or decoding must stop). */
+  run(stop: number): void {
+    const bytes = this.bytes;
+    const base = this.base;
+    const isInFunc = this.isInFunc;
+    const skip = this.skip;
+    const variant = this.variant;
+    const layout = this.layout;
+    const sink = this.sink;
+    const dec = this.dec;
+    if (this.error !== null && !skip) return;
+    let { n, pos, cap, offset, len, type, flags, immediate, target, dispPos, immPos, fieldSizes, opStart, opCount } = this;
+    // Reposition iced: a part decoded elsewhere may have moved this decoding's end on.
+    if (pos < stop) dec.seek(pos);
+    while (pos < stop) {
       if (n === cap) {
-        cap = cap + (cap >>> 1) + 16;
-        offset = grow(offset, new Uint32Array(cap));
-        len = grow(len, new Uint8Array(cap));
-        type = grow(type, new Uint8Array(cap));
-        flags = grow(flags, new Uint16Array(cap));
-        immediate = grow(immediate, new Int32Array(cap));
-        target = grow(target, new Int32Array(cap));
-        dispPos = grow(dispPos, new Uint8Array(cap));
-        immPos = grow(immPos, new Uint8Array(cap));
-        fieldSizes = grow(fieldSizes, new Uint8Array(cap));
-        opStart = grow(opStart, new Uint32Array(cap));
-        opCount = grow(opCount, new Uint8Array(cap));
+        this.grow(0);
+        ({ cap, offset, len, type, flags, immediate, target, dispPos, immPos, fieldSizes, opStart, opCount } = this);
       }
 
       // Xen/KVM "emulate prefix" (ud2; .ascii "xen"/"kvm") before an instruction: the kernel's
@@ -103,9 +277,9 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
         if (l !== 0) {
           f = InsnFlag.BAD_LEA;
         } else {
-          error ??= new X86DecodeError(opts.file ?? '<memory>', section, pos);
+          this.error ??= new X86DecodeError(this.opts.file ?? '<memory>', this.section, base + pos);
           if (!skip) break;
-          offset[n] = pos;
+          offset[n] = base + pos;
           len[n] = 1;
           type[n] = InsnType.OTHER;
           flags[n] = InsnFlag.INVALID;
@@ -128,7 +302,11 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
         parseLayout(bytes, pos, l, layout);
       }
       const op1 = layout.op1;
-      const inFunc = op1 === 0xcf && isInFunc !== undefined && !layout.vex ? isInFunc(pos) : false;
+      let inFunc = false;
+      if (op1 === 0xcf && isInFunc !== undefined && !layout.vex) {
+        this.n = n; // decodePart()'s predicate notes who asked
+        inFunc = isInFunc(base + pos);
+      }
       const t = classifyType(layout, inFunc, variant);
 
       if (layout.hasModrm ? layout.modrm < 0xc0 : layout.dispPos !== 0) f |= InsnFlag.MEM;
@@ -146,13 +324,13 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
 
       // objtool returns before setting insn->immediate for VEX-encoded instructions.
       const imm = layout.vex ? 0 : layout.immValue;
-      offset[n] = pos;
+      offset[n] = base + pos;
       len[n] = l;
       type[n] = t;
       immediate[n] = imm;
       if (t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL || t === InsnType.CALL) {
         f |= InsnFlag.REL_TARGET;
-        target[n] = pos + l + imm; // arch_jump_destination()
+        target[n] = base + pos + l + imm; // arch_jump_destination()
       }
       flags[n] = f;
       dispPos[n] = layout.dispPos;
@@ -163,28 +341,109 @@ export function decodeSection(bytes: Uint8Array, section: string, opts: DecodeOp
       n++;
       pos += l;
     }
-  } finally {
-    dec.free();
+    this.n = n;
+    this.pos = pos;
   }
 
-  return {
-    section,
-    size: error !== null && !skip ? pos : size,
-    count: n,
-    offset: fit(offset, n),
-    len: fit(len, n),
-    type: fit(type, n),
-    flags: fit(flags, n),
-    immediate: fit(immediate, n),
-    target: fit(target, n),
-    dispPos: fit(dispPos, n),
-    immPos: fit(immPos, n),
-    fieldSizes: fit(fieldSizes, n),
-    opStart: fit(opStart, n),
-    opCount: fit(opCount, n),
-    ops: sink.finish(),
-    error,
-  };
+  /**
+   * Takes over a part decoded elsewhere that starts where this decoding stands; redoes the
+   * instructions that asked isInFunc where it says yes.
+   */
+  append(p: DecodedPart, shared?: { cols: Columns; at: number }): void {
+    const n0 = this.n;
+    const m = p.count;
+    if (shared && p.inPlace && this.inPlace) {
+      // Both parts are in the shared columns, the worker's from `at`: close the gap.
+      const c = shared.cols;
+      for (const k of COLUMNS) c[k].copyWithin(n0, shared.at, shared.at + m);
+      this.setColumns(c);
+      p = { ...p, ...columnsView(c, n0, n0 + m) };
+    } else {
+      if (n0 + m > this.cap) this.grow(n0 + m);
+      this.offset.set(p.offset, n0);
+      this.len.set(p.len, n0);
+      this.type.set(p.type, n0);
+      this.flags.set(p.flags, n0);
+      this.immediate.set(p.immediate, n0);
+      this.target.set(p.target, n0);
+      this.dispPos.set(p.dispPos, n0);
+      this.immPos.set(p.immPos, n0);
+      this.fieldSizes.set(p.fieldSizes, n0);
+      this.opCount.set(p.opCount, n0);
+    }
+    const sink = this.sink;
+    const opStart = this.opStart;
+    const pOps = p.ops.length / OP_STRIDE;
+    // Copies p's instructions [from, to) and their ops.
+    const copy = (from: number, to: number): void => {
+      const s0 = from < m ? p.opStart[from]! : pOps;
+      const s1 = to < m ? p.opStart[to]! : pOps;
+      const shift = sink.count - s0;
+      for (let k = from; k < to; k++) opStart[n0 + k] = p.opStart[k]! + shift;
+      sink.addAll(p.ops.subarray(s0 * OP_STRIDE, s1 * OP_STRIDE));
+    };
+    let from = 0;
+    const isInFunc = this.isInFunc;
+    if (isInFunc) {
+      for (const k of p.asked) {
+        const at = p.offset[k]!;
+        if (!isInFunc(at)) continue;
+        copy(from, k);
+        const one = decodeSection(this.bytes.subarray(at - this.base, at - this.base + p.len[k]!), this.section,
+          { isInFunc: () => true, variant: this.variant });
+        this.type[n0 + k] = one.type[0]!;
+        this.flags[n0 + k] = one.flags[0]!;
+        this.opCount[n0 + k] = one.opCount[0]!;
+        opStart[n0 + k] = sink.count;
+        sink.addAll(one.ops);
+        from = k + 1;
+      }
+    }
+    copy(from, m);
+    this.n = n0 + m;
+    this.pos = p.end - this.base;
+    if (p.errorAt >= 0) this.error = new X86DecodeError(this.opts.file ?? '<memory>', this.section, p.errorAt);
+  }
+
+  private setColumns(c: Columns): void {
+    this.cap = c.offset.length;
+    this.offset = c.offset;
+    this.len = c.len;
+    this.type = c.type;
+    this.flags = c.flags;
+    this.immediate = c.immediate;
+    this.target = c.target;
+    this.dispPos = c.dispPos;
+    this.immPos = c.immPos;
+    this.fieldSizes = c.fieldSizes;
+    this.opStart = c.opStart;
+    this.opCount = c.opCount;
+  }
+
+  /** The result; `trim`: columns exactly n long (else views of the capacity, when given columns). */
+  finish(trim = true): DecodedSection {
+    this.dec.free();
+    const n = this.n;
+    const fit = trim ? fitColumn : <T extends Column>(a: T, k: number): T => a.subarray(0, k) as T;
+    return {
+      section: this.section,
+      size: this.error !== null && !this.skip ? this.pos : this.bytes.length,
+      count: n,
+      offset: fit(this.offset, n),
+      len: fit(this.len, n),
+      type: fit(this.type, n),
+      flags: fit(this.flags, n),
+      immediate: fit(this.immediate, n),
+      target: fit(this.target, n),
+      dispPos: fit(this.dispPos, n),
+      immPos: fit(this.immPos, n),
+      fieldSizes: fit(this.fieldSizes, n),
+      opStart: fit(this.opStart, n),
+      opCount: fit(this.opCount, n),
+      ops: this.sink.finish(),
+      error: this.error,
+    };
+  }
 }
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
@@ -195,7 +454,7 @@ function grow<T extends Column>(old: T, fresh: T): T {
 }
 
 /** Exactly n long: a copy when much is unused (to free it), else a view. */
-function fit<T extends Column>(a: T, n: number): T {
+function fitColumn<T extends Column>(a: T, n: number): T {
   return (a.length - n > (n >>> 2) ? a.slice(0, n) : a.subarray(0, n)) as T;
 }
 

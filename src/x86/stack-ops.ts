@@ -34,6 +34,18 @@ export class OpSink {
     this.count++;
   }
 
+  /** Appends ops already laid out OP_STRIDE ints each (a part decoded elsewhere). */
+  addAll(ops: Int32Array): void {
+    const k = this.count * OP_STRIDE;
+    if (k + ops.length > this.ops.length) {
+      const grown = new Int32Array(Math.max(this.ops.length * 2, k + ops.length));
+      grown.set(this.ops.subarray(0, k));
+      this.ops = grown;
+    }
+    this.ops.set(ops, k);
+    this.count += ops.length / OP_STRIDE;
+  }
+
   /** The ops written, exactly: a copy when much is unused (to free it), else a view. */
   finish(): Int32Array {
     const n = this.count * OP_STRIDE;

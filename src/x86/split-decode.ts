@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A big code section decoded on two threads: a worker decodes [mid, end) while the main thread
+// is busy elsewhere (reading symbols) and then decodes [0, mid). The main thread's analysis is
+// synchronous, so it waits for the worker's result on a shared flag and takes the message off
+// the port directly (receiveMessageOnPort) instead of through its event loop.
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
+import type { DecoderVariant } from './variant.js';
+
+/** The shared flag's values, set by the worker. */
+export const enum SplitState {
+  PENDING = 0,
+  STARTED = 1,
+  DONE = 2,
+  FAILED = 3,
+}
+
+/** A worker that has not even started by then is given up on (its part decoded here instead). */
+const START_TIMEOUT_MS = 5000;
+/** Nor is one waited for longer than this: a crashed worker never says so through the flag. */
+const TOTAL_TIMEOUT_MS = 120_000;
+
+export class SplitDecode {
+  private result: DecodedPart | undefined;
+  private settled = false;
+
+  private constructor(
+    readonly mid: number,
+    /** The columns both threads decode into: this thread's part from 0, the worker's from `at`. */
+    readonly shared: { cols: Columns; at: number },
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly state: Int32Array,
+  ) {}
+
+  /** Starts decoding bytes[mid, end) of section `section` on a worker thread. */
+  static start(bytes: Uint8Array, mid: number, section: string, variant: DecoderVariant): SplitDecode {
+    const part = bytes.slice(mid); // its own buffer, moved to the worker
+    // Room for 3 bytes an instruction in each part (decodeSection()'s estimate).
+    const at = Math.ceil(mid / 3) + 16;
+    const cols = sharedColumns(at + Math.ceil(part.length / 3) + 16);
+    const { port1, port2 } = new MessageChannel();
+    const state = new SharedArrayBuffer(4);
+    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
+      workerData: {
+        buffer: part.buffer, base: mid, section, variant: { ...variant }, port: port2, state,
+        cols: columnsView(cols, at, cols.offset.length),
+      },
+      transferList: [part.buffer, port2],
+    });
+    // Failures show in the flag (or its silence); the worker must not hold the process open.
+    worker.on('error', () => {});
+    worker.unref();
+    port1.unref();
+    return new SplitDecode(mid, { cols, at }, worker, port1, new Int32Array(state));
+  }
+
+  /** The worker's part, waiting for it; undefined if the worker failed (decode it here). */
+  wait(): DecodedPart | undefined {
+    if (this.settled) return this.result;
+    const t0 = Date.now();
+    for (;;) {
+      const s = Atomics.load(this.state, 0);
+      const waited = Date.now() - t0;
+      if (s === SplitState.DONE) {
+        const m = receiveMessageOnPort(this.port);
+        if (m) {
+          this.result = m.message as DecodedPart;
+          break;
+        }
+        if (waited > 1000) break;
+        Atomics.wait(this.state, 0, s, 1);
+        continue;
+      }
+      if (s === SplitState.FAILED) break;
+      if (waited > TOTAL_TIMEOUT_MS || (s === SplitState.PENDING && waited > START_TIMEOUT_MS)) break;
+      Atomics.wait(this.state, 0, s, 100);
+    }
+    this.cancel();
+    return this.result;
+  }
+
+  /** Stops the worker if it still runs (its part is no longer wanted). */
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
