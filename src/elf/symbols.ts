@@ -2,7 +2,7 @@
 // The symbol table as parallel typed arrays (vmlinux.o has hundreds of thousands of symbols),
 // with names decoded on demand and the look-ups the analysis needs built lazily.
 import { SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_SYMTAB_SHNDX, STB_LOCAL, STT_FUNC, STT_SECTION, SYM_SIZE } from './constants.js';
-import { cString, u64, viewOf } from './bytes.js';
+import { u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
 
@@ -32,6 +32,8 @@ export class SymbolTable {
   readonly value: Float64Array;
   readonly size: Float64Array;
   private names: (string | undefined)[];
+  /** The string table as a Buffer (a view), whose native latin1 decoding makes names flat in one step. */
+  private strings?: Buffer;
   private byName?: Map<string, number[]>;
   private bySection?: Map<number, Uint32Array>;
   private funcsBySection?: Map<number, { order: Uint32Array; maxEnd: Float64Array }>;
@@ -115,9 +117,12 @@ export class SymbolTable {
   name(i: number): string {
     let n = this.names[i];
     if (n === undefined) {
-      const names = this.strtab.data;
-      n = cString(names, this.nameOffset[i]!, names.length);
-      if (n === undefined) throw this.file.error(this.strtab.name, this.nameOffset[i], `symbol ${i}: name is not NUL-terminated`);
+      const d = this.strtab.data;
+      const b = (this.strings ??= Buffer.from(d.buffer, d.byteOffset, d.byteLength));
+      const at = this.nameOffset[i]!;
+      const nul = b.indexOf(0, at);
+      if (nul < 0) throw this.file.error(this.strtab.name, at, `symbol ${i}: name is not NUL-terminated`);
+      n = b.toString('latin1', at, nul);
       this.names[i] = n;
     }
     return n;
