@@ -83,6 +83,25 @@ export function copyCfi(c: CfiState): CfiState {
   };
 }
 
+/** copyCfi() into an existing state `d` (the walk's scratch state: no allocation). */
+export function loadCfi(d: CfiState, c: CfiState): void {
+  c.shared = SHARED_REGS | SHARED_VALS;
+  d.cfa.base = c.cfa.base;
+  d.cfa.offset = c.cfa.offset;
+  d.regs = c.regs;
+  d.vals = c.vals;
+  d.stackSize = c.stackSize;
+  d.drapReg = c.drapReg;
+  d.drapOffset = c.drapOffset;
+  d.type = c.type;
+  d.bpScratch = c.bpScratch;
+  d.drap = c.drap;
+  d.signal = c.signal;
+  d.end = c.end;
+  d.forceUndefined = c.forceUndefined;
+  d.shared = SHARED_REGS | SHARED_VALS;
+}
+
 function regsEqual(a: CfiReg[], b: CfiReg[]): boolean {
   if (a === b) return true;
   for (let i = 0; i < CFI_NUM_REGS; i++) if (a[i]!.base !== b[i]!.base || a[i]!.offset !== b[i]!.offset) return false;

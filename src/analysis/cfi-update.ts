@@ -6,7 +6,7 @@ import { OpDestType, OpSrcType, type StackOp } from '../x86/index.js';
 import {
   CFI_BP_INDIRECT, CFI_CFA, CFI_NUM_REGS, CFI_SP_INDIRECT, CFI_UNDEFINED, type CfiReg, type CfiState, UnwindType,
 } from './cfi.js';
-import { type CfiInterner, copyCfi, INITIAL_FUNC_CFA, isInitialReg, restoreInitialReg, setReg, setVal } from './cfi-state.js';
+import { cfiEqual, type CfiInterner, INITIAL_FUNC_CFA, isInitialReg, loadCfi, restoreInitialReg, setReg, setVal, undefinedCfi } from './cfi-state.js';
 
 const SP = 4;
 const BP = 5;
@@ -252,8 +252,19 @@ export const CTX_IN_FUNC = 1;
 export const CTX_NEXT_HAS_HINT = 2;
 export const CTX_STACKVAL = 4;
 
-/** Int32s a step's key takes: state number + 1 (0: empty slot), types and ctx, two registers, two offsets. */
-const KEY = 6;
+/**
+ * Int32s per slot of CfiSteps' table: state number + 1 (0: empty slot), types and ctx, two
+ * registers, two offsets (the key), the resulting state's number, padding (a slot in one line).
+ */
+const SLOT = 8;
+const TO = 6;
+// (OpDestType and OpSrcType are enum objects: their members are loads, these are constants)
+const DEST_PUSH: number = OpDestType.PUSH;
+const DEST_PUSHF: number = OpDestType.PUSHF;
+const DEST_MEM: number = OpDestType.MEM;
+const SRC_POP: number = OpSrcType.POP;
+const SRC_POPF: number = OpSrcType.POPF;
+const SRC_ADD: number = OpSrcType.ADD;
 const stepCtx: UpdateContext = { inFunc: false, nextHasHint: false, stackval: false };
 
 function stepHash(k: Int32Array, b: number): number {
@@ -265,79 +276,99 @@ function stepHash(k: Int32Array, b: number): number {
 
 /**
  * updateCfiState() over interned states, by number: the state one operation leads to from a
- * given state, remembered by (state, operation, context). The walk meets the same few steps
- * (push %rbp from a function's entry state, ...) hundreds of thousands of times; a known one
- * costs a probe of this table instead of a copy, a whole-state hash and comparisons.
+ * given state, remembered by (state, operation, context). The walk meets the same steps (push
+ * %rbp from a function's entry state, ...) again and again; a known one costs a probe of this
+ * table instead of a copy, a whole-state hash and comparisons.
  */
 export class CfiSteps {
   /** The warning of the last apply() that returned -1. */
   message = '';
-  /** KEY int32s per slot. */
-  private keys: Int32Array;
-  /** The resulting state's number, per slot. */
-  private to: Int32Array;
+  /** Open addressing, SLOT int32s a slot. */
+  private table: Int32Array;
   private mask: number;
   private used = 0;
   /** The key being looked up, in the slot layout. */
-  private readonly probe = new Int32Array(KEY);
+  private readonly probe = new Int32Array(SLOT);
+  /** The state a new step is worked out in (the interner copies what it keeps). */
+  private readonly scratch = undefinedCfi();
 
   constructor(private readonly cfis: CfiInterner) {
     const n = 1 << 12;
-    this.keys = new Int32Array(n * KEY);
-    this.to = new Int32Array(n);
+    this.table = new Int32Array(n * SLOT);
     this.mask = n - 1;
   }
 
   /** The number of the state `op` makes of state `id` (ctx: CTX_* bits), or -1 with `message` set. */
   apply(id: number, op: StackOp, ctx: number): number {
+    const d = op.dest;
+    const s = op.src;
+    // Over half the operations leave the state as it was (a load into a scratch register, ...):
+    // working that out on the state itself costs less than finding the step in the table (a
+    // miss in the cache for the most part), as the arrays stay shared and the comparison costs
+    // a few fields. What moves the stack pointer is a change: the table first.
+    const dt = d.type;
+    const st = s.type;
+    const moves = dt === DEST_PUSH || dt === DEST_PUSHF || dt === DEST_MEM || st === SRC_POP || st === SRC_POPF ||
+      (st === SRC_ADD && d.reg === SP);
+    if (!moves) {
+      const c = this.update(id, op, ctx);
+      if (c === undefined) return -1;
+      if (cfiEqual(c, this.cfis.byId(id))) return id;
+    }
     const p = this.probe;
     p[0] = id + 1;
-    p[1] = op.dest.type | (op.src.type << 4) | (ctx << 8);
-    p[2] = op.dest.reg;
-    p[3] = op.src.reg;
-    p[4] = op.dest.offset;
-    p[5] = op.src.offset;
-    const keys = this.keys;
+    p[1] = dt | (st << 4) | (ctx << 8);
+    p[2] = d.reg;
+    p[3] = s.reg;
+    p[4] = d.offset;
+    p[5] = s.offset;
+    const t = this.table;
     const mask = this.mask;
     let slot = stepHash(p, 0) & mask;
     for (;;) {
-      const b = slot * KEY;
-      const k = keys[b]!;
+      const b = slot * SLOT;
+      const k = t[b]!;
       if (k === 0) break;
-      if (k === p[0] && keys[b + 1] === p[1] && keys[b + 2] === p[2] && keys[b + 3] === p[3] && keys[b + 4] === p[4] &&
-        keys[b + 5] === p[5]) return this.to[slot]!;
+      if (k === p[0] && t[b + 1] === p[1] && t[b + 2] === p[2] && t[b + 3] === p[3] && t[b + 4] === p[4] && t[b + 5] === p[5]) {
+        return t[b + TO]!;
+      }
       slot = (slot + 1) & mask;
     }
-    const c = copyCfi(this.cfis.byId(id));
+    const c = moves ? this.update(id, op, ctx) : this.scratch;
+    if (c === undefined) return -1;
+    const r = cfiEqual(c, this.cfis.byId(id)) ? id : this.cfis.intern(c).id!;
+    p[TO] = r;
+    t.set(p, slot * SLOT);
+    if (++this.used * 2 > mask) this.grow();
+    return r;
+  }
+
+  /** The scratch state made of state `id` by `op`; undefined with `message` set. */
+  private update(id: number, op: StackOp, ctx: number): CfiState | undefined {
+    const c = this.scratch;
+    loadCfi(c, this.cfis.byId(id));
     stepCtx.inFunc = (ctx & CTX_IN_FUNC) !== 0;
     stepCtx.nextHasHint = (ctx & CTX_NEXT_HAS_HINT) !== 0;
     stepCtx.stackval = (ctx & CTX_STACKVAL) !== 0;
     const msg = updateCfiState(c, op, stepCtx);
     if (msg) {
       this.message = msg;
-      return -1;
+      return undefined;
     }
-    const r = this.cfis.idOf(c);
-    keys.set(p, slot * KEY);
-    this.to[slot] = r;
-    if (++this.used * 2 > mask) this.grow();
-    return r;
+    return c;
   }
 
   private grow(): void {
-    const oldKeys = this.keys;
-    const oldTo = this.to;
+    const old = this.table;
     const n = (this.mask + 1) * 2;
-    const keys = (this.keys = new Int32Array(n * KEY));
-    const to = (this.to = new Int32Array(n));
+    const t = (this.table = new Int32Array(n * SLOT));
     const mask = (this.mask = n - 1);
-    for (let i = 0; i < oldTo.length; i++) {
-      const b = i * KEY;
-      if (oldKeys[b] === 0) continue;
-      let slot = stepHash(oldKeys, b) & mask;
-      while (keys[slot * KEY] !== 0) slot = (slot + 1) & mask;
-      keys.set(oldKeys.subarray(b, b + KEY), slot * KEY);
-      to[slot] = oldTo[i]!;
+    for (let b = 0; b < old.length; b += SLOT) {
+      if (old[b] === 0) continue;
+      let slot = stepHash(old, b) & mask;
+      while (t[slot * SLOT] !== 0) slot = (slot + 1) & mask;
+      const nb = slot * SLOT;
+      for (let j = 0; j < SLOT; j++) t[nb + j] = old[b + j]!;
     }
   }
 }

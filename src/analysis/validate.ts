@@ -376,16 +376,17 @@ interface WalkStart {
   noinstr: boolean;
 }
 
+/** A phase's outcome besides ending the frame with 0 or 1: go on with this frame, or with a pushed one. */
+const GO = -1;
+const PUSHED = -2;
+
 /**
- * Walk every path from `start`; returns 1 when a warning ended the walk. Stack operations
- * only act on instructions that have them; the state is recorded at every instruction.
+ * Walk every path from `start`; returns 1 when a warning ended the walk. Each phase is its own
+ * function, small enough for V8 to inline the frame's accessors into it.
  */
 function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init: WalkStart): number {
   const st = steps(file);
-  const cfis = file.cfis;
   const noinstr = init.noinstr;
-  const opsUaccess = file.opts.uaccess;
-  const notypeSiblingCalls = file.layout.check.notypeSiblingCalls;
   const base = frameAt(0, start.sec);
   base.at(start);
   base.sec = start.sec.index;
@@ -400,278 +401,235 @@ function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init:
   base.skipOrig = false;
   let sp = 1;
   let ret = 0;
-
-  walk: while (sp > 0) {
+  while (sp > 0) {
     const f = frames[sp - 1]!;
-    for (;;) {
+    let r: number;
+    do {
       switch (f.phase) {
-        case Phase.START: {
-          const fl = f.flags;
-          const sym = f.sym;
-          if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) {
-            // kCFI/FineIBT preambles always fall through.
-            if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) {
-              ret = 0;
-            } else {
-              file.warn(`${func.name}() falls through to next function ${sym.name}()`);
-              ret = 1;
-            }
-            sp--;
-            continue walk;
-          }
-          if (func && fl & InsnBit.IGNORE) {
-            walkWarn(file, f, 'BUG: why am I validating an ignored function?');
-            ret = 1;
-            sp--;
-            continue walk;
-          }
-          const bit = VISITED_BRANCH << (f.uaccess ? 1 : 0);
-          const visited = f.visited;
-          if (visited & VISITED_BRANCH_MASK) {
-            if (!(fl & InsnBit.HINT) && f.recorded !== f.cfi && !insnCfiMatch(file, f.insn(), cfis.byId(f.cfi))) {
-              ret = 1;
-              sp--;
-              continue walk;
-            }
-            if (visited & bit) {
-              ret = 0;
-              sp--;
-              continue walk;
-            }
-          } else {
-            file.nrInsnsVisited++;
-          }
-          if (noinstr && (f.pos < 0 || fl & InsnBit.EXTRA)) f.instr += f.insn().instr;
-          if (fl & InsnBit.HINT) {
-            if (fl & InsnBit.RESTORE) {
-              const r = restoreState(file, func, f);
-              if (r >= 0) {
-                ret = r;
-                sp--;
-                continue walk;
-              }
-            }
-            // Every recorded state is interned: the walk carries the hint's state itself.
-            f.cfi = f.recorded;
-          } else {
-            f.recorded = f.cfi;
-          }
-          f.visited = visited | bit;
-          if (fl & InsnBit.ALT_GROUP && propagateAltCfi(file, f.insn())) {
-            ret = 1;
-            sp--;
-            continue walk;
-          }
-          if (!(fl & InsnBit.IGNORE_ALTS) && fl & InsnBit.ALTS) {
-            f.phase = Phase.ALTS;
-            f.altIdx = 0;
-            f.skipOrig = false;
-            ret = 0;
-            break;
-          }
-          f.phase = Phase.OPS;
+        case Phase.START:
+          r = visit(file, func, f, noinstr);
+          if (r === GO && (f.phase as Phase) === Phase.OPS) r = ops(file, st, func, f, sp, noinstr);
           break;
-        }
-
-        case Phase.ALTS: {
+        case Phase.ALTS:
           if (ret) {
             file.backtrace(f.insn(), '(alt)');
-            sp--;
-            continue walk;
+            r = ret;
+            break;
           }
-          const alts = f.insn().alts!;
-          if (f.altIdx < alts.length) {
-            const alt = alts[f.altIdx++]!;
-            if (alt.skipOrig) f.skipOrig = true;
-            frameAt(sp, f.cs).init(alt.insn, f);
-            sp++;
-            continue walk;
-          }
-          if (f.skipOrig) {
-            ret = 0;
-            sp--;
-            continue walk;
-          }
-          f.phase = Phase.OPS;
+          r = nextAlt(f, sp);
           break;
-        }
-
-        case Phase.OPS: {
-          const fl = f.flags;
-          setNext(file, f, fl);
-          if (f.pos >= 0 && !(fl & InsnBit.NO_OPS)) {
-            const n = f.cs.ds.opCount[f.pos]!;
-            if (n && handleInsnOps(file, st, f, n, fl)) {
-              ret = 1;
-              sp--;
-              continue walk;
-            }
-          }
-          let end = false;
-          const type = f.type;
-          switch (type) {
-            case T.RETURN:
-              ret = validateReturn(file, func, f, noinstr) ? 1 : 0;
-              sp--;
-              continue walk;
-            case T.CALL:
-            case T.CALL_DYNAMIC:
-              if (validateCall(file, f, noinstr)) {
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              if (file.opts.stackval && func && !isSpecialCall(type, f.callDest) && !hasValidStackFrame(cfis.byId(f.cfi))) {
-                walkWarn(file, f, 'call without frame pointer save/setup');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              if (fl & InsnBit.DEAD_END) end = true;
-              break;
-            case T.JUMP_CONDITIONAL:
-            case T.JUMP_UNCONDITIONAL: {
-              // objtool is_sibling_call() for a static jump.
-              if ((notypeSiblingCalls || f.sym?.type === STT_FUNC) && f.callDest !== undefined) {
-                if (validateSiblingCall(file, f, noinstr)) {
-                  ret = 1;
-                  sp--;
-                  continue walk;
-                }
-              } else {
-                let dest: Insn | undefined;
-                if (f.pos >= 0) {
-                  const d = f.cs.a.jumpDest[f.pos]!;
-                  if (d >= 0) {
-                    // The common case: a branch within the section, entered without a handle.
-                    f.phase = Phase.AFTER_JUMP;
-                    ret = 0;
-                    frameAt(sp, f.cs).initAt(f.cs, d, undefined, f);
-                    sp++;
-                    continue walk;
-                  }
-                  if (d === JUMP_ELSEWHERE) dest = f.insn().jumpDest;
-                } else {
-                  dest = f.fill!.jumpDest;
-                }
-                if (dest) {
-                  f.phase = Phase.AFTER_JUMP;
-                  ret = 0;
-                  frameAt(sp, f.cs).init(dest, f);
-                  sp++;
-                  continue walk;
-                }
-              }
-              if (type === T.JUMP_UNCONDITIONAL) end = true;
-              break;
-            }
-            case T.JUMP_DYNAMIC:
-            case T.JUMP_DYNAMIC_CONDITIONAL:
-              if (isSiblingCall(file, f.insn()) && validateSiblingCall(file, f, noinstr)) {
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              if (type === T.JUMP_DYNAMIC) end = true;
-              break;
-            case T.CONTEXT_SWITCH:
-              if (func) {
-                if (!nx.cs || !(nx.flags & InsnBit.HINT)) {
-                  walkWarn(file, f, 'unsupported instruction in callable function');
-                  ret = 1;
-                  sp--;
-                  continue walk;
-                }
-                break;
-              }
-              end = true;
-              break;
-            case T.STAC:
-              if (!opsUaccess) break;
-              if (f.uaccess) {
-                walkWarn(file, f, 'recursive UACCESS enable');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              f.uaccess = true;
-              break;
-            case T.CLAC:
-              if (!opsUaccess) break;
-              if (!f.uaccess && func) {
-                walkWarn(file, f, 'redundant UACCESS disable');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              if (funcUaccessSafe(func) && !f.uaccessStack) {
-                walkWarn(file, f, 'UACCESS-safe disables UACCESS');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              f.uaccess = false;
-              break;
-            case T.STD:
-              if (f.df) {
-                walkWarn(file, f, 'recursive STD');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              f.df = true;
-              break;
-            case T.CLD:
-              if (!f.df && func) {
-                walkWarn(file, f, 'redundant CLD');
-                ret = 1;
-                sp--;
-                continue walk;
-              }
-              f.df = false;
-              break;
-            default:
-              break;
-          }
-          if (end) {
-            ret = 0;
-            sp--;
-            continue walk;
-          }
-          const r = advance(file, f, fl);
-          if (r >= 0) {
-            ret = r;
-            sp--;
-            continue walk;
-          }
+        case Phase.OPS:
+          r = ops(file, st, func, f, sp, noinstr);
           break;
-        }
-
-        case Phase.AFTER_JUMP: {
+        default:
           if (ret) {
             file.backtrace(f.insn(), '(branch)');
-            sp--;
-            continue walk;
+            r = ret;
+            break;
           }
-          if (f.type === T.JUMP_UNCONDITIONAL) {
-            ret = 0;
-            sp--;
-            continue walk;
-          }
-          const fl = f.flags;
-          setNext(file, f, fl);
-          const r = advance(file, f, fl);
-          if (r >= 0) {
-            ret = r;
-            sp--;
-            continue walk;
-          }
+          r = afterJump(file, f);
           break;
-        }
       }
+    } while (r === GO);
+    if (r === PUSHED) {
+      ret = 0;
+      sp++;
+    } else {
+      ret = r;
+      sp--;
     }
   }
   return ret;
+}
+
+/** The arrival at an instruction: compare or record the state, mark the visit. */
+function visit(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: boolean): number {
+  const fl = f.flags;
+  const sym = f.sym;
+  if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) {
+    // kCFI/FineIBT preambles always fall through.
+    if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) return 0;
+    file.warn(`${func.name}() falls through to next function ${sym.name}()`);
+    return 1;
+  }
+  if (func && fl & InsnBit.IGNORE) {
+    walkWarn(file, f, 'BUG: why am I validating an ignored function?');
+    return 1;
+  }
+  const bit = VISITED_BRANCH << (f.uaccess ? 1 : 0);
+  const visited = f.visited;
+  if (visited & VISITED_BRANCH_MASK) {
+    if (!(fl & InsnBit.HINT) && f.recorded !== f.cfi && !insnCfiMatch(file, f.insn(), file.cfis.byId(f.cfi))) return 1;
+    if (visited & bit) return 0;
+  } else {
+    file.nrInsnsVisited++;
+  }
+  if (noinstr && (f.pos < 0 || fl & InsnBit.EXTRA)) f.instr += f.insn().instr;
+  if (fl & InsnBit.HINT) {
+    if (fl & InsnBit.RESTORE) {
+      const r = restoreState(file, func, f);
+      if (r >= 0) return r;
+    }
+    // Every recorded state is interned: the walk carries the hint's state itself.
+    f.cfi = f.recorded;
+  } else {
+    f.recorded = f.cfi;
+  }
+  f.visited = visited | bit;
+  if (fl & InsnBit.ALT_GROUP && propagateAltCfi(file, f.insn())) return 1;
+  if (!(fl & InsnBit.IGNORE_ALTS) && fl & InsnBit.ALTS) {
+    f.phase = Phase.ALTS;
+    f.altIdx = 0;
+    f.skipOrig = false;
+    return GO;
+  }
+  f.phase = Phase.OPS;
+  return GO;
+}
+
+/**
+ * Push the walk of the next alternative path (the frame at depth `sp`), or go on past them.
+ * (A frame runs only while every path it pushed returned 0: a 1 ends the frames below it too.)
+ */
+function nextAlt(f: Frame, sp: number): number {
+  const alts = f.insn().alts!;
+  if (f.altIdx < alts.length) {
+    const alt = alts[f.altIdx++]!;
+    if (alt.skipOrig) f.skipOrig = true;
+    frameAt(sp, f.cs).init(alt.insn, f);
+    return PUSHED;
+  }
+  if (f.skipOrig) return 0;
+  f.phase = Phase.OPS;
+  return GO;
+}
+
+/** The instruction's own effect: stack operations, the checks of its type, then the next one. */
+function ops(file: ObjFile, st: CfiSteps, func: Sym | undefined, f: Frame, sp: number, noinstr: boolean): number {
+  const fl = f.flags;
+  setNext(file, f, fl);
+  if (f.pos >= 0 && !(fl & InsnBit.NO_OPS)) {
+    const n = f.cs.ds.opCount[f.pos]!;
+    if (n && handleInsnOps(file, st, f, n, fl)) return 1;
+  }
+  const type = f.type;
+  switch (type) {
+    case T.RETURN:
+      return validateReturn(file, func, f, noinstr) ? 1 : 0;
+    case T.CALL:
+    case T.CALL_DYNAMIC:
+      if (validateCall(file, f, noinstr)) return 1;
+      if (file.opts.stackval && func && !isSpecialCall(type, f.callDest) && !hasValidStackFrame(file.cfis.byId(f.cfi))) {
+        walkWarn(file, f, 'call without frame pointer save/setup');
+        return 1;
+      }
+      if (fl & InsnBit.DEAD_END) return 0;
+      break;
+    case T.JUMP_CONDITIONAL:
+    case T.JUMP_UNCONDITIONAL:
+      return jump(file, f, sp, type, noinstr);
+    case T.JUMP_DYNAMIC:
+    case T.JUMP_DYNAMIC_CONDITIONAL:
+      if (isSiblingCall(file, f.insn()) && validateSiblingCall(file, f, noinstr)) return 1;
+      if (type === T.JUMP_DYNAMIC) return 0;
+      break;
+    case T.CONTEXT_SWITCH:
+      if (!func) return 0;
+      if (!nx.cs || !(nx.flags & InsnBit.HINT)) {
+        walkWarn(file, f, 'unsupported instruction in callable function');
+        return 1;
+      }
+      break;
+    case T.STAC:
+    case T.CLAC:
+    case T.STD:
+    case T.CLD: {
+      const r = flagInsn(file, func, f, type);
+      if (r >= 0) return r;
+      break;
+    }
+    default:
+      break;
+  }
+  return advance(file, f, fl);
+}
+
+/** A static jump: a sibling call, or the walk of its destination first. */
+function jump(file: ObjFile, f: Frame, sp: number, type: number, noinstr: boolean): number {
+  // objtool is_sibling_call() for a static jump.
+  if ((file.layout.check.notypeSiblingCalls || f.sym?.type === STT_FUNC) && f.callDest !== undefined) {
+    if (validateSiblingCall(file, f, noinstr)) return 1;
+  } else {
+    let dest: Insn | undefined;
+    if (f.pos >= 0) {
+      const d = f.cs.a.jumpDest[f.pos]!;
+      if (d >= 0) {
+        // The common case: a branch within the section, entered without a handle.
+        f.phase = Phase.AFTER_JUMP;
+        frameAt(sp, f.cs).initAt(f.cs, d, undefined, f);
+        return PUSHED;
+      }
+      if (d === JUMP_ELSEWHERE) dest = f.insn().jumpDest;
+    } else {
+      dest = f.fill!.jumpDest;
+    }
+    if (dest) {
+      f.phase = Phase.AFTER_JUMP;
+      frameAt(sp, f.cs).init(dest, f);
+      return PUSHED;
+    }
+  }
+  if (type === T.JUMP_UNCONDITIONAL) return 0;
+  return advance(file, f, f.flags);
+}
+
+/** Back from a branch's walk: an unconditional jump ends the path, a conditional one goes on. */
+function afterJump(file: ObjFile, f: Frame): number {
+  if (f.type === T.JUMP_UNCONDITIONAL) return 0;
+  const fl = f.flags;
+  setNext(file, f, fl);
+  return advance(file, f, fl);
+}
+
+/** STAC, CLAC, STD, CLD: the UACCESS and direction flags; -1 when the walk goes on. */
+function flagInsn(file: ObjFile, func: Sym | undefined, f: Frame, type: number): number {
+  switch (type) {
+    case T.STAC:
+      if (!file.opts.uaccess) break;
+      if (f.uaccess) {
+        walkWarn(file, f, 'recursive UACCESS enable');
+        return 1;
+      }
+      f.uaccess = true;
+      break;
+    case T.CLAC:
+      if (!file.opts.uaccess) break;
+      if (!f.uaccess && func) {
+        walkWarn(file, f, 'redundant UACCESS disable');
+        return 1;
+      }
+      if (funcUaccessSafe(func) && !f.uaccessStack) {
+        walkWarn(file, f, 'UACCESS-safe disables UACCESS');
+        return 1;
+      }
+      f.uaccess = false;
+      break;
+    case T.STD:
+      if (f.df) {
+        walkWarn(file, f, 'recursive STD');
+        return 1;
+      }
+      f.df = true;
+      break;
+    default:
+      if (!f.df && func) {
+        walkWarn(file, f, 'redundant CLD');
+        return 1;
+      }
+      f.df = false;
+      break;
+  }
+  return -1;
 }
 
 /**
@@ -731,6 +689,9 @@ function noinstrIn(file: ObjFile, secNoinstr: boolean): boolean {
 function validateSection(file: ObjFile, cs: CodeSection): number {
   let warnings = 0;
   const init: WalkStart = { cfi: file.cfis.idOf(file.funcCfi), uaccess: false, noinstr: noinstrIn(file, cs.noinstr) };
+  const offsets = cs.ds.offset;
+  const count = cs.ds.count;
+  let pos = 0;
   for (const sym of file.syms.inSection(cs.index)) {
     if (sym.type !== STT_FUNC) continue;
     if (!sym.len) {
@@ -739,8 +700,12 @@ function validateSection(file: ObjFile, cs: CodeSection): number {
       continue;
     }
     if (sym.pfunc !== sym || sym.alias !== sym) continue;
-    const insn = file.findInsn(cs.index, sym.offset);
-    if (!insn || insn.ignore || insn.visited) continue;
+    // Symbols come by offset: a cursor over the instructions finds each entry (a binary search
+    // per function strays over the whole section's offsets).
+    while (pos < count && offsets[pos]! < sym.offset) pos++;
+    if (pos === count || offsets[pos] !== sym.offset) continue;
+    const insn = new Insn(cs, pos);
+    if (insn.ignore || insn.visited) continue;
     init.uaccess = file.opts.uaccess && sym.uaccessSafe;
     const ret = validateBranch(file, insn.func, insn, init);
     if (ret) file.backtrace(insn, '<=== (sym)');
