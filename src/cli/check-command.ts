@@ -148,9 +148,13 @@ function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
   const builder = new OrcBuilder(file.layout.orc);
   for (const cs of file.codeSections) {
     if (!cs.text) continue;
-    const complete = forEachOrcPoint(cs, (offset, cfi, insnOffset) => {
+    // The entry of each state, made once: vmlinux.o has millions of instructions but tens of
+    // thousands of distinct states.
+    const keys: number[] = [];
+    const complete = forEachOrcPoint(cs, (offset, cfi, insnOffset, id) => {
       try {
-        builder.add(cs.index, offset, cfi);
+        if (id < 0) builder.add(cs.index, offset, cfi);
+        else builder.addKey(cs.index, offset, (keys[id] ??= builder.keyOf(cfi)));
         return true;
       } catch (e) {
         if (!(e instanceof OrcMappingError)) throw e;

@@ -61,8 +61,12 @@ export class OrcBuilder {
    * ORC at all.
    */
   add(sectionIndex: number, offset: number, cfi: CfiState | null): void {
-    const e = orcEntryFromCfi(cfi, this.layout.mapping, this.scratch);
-    this.addKey(sectionIndex, offset, orcKey(e, this.layout));
+    this.addKey(sectionIndex, offset, this.keyOf(cfi));
+  }
+
+  /** The entry of a state as a key (see orcKey); throws OrcMappingError as add() does. */
+  keyOf(cfi: CfiState | null): number {
+    return orcKey(orcEntryFromCfi(cfi, this.layout.mapping, this.scratch), this.layout);
   }
 
   /** The next point, as an already computed entry. */
