@@ -7,19 +7,26 @@ import type { ElfFile } from '../elf/reader.js';
 import { STB_GLOBAL, STT_FILE, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import { OrctoolError } from '../errors.js';
 
+/** Sym's yes/no facts, one bit each of Sym.bits. */
+const enum Bit {
+  UACCESS_SAFE = 1 << 0,
+  STATIC_CALL_TRAMP = 1 << 1,
+  RETPOLINE_THUNK = 1 << 2,
+  RETURN_THUNK = 1 << 3,
+  EMBEDDED_INSN = 1 << 4,
+  FENTRY = 1 << 5,
+  PROFILING_FUNC = 1 << 6,
+  LOCAL_LABEL = 1 << 7,
+  WARNED = 1 << 8,
+}
+
+// vmlinux.o has ~150,000 symbols, all made at once and all kept: the flags share one field so
+// that each object is small (fewer bytes for the young-generation collections to copy).
 export class Sym {
   pfunc: Sym = this;
   cfunc: Sym = this;
   alias: Sym = this;
-  uaccessSafe = false;
-  staticCallTramp = false;
-  retpolineThunk = false;
-  returnThunk = false;
-  embeddedInsn = false;
-  fentry = false;
-  profilingFunc = false;
-  localLabel = false;
-  warned = false;
+  private bits = 0;
 
   constructor(
     readonly idx: number,
@@ -32,6 +39,29 @@ export class Sym {
     /** st_size, shortened for a parent that encloses its .cold child (as objtool does). */
     public len: number,
   ) {}
+
+  private set(bit: Bit, on: boolean): void {
+    this.bits = on ? this.bits | bit : this.bits & ~bit;
+  }
+
+  get uaccessSafe(): boolean { return (this.bits & Bit.UACCESS_SAFE) !== 0; }
+  set uaccessSafe(on: boolean) { this.set(Bit.UACCESS_SAFE, on); }
+  get staticCallTramp(): boolean { return (this.bits & Bit.STATIC_CALL_TRAMP) !== 0; }
+  set staticCallTramp(on: boolean) { this.set(Bit.STATIC_CALL_TRAMP, on); }
+  get retpolineThunk(): boolean { return (this.bits & Bit.RETPOLINE_THUNK) !== 0; }
+  set retpolineThunk(on: boolean) { this.set(Bit.RETPOLINE_THUNK, on); }
+  get returnThunk(): boolean { return (this.bits & Bit.RETURN_THUNK) !== 0; }
+  set returnThunk(on: boolean) { this.set(Bit.RETURN_THUNK, on); }
+  get embeddedInsn(): boolean { return (this.bits & Bit.EMBEDDED_INSN) !== 0; }
+  set embeddedInsn(on: boolean) { this.set(Bit.EMBEDDED_INSN, on); }
+  get fentry(): boolean { return (this.bits & Bit.FENTRY) !== 0; }
+  set fentry(on: boolean) { this.set(Bit.FENTRY, on); }
+  get profilingFunc(): boolean { return (this.bits & Bit.PROFILING_FUNC) !== 0; }
+  set profilingFunc(on: boolean) { this.set(Bit.PROFILING_FUNC, on); }
+  get localLabel(): boolean { return (this.bits & Bit.LOCAL_LABEL) !== 0; }
+  set localLabel(on: boolean) { this.set(Bit.LOCAL_LABEL, on); }
+  get warned(): boolean { return (this.bits & Bit.WARNED) !== 0; }
+  set warned(on: boolean) { this.set(Bit.WARNED, on); }
 }
 
 interface Tree {
@@ -65,26 +95,42 @@ export class SymbolIndex {
   constructor(elf: ElfFile) {
     const t = elf.symbols;
     let files = 0;
+    const all = this.all;
+    const names = this.names;
     if (t) {
+      const { shndx, value, size, info } = t;
       for (let i = 0; i < t.count; i++) {
-        const type = t.type(i);
-        const sec = t.isDefined(i) ? t.shndx[i]! : 0;
+        const type = info[i]! & 0xf;
+        const sec = t.isDefined(i) ? shndx[i]! : 0;
         const name = type === STT_SECTION ? (elf.section(sec)?.name ?? '') : t.name(i);
-        const s = new Sym(i, name, type, t.bind(i), sec, t.value[i]!, t.size[i]!);
+        const s = new Sym(i, name, type, info[i]! >> 4, sec, value[i]!, size[i]!);
         if (type === STT_FILE) files++;
-        this.all.push(s);
+        all.push(s);
         // Later symbols shadow earlier ones of the same name (objtool's hash lists add at the head).
-        this.names.set(name, s);
+        names.set(name, s);
+      }
+      // Per section by offset, then index: the symbol table's own sorted lists (of numbers,
+      // cheaper to sort than these objects), and the undefined and reserved ones under 0.
+      // The map's order (first symbol of each section first) is the order passes visit them in.
+      const seen = new Uint8Array(elf.sections.length);
+      for (let i = 1; i < t.count; i++) {
+        const sec = all[i]!.sec;
+        if (seen[sec]) continue;
+        seen[sec] = 1;
+        let l: Sym[];
+        if (sec === 0) {
+          l = [];
+          for (let j = i; j < t.count; j++) if (all[j]!.sec === 0) l.push(all[j]!);
+          l.sort((a, b) => a.offset - b.offset || a.idx - b.idx);
+        } else {
+          const order = t.inSection(sec);
+          l = [];
+          for (let k = 0; k < order.length; k++) l.push(all[order[k]!]!);
+        }
+        this.lists.set(sec, l);
       }
     }
     this.numFiles = files;
-    for (const s of this.all) {
-      if (s.idx === 0) continue;
-      let l = this.lists.get(s.sec);
-      if (!l) this.lists.set(s.sec, (l = []));
-      l.push(s);
-    }
-    for (const l of this.lists.values()) l.sort((a, b) => a.offset - b.offset || a.idx - b.idx);
     // Aliases: an earlier symbol with the same offset, type and size points at the later one.
     for (const l of this.lists.values()) {
       for (let k = 1; k < l.length; k++) {
