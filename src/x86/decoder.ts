@@ -353,11 +353,12 @@ class Decoding {
     const n0 = this.n;
     const m = p.count;
     if (shared && p.inPlace && this.inPlace) {
-      // Both parts are in the shared columns, the worker's from `at`: close the gap.
+      // Both parts are in the shared columns, the worker's from `at`: this part (the smaller)
+      // moves up to end there, and the result is a view from its new start.
       const c = shared.cols;
-      for (const k of COLUMNS) c[k].copyWithin(n0, shared.at, shared.at + m);
-      this.setColumns(c);
-      p = { ...p, ...columnsView(c, n0, n0 + m) };
+      const at = shared.at;
+      for (const k of COLUMNS) c[k].copyWithin(at - n0, 0, n0);
+      this.setColumns(columnsView(c, at - n0, at + m));
     } else {
       if (n0 + m > this.cap) this.grow(n0 + m);
       this.offset.set(p.offset, n0);
