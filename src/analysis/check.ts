@@ -114,21 +114,20 @@ function addPrefixCfi(file: ObjFile): void {
 
 /**
  * The points of one text section in objtool orc_create()'s order, given to `fn` (a callback, not
- * a generator: vmlinux.o has millions). `id` is the state's number in `cs.cfis` for an
- * instruction, -1 for a byte of an alternative site or no state, so that callers can work once
- * per state rather than once per instruction. `fn` returns false to stop; the result says
- * whether all points were given.
+ * a generator: vmlinux.o has millions). An instruction's state comes as its number in
+ * `cs.cfis` (`id`; -1: none, `cfi` null), so that callers work once per state rather than once
+ * per instruction; a byte of an alternative site comes with `id` -2 and its state as `cfi`.
+ * `fn` returns false to stop; the result says whether all points were given.
  */
 export function forEachOrcPoint(
   cs: CodeSection,
-  fn: (offset: number, cfi: CfiState | null, insnOffset: number, id: number) => boolean,
+  fn: (offset: number, id: number, cfi: CfiState | null, insnOffset: number) => boolean,
 ): boolean {
   const { offset, count } = cs.ds;
   const { flags, cfi: cfiId } = cs.a;
   for (let k = 0; k < count; k++) {
     if (!(flags[k]! & InsnBit.ALT_GROUP)) {
-      const id = cfiId[k]!;
-      if (!fn(offset[k]!, id >= 0 ? cs.cfis.byId(id) : null, offset[k]!, id)) return false;
+      if (!fn(offset[k]!, cfiId[k]!, null, offset[k]!)) return false;
       continue;
     }
     // An alternative site contributes its flattened per-byte array.
@@ -137,7 +136,7 @@ export function forEachOrcPoint(
     const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
     for (let i = 0; i < len; i++) {
       const c = g.cfi[i];
-      if (c && !fn(start + i, c, start, -1)) return false;
+      if (c && !fn(start + i, -2, c, start)) return false;
     }
     k = g.lastInsn.pos;
   }

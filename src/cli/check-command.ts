@@ -151,10 +151,10 @@ function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
     // The entry of each state, made once: vmlinux.o has millions of instructions but tens of
     // thousands of distinct states.
     const keys: number[] = [];
-    const complete = forEachOrcPoint(cs, (offset, cfi, insnOffset, id) => {
+    const complete = forEachOrcPoint(cs, (offset, id, cfi, insnOffset) => {
       try {
-        if (id < 0) builder.add(cs.index, offset, cfi);
-        else builder.addKey(cs.index, offset, (keys[id] ??= builder.keyOf(cfi)));
+        if (id >= 0) builder.addKey(cs.index, offset, (keys[id] ??= builder.keyOf(cs.cfis.byId(id))));
+        else builder.add(cs.index, offset, cfi);
         return true;
       } catch (e) {
         if (!(e instanceof OrcMappingError)) throw e;
