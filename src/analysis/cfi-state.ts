@@ -5,8 +5,11 @@ import { CFI_CFA, CFI_NUM_REGS, CFI_RA, CFI_UNDEFINED, type CfiReg, type CfiStat
 
 const SP = 4;
 
-/** Register entries are replaced, never changed in place, so one frozen entry serves all. */
-const UNDEFINED_ENTRY: Readonly<CfiReg> = Object.freeze({ base: CFI_UNDEFINED, offset: 0 });
+/**
+ * Register entries are replaced, never changed in place, so one entry serves all. (Not frozen:
+ * a frozen object has a shape of its own, and the hot loops would see two kinds of entry.)
+ */
+const UNDEFINED_ENTRY: Readonly<CfiReg> = { base: CFI_UNDEFINED, offset: 0 };
 
 function regs(): CfiReg[] {
   return new Array<CfiReg>(CFI_NUM_REGS).fill(UNDEFINED_ENTRY);
@@ -17,6 +20,7 @@ export function undefinedCfi(): CfiState {
   return {
     cfa: { base: CFI_UNDEFINED, offset: 0 }, regs: regs(), vals: regs(), stackSize: 0, drapReg: CFI_UNDEFINED,
     drapOffset: -1, type: UnwindType.CALL, bpScratch: false, drap: false, signal: false, end: false, forceUndefined: false, shared: 0,
+    id: -1,
   };
 }
 
@@ -49,7 +53,7 @@ export function setVal(cfi: CfiState, i: number, r: CfiReg): void {
   cfi.vals[i] = r;
 }
 
-const INITIAL_RA: Readonly<CfiReg> = Object.freeze({ base: CFI_CFA, offset: -8 });
+const INITIAL_RA: Readonly<CfiReg> = { base: CFI_CFA, offset: -8 };
 
 export function restoreInitialReg(cfi: CfiState, i: number): void {
   setReg(cfi, i, i === CFI_RA ? INITIAL_RA : UNDEFINED_ENTRY);
@@ -57,7 +61,7 @@ export function restoreInitialReg(cfi: CfiState, i: number): void {
 
 /** objtool set_func_state(): the state at a function's entry. */
 export function setFuncState(cfi: CfiState): void {
-  cfi.cfa = { ...INITIAL_FUNC_CFA };
+  cfi.cfa = { base: INITIAL_FUNC_CFA.base, offset: INITIAL_FUNC_CFA.offset };
   for (let i = 0; i < CFI_NUM_REGS; i++) restoreInitialReg(cfi, i);
   cfi.stackSize = INITIAL_FUNC_CFA.offset;
   cfi.type = UnwindType.CALL;
@@ -80,6 +84,7 @@ export function copyCfi(c: CfiState): CfiState {
     cfa: { base: c.cfa.base, offset: c.cfa.offset }, regs: c.regs, vals: c.vals,
     stackSize: c.stackSize, drapReg: c.drapReg, drapOffset: c.drapOffset, type: c.type, bpScratch: c.bpScratch,
     drap: c.drap, signal: c.signal, end: c.end, forceUndefined: c.forceUndefined, shared: SHARED_REGS | SHARED_VALS,
+    id: -1,
   };
 }
 
@@ -179,7 +184,7 @@ export class CfiInterner {
   /** The number of an interned state (a state not interned yet is interned first). */
   idOf(c: CfiState): number {
     const id = c.id;
-    if (id !== undefined && this.list[id] === c) return id;
+    if (id !== undefined && id >= 0 && this.list[id] === c) return id;
     return this.intern(c).id!;
   }
 

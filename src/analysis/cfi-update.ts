@@ -54,7 +54,10 @@ function updateRegsType(cfi: CfiState, op: StackOp): void {
   if (op.dest.type === OpDestType.REG && op.src.type === OpSrcType.ADD && op.dest.reg === SP && op.src.reg === SP) cfa.offset -= op.src.offset;
 }
 
-/** Apply one stack operation; returns objtool's warning text when it must stop. */
+/**
+ * Apply one stack operation; returns objtool's warning text when it must stop. (A negation is
+ * `| 0`: -0 is a double, and one stored would make every state's offsets doubles.)
+ */
 export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): string | undefined {
   const cfa = cfi.cfa;
   if (cfi.forceUndefined) return undefined;
@@ -74,19 +77,19 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
             cfi.bpScratch = false;
           } else if (src.reg === SP && dest.reg === BP && cfi.drap) {
             // drap: mov %rsp, %rbp
-            setReg(cfi, BP, { base: BP, offset: -cfi.stackSize });
+            setReg(cfi, BP, { base: BP, offset: -cfi.stackSize | 0 });
             cfi.bpScratch = false;
           } else if (src.reg === SP && cfa.base === SP) {
             // mov %rsp, %reg: remembered for a later mov %reg, %rsp
-            setVal(cfi, dest.reg, { base: CFI_CFA, offset: -cfi.stackSize });
+            setVal(cfi, dest.reg, { base: CFI_CFA, offset: -cfi.stackSize | 0 });
           } else if (src.reg === BP && dest.reg === SP && (cfa.base === BP || cfa.base === cfi.drapReg)) {
             // mov %rbp, %rsp (Clang)
-            cfi.stackSize = -cfi.regs[BP]!.offset;
+            cfi.stackSize = -cfi.regs[BP]!.offset | 0;
           } else if (dest.reg === cfa.base) {
             // mov %reg, %rsp
             const v = cfi.vals[src.reg]!;
             if (cfa.base === SP && v.base === CFI_CFA) {
-              cfa.offset = -v.offset;
+              cfa.offset = -v.offset | 0;
               cfi.stackSize = cfa.offset;
             } else if (cfa.base === SP && v.base === CFI_SP_INDIRECT && v.offset === cfa.offset) {
               // Stack swizzle: the unwinder dereferences SP and adds the offset.
@@ -113,19 +116,19 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
           }
           if (dest.reg === SP && src.reg === BP) {
             // lea disp(%rbp), %rsp (the frame-pointer LoongArch forms never apply on x86)
-            if (!(cfa.base === BP && cfa.offset === 0)) cfi.stackSize = -(src.offset + cfi.regs[BP]!.offset);
+            if (!(cfa.base === BP && cfa.offset === 0)) cfi.stackSize = -(src.offset + cfi.regs[BP]!.offset) | 0;
             return undefined;
           }
           if (src.reg === SP && cfa.base === SP) {
             // drap: lea disp(%rsp), %drap
             cfi.drapReg = dest.reg;
-            setVal(cfi, dest.reg, { base: CFI_CFA, offset: -cfi.stackSize + src.offset });
+            setVal(cfi, dest.reg, { base: CFI_CFA, offset: (src.offset - cfi.stackSize) | 0 });
             return undefined;
           }
           if (cfi.drap && dest.reg === SP && src.reg === cfi.drapReg) {
             // drap: lea disp(%drap), %rsp
             cfa.base = SP;
-            cfa.offset = cfi.stackSize = -src.offset;
+            cfa.offset = cfi.stackSize = -src.offset | 0;
             cfi.drapReg = CFI_UNDEFINED;
             cfi.drap = false;
             return undefined;
@@ -199,16 +202,16 @@ export function updateCfiState(cfi: CfiState, op: StackOp, ctx: UpdateContext): 
         if (src.reg === cfa.base && src.reg === cfi.drapReg) {
           // drap: push %drap
           cfa.base = CFI_BP_INDIRECT;
-          cfa.offset = -cfi.stackSize;
-          cfi.drapOffset = -cfi.stackSize;
+          cfa.offset = -cfi.stackSize | 0;
+          cfi.drapOffset = -cfi.stackSize | 0;
         } else if (src.reg === BP && cfa.base === cfi.drapReg) {
           // drap: push %rbp
           cfi.stackSize = 0;
         } else {
-          saveReg(cfi, src.reg, BP, -cfi.stackSize);
+          saveReg(cfi, src.reg, BP, -cfi.stackSize | 0);
         }
       } else {
-        saveReg(cfi, src.reg, CFI_CFA, -cfi.stackSize);
+        saveReg(cfi, src.reg, CFI_CFA, -cfi.stackSize | 0);
       }
       // Asm code using %rbp as a scratch register.
       if (ctx.stackval && ctx.inFunc && src.reg === BP && cfa.base !== BP) cfi.bpScratch = true;

@@ -49,6 +49,6 @@ export interface CfiState {
    * write through setReg()/setVal() copies the array first. Not part of the state's value.
    */
   shared?: number;
-  /** The interner's number for an interned state. Not part of the state's value. */
+  /** The interner's number for an interned state (-1 or absent: not interned). Not part of the state's value. */
   id?: number;
 }
