@@ -34,7 +34,7 @@ const SPLIT_MIN_BYTES = 2 << 20;
  * The worker's share of such a section: it starts before the symbols are read, so it gets
  * more than half.
  */
-const SPLIT_WORKER_SHARE = 0.75;
+const SPLIT_WORKER_SHARE = 0.7;
 
 /** Raised by a pass that objtool treats as fatal (its -1 returns): the analysis stops. */
 export class FatalCheckError extends Error {}

@@ -26,8 +26,7 @@ let outcome = SplitState.FAILED;
 try {
   const p = decodePart(new Uint8Array(job.buffer), job.base, job.section, job.variant, job.cols);
   const buffers = new Set<ArrayBuffer>();
-  for (const a of [p.offset, p.len, p.type, p.flags, p.immediate, p.target, p.dispPos, p.immPos, p.fieldSizes,
-    p.opStart, p.opCount, p.ops, p.asked]) if (!(a.buffer instanceof SharedArrayBuffer)) buffers.add(a.buffer as ArrayBuffer);
+  for (const a of [p.offset, p.len, p.type, p.flags, p.immediate, p.opStart, p.opCount, p.ops, p.asked]) if (!(a.buffer instanceof SharedArrayBuffer)) buffers.add(a.buffer as ArrayBuffer);
   job.port.postMessage(p, [...buffers]);
   outcome = SplitState.DONE;
 } catch {

@@ -60,18 +60,14 @@ export interface Columns {
   type: Uint8Array;
   flags: Uint16Array;
   immediate: Int32Array;
-  target: Int32Array;
-  dispPos: Uint8Array;
-  immPos: Uint8Array;
-  fieldSizes: Uint8Array;
   opStart: Uint32Array;
   opCount: Uint8Array;
 }
 
-const COLUMNS = ['offset', 'len', 'type', 'flags', 'immediate', 'target', 'dispPos', 'immPos', 'fieldSizes', 'opStart', 'opCount'] as const;
+const COLUMNS = ['offset', 'len', 'type', 'flags', 'immediate', 'opStart', 'opCount'] as const;
 const COLUMN_TYPES = {
-  offset: Uint32Array, len: Uint8Array, type: Uint8Array, flags: Uint16Array, immediate: Int32Array, target: Int32Array,
-  dispPos: Uint8Array, immPos: Uint8Array, fieldSizes: Uint8Array, opStart: Uint32Array, opCount: Uint8Array,
+  offset: Uint32Array, len: Uint8Array, type: Uint8Array, flags: Uint16Array, immediate: Int32Array,
+  opStart: Uint32Array, opCount: Uint8Array,
 } as const;
 
 /**
@@ -110,10 +106,6 @@ export interface DecodedPart {
   type: Uint8Array;
   flags: Uint16Array;
   immediate: Int32Array;
-  target: Int32Array;
-  dispPos: Uint8Array;
-  immPos: Uint8Array;
-  fieldSizes: Uint8Array;
   opStart: Uint32Array;
   opCount: Uint8Array;
   ops: Int32Array;
@@ -144,8 +136,7 @@ export function decodePart(bytes: Uint8Array, base: number, section: string, var
   const ds = d.finish(!inPlace); // columns given stay where they are
   return {
     base, end: base + d.pos, count: ds.count,
-    offset: ds.offset, len: ds.len, type: ds.type, flags: ds.flags, immediate: ds.immediate, target: ds.target,
-    dispPos: ds.dispPos, immPos: ds.immPos, fieldSizes: ds.fieldSizes, opStart: ds.opStart, opCount: ds.opCount,
+    offset: ds.offset, len: ds.len, type: ds.type, flags: ds.flags, immediate: ds.immediate, opStart: ds.opStart, opCount: ds.opCount,
     ops: ds.ops, errorAt: d.error !== null ? base + d.pos : -1, asked: Uint32Array.from(asked), inPlace,
   };
 }
@@ -191,10 +182,6 @@ class Decoding {
   private type: Uint8Array;
   private flags: Uint16Array;
   private immediate: Int32Array;
-  private target: Int32Array;
-  private dispPos: Uint8Array;
-  private immPos: Uint8Array;
-  private fieldSizes: Uint8Array;
   private opStart: Uint32Array;
   private opCount: Uint8Array;
   private readonly sink: OpSink;
@@ -218,10 +205,6 @@ class Decoding {
     this.type = cols.type ?? new Uint8Array(cap);
     this.flags = cols.flags ?? new Uint16Array(cap);
     this.immediate = cols.immediate ?? new Int32Array(cap);
-    this.target = cols.target ?? new Int32Array(cap);
-    this.dispPos = cols.dispPos ?? new Uint8Array(cap);
-    this.immPos = cols.immPos ?? new Uint8Array(cap);
-    this.fieldSizes = cols.fieldSizes ?? new Uint8Array(cap);
     this.opStart = cols.opStart ?? new Uint32Array(cap);
     this.opCount = cols.opCount ?? new Uint8Array(cap);
     this.sink = new OpSink(Math.max(64, bytes.length >>> 4));
@@ -237,10 +220,6 @@ class Decoding {
     this.type = grow(this.type, new Uint8Array(cap));
     this.flags = grow(this.flags, new Uint16Array(cap));
     this.immediate = grow(this.immediate, new Int32Array(cap));
-    this.target = grow(this.target, new Int32Array(cap));
-    this.dispPos = grow(this.dispPos, new Uint8Array(cap));
-    this.immPos = grow(this.immPos, new Uint8Array(cap));
-    this.fieldSizes = grow(this.fieldSizes, new Uint8Array(cap));
     this.opStart = grow(this.opStart, new Uint32Array(cap));
     this.opCount = grow(this.opCount, new Uint8Array(cap));
   }
@@ -256,13 +235,13 @@ class Decoding {
     const sink = this.sink;
     const dec = this.dec;
     if (this.error !== null && !skip) return;
-    let { n, pos, cap, offset, len, type, flags, immediate, target, dispPos, immPos, fieldSizes, opStart, opCount } = this;
+    let { n, pos, cap, offset, len, type, flags, immediate, opStart, opCount } = this;
     // Reposition iced: a part decoded elsewhere may have moved this decoding's end on.
     if (pos < stop) dec.seek(pos);
     while (pos < stop) {
       if (n === cap) {
         this.grow(0);
-        ({ cap, offset, len, type, flags, immediate, target, dispPos, immPos, fieldSizes, opStart, opCount } = this);
+        ({ cap, offset, len, type, flags, immediate, opStart, opCount } = this);
       }
 
       // Xen/KVM "emulate prefix" (ud2; .ascii "xen"/"kvm") before an instruction: the kernel's
@@ -328,14 +307,9 @@ class Decoding {
       len[n] = l;
       type[n] = t;
       immediate[n] = imm;
-      if (t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL || t === InsnType.CALL) {
-        f |= InsnFlag.REL_TARGET;
-        target[n] = base + pos + l + imm; // arch_jump_destination()
-      }
+      // target, dispPos, immPos and fieldSizes are worked out when asked for (see fieldColumns()).
+      if (t === InsnType.JUMP_CONDITIONAL || t === InsnType.JUMP_UNCONDITIONAL || t === InsnType.CALL) f |= InsnFlag.REL_TARGET;
       flags[n] = f;
-      dispPos[n] = layout.dispPos;
-      immPos[n] = layout.immPos;
-      fieldSizes[n] = layout.dispSize | (layout.immSize << 4);
       opStart[n] = sink.count;
       opCount[n] = emitStackOps(layout, inFunc, sink, variant);
       n++;
@@ -366,10 +340,6 @@ class Decoding {
       this.type.set(p.type, n0);
       this.flags.set(p.flags, n0);
       this.immediate.set(p.immediate, n0);
-      this.target.set(p.target, n0);
-      this.dispPos.set(p.dispPos, n0);
-      this.immPos.set(p.immPos, n0);
-      this.fieldSizes.set(p.fieldSizes, n0);
       this.opCount.set(p.opCount, n0);
     }
     const sink = this.sink;
@@ -413,10 +383,6 @@ class Decoding {
     this.type = c.type;
     this.flags = c.flags;
     this.immediate = c.immediate;
-    this.target = c.target;
-    this.dispPos = c.dispPos;
-    this.immPos = c.immPos;
-    this.fieldSizes = c.fieldSizes;
     this.opStart = c.opStart;
     this.opCount = c.opCount;
   }
@@ -426,24 +392,76 @@ class Decoding {
     this.dec.free();
     const n = this.n;
     const fit = trim ? fitColumn : <T extends Column>(a: T, k: number): T => a.subarray(0, k) as T;
-    return {
-      section: this.section,
-      size: this.error !== null && !this.skip ? this.pos : this.bytes.length,
-      count: n,
-      offset: fit(this.offset, n),
-      len: fit(this.len, n),
-      type: fit(this.type, n),
-      flags: fit(this.flags, n),
-      immediate: fit(this.immediate, n),
-      target: fit(this.target, n),
-      dispPos: fit(this.dispPos, n),
-      immPos: fit(this.immPos, n),
-      fieldSizes: fit(this.fieldSizes, n),
-      opStart: fit(this.opStart, n),
-      opCount: fit(this.opCount, n),
-      ops: this.sink.finish(),
-      error: this.error,
-    };
+    return new Decoded(
+      this.section, this.error !== null && !this.skip ? this.pos : this.bytes.length, n,
+      fit(this.offset, n), fit(this.len, n), fit(this.type, n), fit(this.flags, n), fit(this.immediate, n),
+      fit(this.opStart, n), fit(this.opCount, n), this.sink.finish(), this.error, this.bytes, this.base,
+    );
+  }
+}
+
+/**
+ * A decoded section. The columns only the patcher and the verifier read (~35 MB for vmlinux.o)
+ * are worked out from the bytes on first use: the check never pays for them.
+ */
+class Decoded implements DecodedSection {
+  private fields: { target: Int32Array; dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
+
+  constructor(
+    readonly section: string,
+    readonly size: number,
+    readonly count: number,
+    readonly offset: Uint32Array,
+    readonly len: Uint8Array,
+    readonly type: Uint8Array,
+    readonly flags: Uint16Array,
+    readonly immediate: Int32Array,
+    readonly opStart: Uint32Array,
+    readonly opCount: Uint8Array,
+    readonly ops: Int32Array,
+    readonly error: X86DecodeError | null,
+    private readonly bytes: Uint8Array,
+    private readonly base: number,
+  ) {}
+
+  get target(): Int32Array {
+    return (this.fields ??= this.fieldColumns()).target;
+  }
+
+  get dispPos(): Uint8Array {
+    return (this.fields ??= this.fieldColumns()).dispPos;
+  }
+
+  get immPos(): Uint8Array {
+    return (this.fields ??= this.fieldColumns()).immPos;
+  }
+
+  get fieldSizes(): Uint8Array {
+    return (this.fields ??= this.fieldColumns()).fieldSizes;
+  }
+
+  /** What run() would have stored in these columns, instruction by instruction. */
+  private fieldColumns(): NonNullable<Decoded['fields']> {
+    const n = this.count;
+    const target = new Int32Array(n);
+    const dispPos = new Uint8Array(n);
+    const immPos = new Uint8Array(n);
+    const fieldSizes = new Uint8Array(n);
+    const { bytes, base, offset, len, flags, immediate } = this;
+    const l = new InsnLayout();
+    for (let i = 0; i < n; i++) {
+      const f = flags[i]!;
+      if (f & InsnFlag.INVALID) continue;
+      const at = offset[i]!;
+      if (f & InsnFlag.REL_TARGET) target[i] = at + len[i]! + immediate[i]!; // arch_jump_destination()
+      const pos = at - base;
+      const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
+      parseLayout(bytes, pos + pre, len[i]! - pre, l);
+      dispPos[i] = l.dispPos !== 0 ? l.dispPos + pre : 0;
+      immPos[i] = l.immPos !== 0 ? l.immPos + pre : 0;
+      fieldSizes[i] = l.dispSize | (l.immSize << 4);
+    }
+    return { target, dispPos, immPos, fieldSizes };
   }
 }
 
