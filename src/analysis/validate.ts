@@ -44,6 +44,8 @@ class Frame {
   instr = 0;
   /** Not the path's first instruction (objtool's prev_insn is set). */
   hasPrev = false;
+  /** The symbol number visit() last found no fall-through into (-2: none yet). */
+  symOk = -2;
   phase = Phase.START;
   altIdx = 0;
   skipOrig = false;
@@ -69,6 +71,7 @@ class Frame {
     this.df = from.df;
     this.instr = from.instr;
     this.hasPrev = false;
+    this.symOk = -2;
     this.phase = Phase.START;
     this.altIdx = 0;
     this.skipOrig = false;
@@ -396,6 +399,7 @@ function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init:
   base.df = false;
   base.instr = 0;
   base.hasPrev = false;
+  base.symOk = -2;
   base.phase = Phase.START;
   base.altIdx = 0;
   base.skipOrig = false;
@@ -444,6 +448,44 @@ function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init:
 
 /** The arrival at an instruction: compare or record the state, mark the visit. */
 function visit(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: boolean): number {
+  const pos = f.pos;
+  if (pos >= 0) {
+    // The array path, for all but filler NOPs: the same steps as below, each array loaded once.
+    const a = f.cs.a;
+    const fl = a.flags[pos]!;
+    const si = a.sym[pos]!;
+    // (The function check passes for the rest of a symbol once it passed.)
+    if (si !== f.symOk) {
+      const sym = si >= 0 ? f.cs.syms[si] : undefined;
+      if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) return fallthrough(file, func, sym);
+      f.symOk = si;
+    }
+    if (fl & (InsnBit.IGNORE | InsnBit.HINT | InsnBit.EXTRA | InsnBit.ALT_GROUP | InsnBit.ALTS)) return visitSlow(file, func, f, noinstr);
+    const bit = VISITED_BRANCH << (f.uaccess ? 1 : 0);
+    const visited = a.visited[pos]!;
+    if (visited & VISITED_BRANCH_MASK) {
+      if (a.cfi[pos] !== f.cfi && !insnCfiMatch(file, f.insn(), file.cfis.byId(f.cfi))) return 1;
+      if (visited & bit) return 0;
+    } else {
+      file.nrInsnsVisited++;
+    }
+    a.cfi[pos] = f.cfi;
+    a.visited[pos] = visited | bit;
+    f.phase = Phase.OPS;
+    return GO;
+  }
+  return visitSlow(file, func, f, noinstr);
+}
+
+function fallthrough(file: ObjFile, func: Sym, sym: Sym): number {
+  // kCFI/FineIBT preambles always fall through.
+  if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) return 0;
+  file.warn(`${func.name}() falls through to next function ${sym.name}()`);
+  return 1;
+}
+
+/** visit() for filler NOPs and instructions with hints, alternatives or extras. */
+function visitSlow(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: boolean): number {
   const fl = f.flags;
   const sym = f.sym;
   if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) {
@@ -804,9 +846,13 @@ export function validateReachableInstructions(file: ObjFile): number {
   if (file.ignoreUnreachables) return 0;
   let warnings = 0;
   for (const cs of file.codeSections) {
-    const visited = cs.a.visited;
+    const { visited, flags, type } = cs.a;
     for (let pos = 0; pos < cs.ds.count; pos++) {
       if (visited[pos]) continue;
+      // ignoreUnreachableInsn()'s first test, on the arrays: the padding between functions
+      // needs no handle.
+      const t = type[pos];
+      if (flags[pos]! & InsnBit.IGNORE || t === T.NOP || t === T.TRAP) continue;
       const insn = new Insn(cs, pos);
       if (ignoreUnreachableInsn(file, insn)) continue;
       if (file.layout.unreachable.firstOnly) {
