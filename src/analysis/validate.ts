@@ -548,13 +548,37 @@ function nextAlt(f: Frame, sp: number): number {
 
 /** The instruction's own effect: stack operations, the checks of its type, then the next one. */
 function ops(file: ObjFile, st: CfiSteps, func: Sym | undefined, f: Frame, sp: number, noinstr: boolean): number {
-  const fl = f.flags;
-  setNext(file, f, fl);
-  if (f.pos >= 0 && !(fl & InsnBit.NO_OPS)) {
-    const n = f.cs.ds.opCount[f.pos]!;
-    if (n && handleInsnOps(file, st, f, n, fl)) return 1;
+  const pos = f.pos;
+  let fl: number;
+  let type: number;
+  if (pos >= 0) {
+    // (The arrays read here directly: this function is too big for V8 to inline the getters.)
+    const cs = f.cs;
+    const a = cs.a;
+    fl = a.flags[pos]!;
+    type = a.type[pos]!;
+    if (!(fl & InsnBit.ALT_GROUP)) {
+      const p = pos + 1;
+      if (p < cs.ds.count) {
+        nx.cs = cs;
+        nx.pos = p;
+        nx.fill = undefined;
+        nx.flags = a.flags[p]!;
+      } else {
+        nx.cs = undefined;
+      }
+    } else {
+      setNext(file, f, fl);
+    }
+    if (!(fl & InsnBit.NO_OPS)) {
+      const n = cs.ds.opCount[pos]!;
+      if (n && handleInsnOps(file, st, f, n, fl)) return 1;
+    }
+  } else {
+    fl = f.flags;
+    type = f.type;
+    setNext(file, f, fl);
   }
-  const type = f.type;
   switch (type) {
     case T.RETURN:
       return validateReturn(file, func, f, noinstr) ? 1 : 0;
