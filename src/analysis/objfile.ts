@@ -210,7 +210,11 @@ export class ObjFile {
       if (shndx[i] === big.index && (info[i]! & 0xf) === STT_FUNC && value[i]! >= from && value[i]! < mid) mid = value[i]!;
     }
     if (mid >= size) return undefined;
-    return { sec: big.index, job: SplitDecode.start(big.data, mid, big.name, this.layout.decoder) };
+    try {
+      return { sec: big.index, job: SplitDecode.start(big.data, mid, big.name, this.layout.decoder) };
+    } catch {
+      return undefined; // no worker thread to be had: one thread decodes it all
+    }
   }
 
   /** Decode every executable section (objtool decode_instructions()). */

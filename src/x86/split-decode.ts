@@ -3,6 +3,8 @@
 // is busy elsewhere (reading symbols) and then decodes [0, mid). The main thread's analysis is
 // synchronous, so it waits for the worker's result on a shared flag and takes the message off
 // the port directly (receiveMessageOnPort) instead of through its event loop.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
@@ -16,7 +18,7 @@ export const enum SplitState {
 }
 
 /** A worker that has not even started by then is given up on (its part decoded here instead). */
-const START_TIMEOUT_MS = 5000;
+const START_TIMEOUT_MS = 2000;
 /** Nor is one waited for longer than this: a crashed worker never says so through the flag. */
 const TOTAL_TIMEOUT_MS = 120_000;
 
@@ -33,15 +35,20 @@ export class SplitDecode {
     private readonly state: Int32Array,
   ) {}
 
-  /** Starts decoding bytes[mid, end) of section `section` on a worker thread. */
+  /**
+   * Starts decoding bytes[mid, end) of section `section` on a worker thread; throws if there
+   * is no worker module (a build without dist/x86).
+   */
   static start(bytes: Uint8Array, mid: number, section: string, variant: DecoderVariant): SplitDecode {
+    const url = new URL('./decode-worker.js', import.meta.url);
+    if (!existsSync(fileURLToPath(url))) throw new Error(`${url.href} is missing`);
     const part = bytes.slice(mid); // its own buffer, moved to the worker
     // Room for 3 bytes an instruction in each part (decodeSection()'s estimate).
     const at = Math.ceil(mid / 3) + 16;
     const cols = sharedColumns(at + Math.ceil(part.length / 3) + 16);
     const { port1, port2 } = new MessageChannel();
     const state = new SharedArrayBuffer(4);
-    const worker = new Worker(new URL('./decode-worker.js', import.meta.url), {
+    const worker = new Worker(url, {
       workerData: {
         buffer: part.buffer, base: mid, section, variant: { ...variant }, port: port2, state,
         cols: columnsView(cols, at, cols.offset.length),
