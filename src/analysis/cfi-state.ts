@@ -146,7 +146,8 @@ function hash(c: CfiState): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
-  return h;
+  // 30 bits: a Map key in V8's small-integer range, not a heap number.
+  return h & 0x3fffffff;
 }
 
 /**

@@ -323,7 +323,8 @@ const scratchOp: StackOp = { dest: { type: 0, reg: 0, offset: 0 }, src: { type: 
 
 /** Apply the instruction's `n` stack operations (objtool handle_insn_ops()); true on a warning. */
 function handleInsnOps(file: ObjFile, st: CfiSteps, f: Frame, n: number, flags: number): boolean {
-  const ctx = (f.sym?.type === STT_FUNC ? CTX_IN_FUNC : 0) | (nx.cs && nx.flags & InsnBit.HINT ? CTX_NEXT_HAS_HINT : 0) |
+  const si = f.cs.a.sym[f.pos]!;
+  const ctx = (si >= 0 && f.cs.syms[si]!.type === STT_FUNC ? CTX_IN_FUNC : 0) | (nx.cs && nx.flags & InsnBit.HINT ? CTX_NEXT_HAS_HINT : 0) |
     (file.opts.stackval ? CTX_STACKVAL : 0);
   const uaccessOps = file.opts.uaccess && (flags & InsnBit.ALT_GROUP) !== 0;
   const ds = f.cs.ds;
