@@ -871,6 +871,8 @@ export function validateReachableInstructions(file: ObjFile): number {
   if (file.ignoreUnreachables) return 0;
   let warnings = 0;
   for (const cs of file.codeSections) {
+    // (ignoreUnreachableInsn() excuses every instruction of these)
+    if (cs.name === '.altinstr_replacement' || cs.name === '.altinstr_aux') continue;
     const { visited, flags, type } = cs.a;
     for (let pos = 0; pos < cs.ds.count; pos++) {
       if (visited[pos]) continue;
