@@ -5,9 +5,18 @@
 // the port directly (receiveMessageOnPort) instead of through its event loop.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
+
+// Loaded when a big section is split, not with this module: node:worker_threads costs ~5 ms of
+// every start-up, and small objects are never split.
+let threadsModule: typeof import('node:worker_threads') | undefined;
+function threads(): typeof import('node:worker_threads') {
+  threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  return threadsModule;
+}
 
 /** The shared flag's values, set by the worker. */
 export const enum SplitState {
@@ -46,9 +55,9 @@ export class SplitDecode {
     // Room for 3 bytes an instruction in each part (decodeSection()'s estimate).
     const at = Math.ceil(mid / 3) + 16;
     const cols = sharedColumns(at + Math.ceil(part.length / 3) + 16);
-    const { port1, port2 } = new MessageChannel();
+    const { port1, port2 } = new (threads().MessageChannel)();
     const state = new SharedArrayBuffer(4);
-    const worker = new Worker(url, {
+    const worker = new (threads().Worker)(url, {
       workerData: {
         buffer: part.buffer, base: mid, section, variant: { ...variant }, port: port2, state,
         cols: columnsView(cols, at, cols.offset.length),
@@ -70,7 +79,7 @@ export class SplitDecode {
       const s = Atomics.load(this.state, 0);
       const waited = Date.now() - t0;
       if (s === SplitState.DONE) {
-        const m = receiveMessageOnPort(this.port);
+        const m = threads().receiveMessageOnPort(this.port);
         if (m) {
           this.result = m.message as DecodedPart;
           break;
