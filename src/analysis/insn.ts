@@ -23,6 +23,12 @@ export class CodeSection {
   readonly a: InsnArrays;
   /** What few instructions carry, by position (flagged in `a.flags`). */
   readonly extras = new Map<number, InsnExtra>();
+  /**
+   * objtool's insn->first_jump_src when it is in this section, as its position + 1 (0: none),
+   * made on first use: every forward jump target of vmlinux.o has one (~280K), too many for
+   * `extras`, where each would also cost the walk its fast path.
+   */
+  private firstJumpSrcs: Int32Array | undefined = undefined;
 
   constructor(
     readonly elf: Section,
@@ -42,9 +48,13 @@ export class CodeSection {
     this.a = insnArrays(ds);
   }
 
-  /** Every instruction as a handle (allocates them all: for a command looking at one site). */
-  get insns(): Insn[] {
-    return Array.from({ length: this.ds.count }, (_, i) => new Insn(this, i));
+  /** Position of the first jump in this section to instruction `pos` from before it; -1: none. */
+  firstJumpSrcPos(pos: number): number {
+    return this.firstJumpSrcs ? this.firstJumpSrcs[pos]! - 1 : -1;
+  }
+
+  setFirstJumpSrcPos(pos: number, src: number): void {
+    (this.firstJumpSrcs ??= new Int32Array(this.ds.count))[pos] = src + 1;
   }
 }
 
@@ -319,8 +329,15 @@ export class Insn {
   get relocLookedUp(): boolean { return this.flag(InsnBit.RELOC_LOOKED_UP); }
   set relocLookedUp(v: boolean) { this.setFlag(InsnBit.RELOC_LOOKED_UP, v); }
 
-  get firstJumpSrc(): Insn | undefined { return this.x?.firstJumpSrc; }
-  set firstJumpSrc(v: Insn | undefined) { this.extra().firstJumpSrc = v; }
+  get firstJumpSrc(): Insn | undefined {
+    const s = this.pos >= 0 ? this.sec.firstJumpSrcPos(this.pos) : -1;
+    return s >= 0 ? new Insn(this.sec, s) : this.x?.firstJumpSrc;
+  }
+
+  set firstJumpSrc(v: Insn | undefined) {
+    if (v && v.pos >= 0 && this.pos >= 0 && v.sec === this.sec) this.sec.setFirstJumpSrcPos(this.pos, v.pos);
+    else this.extra().firstJumpSrc = v;
+  }
   /** The switch table relocation (section index of the table and relocation index). */
   get jumpTable(): { sec: number; reloc: number } | undefined { return this.x?.jumpTable; }
   set jumpTable(v: { sec: number; reloc: number } | undefined) { this.extra().jumpTable = v; }

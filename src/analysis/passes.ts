@@ -7,7 +7,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import { InsnType } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
-import { Insn } from './insn.js';
+import { Insn, InsnBit } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
@@ -477,7 +477,14 @@ export function addJumpTableAlts(file: ObjFile): void {
     // Mark table heads, keeping back-pointers for forward jumps.
     let tables = false;
     file.forEachFuncPos(func.sec, func.offset, (cs, pos) => {
-      if (cs.a.jumpDest[pos] !== -1) {
+      const jd = cs.a.jumpDest[pos]!;
+      if (jd >= 0) {
+        // Within the section (nearly all): on the arrays, no handles.
+        const off = cs.ds.offset;
+        // (One from another section, rarer still, sits in the extras.)
+        const taken = cs.firstJumpSrcPos(jd) >= 0 || (cs.a.flags[jd]! & InsnBit.EXTRA && new Insn(cs, jd).firstJumpSrc);
+        if (off[jd]! > off[pos]! && !taken) cs.setFirstJumpSrcPos(jd, pos);
+      } else if (jd !== -1) {
         const insn = new Insn(cs, pos);
         const d = insn.jumpDest!;
         if (d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
