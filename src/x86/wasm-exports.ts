@@ -36,7 +36,23 @@ function leb(n: number): number[] {
  */
 export function keepWasmExports(wasm: Uint8Array, keep: ReadonlySet<string>): Uint8Array {
   if (wasm.length < MAGIC.length || MAGIC.some((b, i) => wasm[i] !== b)) throw new RangeError('not a WebAssembly 1.0 binary');
-  const decoder = new TextDecoder();
+  // Names compared as bytes, by length first: this runs on every start-up, before the JIT.
+  const wanted = new Map<number, Uint8Array[]>();
+  const encoder = new TextEncoder();
+  for (const name of keep) {
+    const b = encoder.encode(name);
+    wanted.set(b.length, [...(wanted.get(b.length) ?? []), b]);
+  }
+  const isWanted = (at: number, len: number): boolean => {
+    const same = wanted.get(len);
+    if (!same) return false;
+    for (const b of same) {
+      let i = 0;
+      while (i < len && wasm[at + i] === b[i]) i++;
+      if (i === len) return true;
+    }
+    return false;
+  };
   const parts: Uint8Array[] = [];
   let copyFrom = 0;
   let found = 0;
@@ -52,10 +68,9 @@ export function keepWasmExports(wasm: Uint8Array, keep: ReadonlySet<string>): Ui
       for (; count > 0; count--) {
         const start = p;
         const [nameLen, nameAt] = readLeb(wasm, p);
-        const name = decoder.decode(wasm.subarray(nameAt, nameAt + nameLen));
         // kind byte, then the index
         [, p] = readLeb(wasm, nameAt + nameLen + 1);
-        if (keep.has(name)) entries.push(wasm.subarray(start, p));
+        if (isWanted(nameAt, nameLen)) entries.push(wasm.subarray(start, p));
       }
       found = entries.length;
       const content = [Uint8Array.from(leb(entries.length)), ...entries];
