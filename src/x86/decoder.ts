@@ -96,18 +96,11 @@ export function columnsView(c: Columns, from: number, to: number): Columns {
  * isInFunc (iret) were decoded as outside a function; `asked` lists them for the caller to
  * redo where the answer is yes.
  */
-export interface DecodedPart {
+export interface DecodedPart extends Columns {
   base: number;
   /** Where decoding stopped: the section's end, or the undecodable offset. */
   end: number;
   count: number;
-  offset: Uint32Array;
-  len: Uint8Array;
-  type: Uint8Array;
-  flags: Uint16Array;
-  immediate: Int32Array;
-  opStart: Uint32Array;
-  opCount: Uint8Array;
   ops: Int32Array;
   /** The undecodable offset, or -1. */
   errorAt: number;
