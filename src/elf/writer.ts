@@ -54,6 +54,22 @@ export interface NewReloc {
   addend: number;
 }
 
+/**
+ * Many relocations of one type as columns: an ORC table of vmlinux.o has half a million, which
+ * as NewReloc objects cost their allocation and a young-generation collection or two.
+ */
+export interface NewRelocColumns {
+  count: number;
+  type: number;
+  offset: Float64Array;
+  sym: Int32Array;
+  addend: Float64Array;
+}
+
+function relocColumns(relocs: NewReloc[] | NewRelocColumns): NewRelocColumns | undefined {
+  return Array.isArray(relocs) ? undefined : relocs;
+}
+
 interface HeaderFields {
   name: number;
   type: number;
@@ -69,7 +85,7 @@ interface HeaderFields {
 
 interface PendingRelocSection {
   index: number;
-  relocs: NewReloc[];
+  relocs: NewReloc[] | NewRelocColumns;
   /** Byte position of the first new entry (appends follow the existing ones). */
   base?: number;
 }
@@ -129,10 +145,11 @@ export class ElfEditor {
    * Add `.rela<name>` for a section, linked to the symbol table, with the given relocations.
    * Symbol references are resolved to final indices when the file is serialized.
    */
-  addRelaSection(target: number, relocs: NewReloc[]): number {
+  addRelaSection(target: number, relocs: NewReloc[] | NewRelocColumns): number {
     const targetName = this.sectionName(target);
+    const count = relocColumns(relocs)?.count ?? (relocs as NewReloc[]).length;
     const index = this.addSection({
-      name: `.rela${targetName}`, type: SHT_RELA, flags: SHF_INFO_LINK, data: new Uint8Array(relocs.length * RELA_SIZE),
+      name: `.rela${targetName}`, type: SHT_RELA, flags: SHF_INFO_LINK, data: new Uint8Array(count * RELA_SIZE),
       addralign: 8, entsize: RELA_SIZE, link: this.symtab.index, info: target,
     });
     this.pendingRelocs.push({ index, relocs });
@@ -347,7 +364,7 @@ export class ElfEditor {
     }
     for (const p of this.pendingAppends) {
       const old = this.contents.get(p.index) ?? elf.section(p.index)!.data;
-      const data = new Uint8Array(old.length + p.relocs.length * RELA_SIZE);
+      const data = new Uint8Array(old.length + (p.relocs as NewReloc[]).length * RELA_SIZE);
       data.set(old, 0);
       this.contents.set(p.index, data);
       this.pendingRelocs.push({ index: p.index, relocs: p.relocs, base: old.length });
@@ -355,8 +372,20 @@ export class ElfEditor {
     for (const p of this.pendingRelocs) {
       const data = this.contents.get(p.index)!;
       const v = viewOf(data);
-      p.relocs.forEach((r, k) => {
-        const at = (p.base ?? 0) + k * RELA_SIZE;
+      const base = p.base ?? 0;
+      const cols = relocColumns(p.relocs);
+      if (cols) {
+        for (let k = 0; k < cols.count; k++) {
+          const at = base + k * RELA_SIZE;
+          setU64(v, at, cols.offset[k]!);
+          v.setUint32(at + 8, cols.type, true);
+          v.setUint32(at + 12, resolve(cols.sym[k]!), true);
+          setS64(v, at + 16, cols.addend[k]!);
+        }
+        continue;
+      }
+      (p.relocs as NewReloc[]).forEach((r, k) => {
+        const at = base + k * RELA_SIZE;
         setU64(v, at, r.offset);
         v.setUint32(at + 8, r.type, true);
         v.setUint32(at + 12, resolve(r.sym), true);

@@ -12,7 +12,7 @@
 // Sections are created in that order. An empty table writes nothing (even when the file has ORC
 // already); a file that has .orc_unwind is refused with objtool's warning.
 import { R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STT_SECTION } from '../elf/constants.js';
-import type { ElfEditor, NewReloc, SymbolRef } from '../elf/writer.js';
+import type { ElfEditor, NewRelocColumns, SymbolRef } from '../elf/writer.js';
 import { ORC_ENTRY_SIZE, ORC_IP_SIZE } from './entry.js';
 import type { OrcTable } from './generate.js';
 
@@ -72,7 +72,9 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
   // Section symbols are made in entry order, as write_orc_entry() meets their sections.
   const existing = sectionSymbols(editor);
   const made = new Map<number, SymbolRef>();
-  const relocs: NewReloc[] = new Array(nr);
+  const relocs: NewRelocColumns = {
+    count: nr, type: R_X86_64_PC32, offset: new Float64Array(nr), sym: new Int32Array(nr), addend: new Float64Array(nr),
+  };
   for (let k = 0; k < nr; k++) {
     const sec = table.sections[k]!;
     let sym = made.get(sec);
@@ -83,7 +85,9 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
       sym = existing.get(sec) ?? editor.sectionSymbol(sec);
       made.set(sec, sym);
     }
-    relocs[k] = { offset: k * ORC_IP_SIZE, type: R_X86_64_PC32, sym, addend: table.offsets[k]! };
+    relocs.offset[k] = k * ORC_IP_SIZE;
+    relocs.sym[k] = sym;
+    relocs.addend[k] = table.offsets[k]!;
   }
   const relaSection = editor.addRelaSection(ipSection, relocs);
   return { status: 'written', orcSection, ipSection, relaSection };
