@@ -169,6 +169,17 @@ export class ObjFile {
   }
 
   /**
+   * insnReloc()'s look-up on the arrays, for the passes' fast paths: whether the instruction at
+   * `pos` has no relocation, recorded as looked up as insnReloc() records it. (False leaves the
+   * instruction to insnReloc().)
+   */
+  noRelocAt(cs: CodeSection, pos: number): boolean {
+    this.relocsOf(cs);
+    const f = (cs.a.flags[pos]! |= InsnBit.RELOC_LOOKED_UP);
+    return (f & InsnBit.NO_RELOC) !== 0;
+  }
+
+  /**
    * A code section's relocations. On the first request every instruction without one is marked
    * (one merge of the two sorted lists), so that insnReloc() searches only for the others.
    */

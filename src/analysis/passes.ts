@@ -4,7 +4,7 @@
 // hints. Each follows objtool's rules and messages; fatal problems stop the check.
 import { R_X86_64_PC32, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { RelocTable } from '../elf/relocations.js';
-import { InsnType } from '../x86/index.js';
+import { InsnType, indexAt } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
 import { Insn, InsnBit } from './insn.js';
@@ -258,10 +258,22 @@ function jumpIsSiblingCall(file: ObjFile, from: Insn, to: Insn): boolean {
 
 export function addJumpDestinations(file: ObjFile): void {
   for (const cs of file.codeSections) {
-    const { type, jumpDest } = cs.a;
+    const { type, jumpDest, sym } = cs.a;
+    const { offset, len, immediate } = cs.ds;
     for (let pos = 0; pos < cs.ds.count; pos++) {
       const t = type[pos]!;
       if ((t !== JUMP_CONDITIONAL && t !== JUMP_UNCONDITIONAL) || jumpDest[pos] !== -1) continue;
+      // Most jumps stay inside their symbol, away from its first instruction, with no
+      // relocation: none of the cases below applies (no thunk, no .cold link, no sibling call),
+      // so the destination is set on the arrays without handles.
+      const s = sym[pos]!;
+      if (s >= 0 && file.noRelocAt(cs, pos)) {
+        const to = indexAt(cs.ds, offset[pos]! + len[pos]! + immediate[pos]!);
+        if (to >= 0 && sym[to] === s && offset[to] !== cs.syms[s]!.offset) {
+          jumpDest[pos] = to;
+          continue;
+        }
+      }
       const insn = new Insn(cs, pos);
       const func = insn.func;
       const reloc = file.insnReloc(insn);
