@@ -79,13 +79,10 @@ export function funcCfi(): CfiState {
  * entries are never changed in place, only replaced.
  */
 export function copyCfi(c: CfiState): CfiState {
-  c.shared = SHARED_REGS | SHARED_VALS;
-  return {
-    cfa: { base: c.cfa.base, offset: c.cfa.offset }, regs: c.regs, vals: c.vals,
-    stackSize: c.stackSize, drapReg: c.drapReg, drapOffset: c.drapOffset, type: c.type, bpScratch: c.bpScratch,
-    drap: c.drap, signal: c.signal, end: c.end, forceUndefined: c.forceUndefined, shared: SHARED_REGS | SHARED_VALS,
-    id: -1,
-  };
+  // (A fresh state of the one shape every state has, then the copy.)
+  const d = undefinedCfi();
+  loadCfi(d, c);
+  return d;
 }
 
 /** copyCfi() into an existing state `d` (the walk's scratch state: no allocation). */

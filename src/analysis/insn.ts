@@ -4,6 +4,7 @@
 // state recorded at the first visit — and the alternative-group record shared by the streams
 // of one site.
 import type { Section } from '../elf/section.js';
+import { STT_FUNC } from '../elf/constants.js';
 import type { DecodedSection, StackOp } from '../x86/index.js';
 import { stackOps } from '../x86/index.js';
 import type { CfiState } from './cfi.js';
@@ -53,7 +54,12 @@ export class CodeSection {
     return this.firstJumpSrcs ? this.firstJumpSrcs[pos]! - 1 : -1;
   }
 
-  setFirstJumpSrcPos(pos: number, src: number): void {
+  /**
+   * Records the jump at `src` as instruction `pos`'s first jump source unless it has one, here
+   * or (from another section) in its extra.
+   */
+  markFirstJumpSrc(pos: number, src: number): void {
+    if (this.firstJumpSrcPos(pos) >= 0 || (this.a.flags[pos]! & InsnBit.EXTRA && this.extras.get(pos)!.firstJumpSrc)) return;
     (this.firstJumpSrcs ??= new Int32Array(this.ds.count))[pos] = src + 1;
   }
 }
@@ -73,7 +79,8 @@ export interface InsnArrays {
   readonly jumpDest: Int32Array;
 }
 
-const JUMP_ELSEWHERE = -2;
+/** InsnArrays.jumpDest: the destination is in another section (kept in the instruction's extra). */
+export const JUMP_ELSEWHERE = -2;
 
 function insnArrays(ds: DecodedSection): InsnArrays {
   const n = ds.count;
@@ -335,7 +342,7 @@ export class Insn {
   }
 
   set firstJumpSrc(v: Insn | undefined) {
-    if (v && v.pos >= 0 && this.pos >= 0 && v.sec === this.sec) this.sec.setFirstJumpSrcPos(this.pos, v.pos);
+    if (v && v.pos >= 0 && this.pos >= 0 && v.sec === this.sec) this.sec.markFirstJumpSrc(this.pos, v.pos);
     else this.extra().firstJumpSrc = v;
   }
   /** The switch table relocation (section index of the table and relocation index). */
@@ -381,6 +388,6 @@ export class Insn {
   /** objtool insn_func(): the containing symbol when it is a function. */
   get func(): Sym | undefined {
     const s = this.sym;
-    return s && s.type === 2 ? s : undefined;
+    return s && s.type === STT_FUNC ? s : undefined;
   }
 }

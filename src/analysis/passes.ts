@@ -7,7 +7,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import { InsnType, indexAt } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
-import { Insn, InsnBit } from './insn.js';
+import { Insn } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
@@ -406,7 +406,6 @@ function findLastInsn(file: ObjFile, sec: number): Insn | undefined {
   return undefined;
 }
 
-
 /** ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it. */
 export function addDeadEnds(file: ObjFile): void {
   for (const [name, deadEnd] of [['.discard.unreachable', true], ['.discard.reachable', false]] as const) {
@@ -493,9 +492,7 @@ export function addJumpTableAlts(file: ObjFile): void {
       if (jd >= 0) {
         // Within the section (nearly all): on the arrays, no handles.
         const off = cs.ds.offset;
-        // (One from another section, rarer still, sits in the extras.)
-        const taken = cs.firstJumpSrcPos(jd) >= 0 || (cs.a.flags[jd]! & InsnBit.EXTRA && new Insn(cs, jd).firstJumpSrc);
-        if (off[jd]! > off[pos]! && !taken) cs.setFirstJumpSrcPos(jd, pos);
+        if (off[jd]! > off[pos]!) cs.markFirstJumpSrc(jd, pos);
       } else if (jd !== -1) {
         const insn = new Insn(cs, pos);
         const d = insn.jumpDest!;

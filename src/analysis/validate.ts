@@ -6,20 +6,18 @@
 // objtool recurses into each branch target and each alternative before continuing; a warning on
 // any sub-path ends the whole walk from that entry. Deep functions would overflow a JS stack, so
 // the same order is kept with an explicit stack of frames.
+import { STT_FUNC } from '../elf/constants.js';
 import { InsnType } from '../x86/index.js';
 import { OpDestType, OpSrcType, readStackOp, type StackOp } from '../x86/index.js';
 import { CFI_UNDEFINED, type CfiState } from './cfi.js';
 import { cfiEqual, undefinedCfi } from './cfi-state.js';
 import { CfiSteps, CTX_IN_FUNC, CTX_NEXT_HAS_HINT, CTX_STACKVAL, hasModifiedStackFrame, hasValidStackFrame } from './cfi-update.js';
-import { Insn, InsnBit, VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection } from './insn.js';
+import { Insn, InsnBit, JUMP_ELSEWHERE, VISITED_BRANCH, VISITED_BRANCH_MASK, type CodeSection } from './insn.js';
 import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
 
 const T = InsnType;
-const STT_FUNC = 2;
-/** InsnArrays.jumpDest: the destination is in another section (kept in the instruction's extra). */
-const JUMP_ELSEWHERE = -2;
 
 const enum Phase { START, ALTS, OPS, AFTER_JUMP }
 
@@ -64,12 +62,17 @@ class Frame {
     this.cs = cs;
     this.pos = pos;
     this.fill = fill;
-    this.sec = cs.index;
-    this.cfi = from.cfi;
-    this.uaccessStack = from.uaccessStack;
-    this.uaccess = from.uaccess;
-    this.df = from.df;
-    this.instr = from.instr;
+    this.begin(from.cfi, from.uaccessStack, from.uaccess, from.df, from.instr);
+  }
+
+  /** The start of a path at the frame's instruction, in the section it is in. */
+  begin(cfi: number, uaccessStack: number, uaccess: boolean, df: boolean, instr: number): void {
+    this.sec = this.cs.index;
+    this.cfi = cfi;
+    this.uaccessStack = uaccessStack;
+    this.uaccess = uaccess;
+    this.df = df;
+    this.instr = instr;
     this.hasPrev = false;
     this.symOk = -2;
     this.phase = Phase.START;
@@ -393,17 +396,7 @@ function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init:
   const noinstr = init.noinstr;
   const base = frameAt(0, start.sec);
   base.at(start);
-  base.sec = start.sec.index;
-  base.cfi = init.cfi;
-  base.uaccessStack = 0;
-  base.uaccess = init.uaccess;
-  base.df = false;
-  base.instr = 0;
-  base.hasPrev = false;
-  base.symOk = -2;
-  base.phase = Phase.START;
-  base.altIdx = 0;
-  base.skipOrig = false;
+  base.begin(init.cfi, 0, init.uaccess, false, 0);
   let sp = 1;
   let ret = 0;
   while (sp > 0) {
@@ -489,12 +482,7 @@ function fallthrough(file: ObjFile, func: Sym, sym: Sym): number {
 function visitSlow(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: boolean): number {
   const fl = f.flags;
   const sym = f.sym;
-  if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) {
-    // kCFI/FineIBT preambles always fall through.
-    if (file.layout.check.fallthroughPrefixes.some((p) => func.name.startsWith(p)) || file.ignoreUnreachables) return 0;
-    file.warn(`${func.name}() falls through to next function ${sym.name}()`);
-    return 1;
-  }
+  if (func && sym && sym.type === STT_FUNC && func !== sym.pfunc) return fallthrough(file, func, sym);
   if (func && fl & InsnBit.IGNORE) {
     walkWarn(file, f, 'BUG: why am I validating an ignored function?');
     return 1;
@@ -829,7 +817,7 @@ function isKasanOrUbsanCall(insn: Insn): boolean {
 /** objtool ignore_unreachable_insn(). */
 function ignoreUnreachableInsn(file: ObjFile, insn: Insn): boolean {
   if (insn.ignore || insn.type === T.NOP || insn.type === T.TRAP) return true;
-  if (insn.sec.name === '.altinstr_replacement' || insn.sec.name === '.altinstr_aux') return true;
+  // (objtool also excuses all of .altinstr_replacement and .altinstr_aux: the caller skips them.)
   if (file.opts.link && !insn.func) {
     // Code of a weak symbol the linker dropped: a hole between symbols.
     const size = file.syms.findHoleContaining(insn.sec.index, insn.offset);

@@ -32,14 +32,12 @@ export function cString(bytes: Uint8Array, start: number, end: number): string |
   return latin1(bytes, start, nul);
 }
 
-const decoder = new TextDecoder('latin1');
-
+/**
+ * One native decode into a flat string (built a character at a time, a name is a rope of
+ * one-character strings: vmlinux.o has 150,000 names). Buffer's latin1 is ISO-8859-1 proper,
+ * unlike TextDecoder's, which is windows-1252.
+ */
 function latin1(bytes: Uint8Array, start: number, end: number): string {
-  // Short names are the common case: building them directly beats a TextDecoder call.
-  if (end - start < 48) {
-    let s = '';
-    for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
-    return s;
-  }
-  return decoder.decode(bytes.subarray(start, end));
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b.toString('latin1', start, end);
 }

@@ -2,7 +2,7 @@
 // The symbol table as parallel typed arrays (vmlinux.o has hundreds of thousands of symbols),
 // with names decoded on demand and the look-ups the analysis needs built lazily.
 import { SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_SYMTAB_SHNDX, STB_LOCAL, STT_FUNC, STT_SECTION, SYM_SIZE } from './constants.js';
-import { u64, viewOf } from './bytes.js';
+import { cString, u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
 
@@ -118,11 +118,11 @@ export class SymbolTable {
     let n = this.names[i];
     if (n === undefined) {
       const d = this.strtab.data;
+      // One Buffer view for all names, so cString() need not make one per name.
       const b = (this.strings ??= Buffer.from(d.buffer, d.byteOffset, d.byteLength));
       const at = this.nameOffset[i]!;
-      const nul = b.indexOf(0, at);
-      if (nul < 0) throw this.file.error(this.strtab.name, at, `symbol ${i}: name is not NUL-terminated`);
-      n = b.toString('latin1', at, nul);
+      n = cString(b, at, b.length);
+      if (n === undefined) throw this.file.error(this.strtab.name, at, `symbol ${i}: name is not NUL-terminated`);
       this.names[i] = n;
     }
     return n;

@@ -3,7 +3,7 @@
 // while the main thread reads symbols and decodes the start, and hands the columns back
 // without copying them.
 import { workerData, type MessagePort } from 'node:worker_threads';
-import { decodePart, type Columns } from './decoder.js';
+import { COLUMNS, decodePart, type Columns } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
 import { SplitState } from './split-decode.js';
 
@@ -26,7 +26,7 @@ let outcome = SplitState.FAILED;
 try {
   const p = decodePart(new Uint8Array(job.buffer), job.base, job.section, job.variant, job.cols);
   const buffers = new Set<ArrayBuffer>();
-  for (const a of [p.offset, p.len, p.type, p.flags, p.immediate, p.opStart, p.opCount, p.ops, p.asked]) if (!(a.buffer instanceof SharedArrayBuffer)) buffers.add(a.buffer as ArrayBuffer);
+  for (const a of [...COLUMNS.map((k) => p[k]), p.ops, p.asked]) if (!(a.buffer instanceof SharedArrayBuffer)) buffers.add(a.buffer as ArrayBuffer);
   job.port.postMessage(p, [...buffers]);
   outcome = SplitState.DONE;
 } catch {

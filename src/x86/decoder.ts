@@ -64,30 +64,40 @@ export interface Columns {
   opCount: Uint8Array;
 }
 
-const COLUMNS = ['offset', 'len', 'type', 'flags', 'immediate', 'opStart', 'opCount'] as const;
+export const COLUMNS = ['offset', 'len', 'type', 'flags', 'immediate', 'opStart', 'opCount'] as const;
 const COLUMN_TYPES = {
   offset: Uint32Array, len: Uint8Array, type: Uint8Array, flags: Uint16Array, immediate: Int32Array,
   opStart: Uint32Array, opCount: Uint8Array,
 } as const;
+
+/** Columns of `cap` entries, in shared memory when `shared` (see sharedColumns()). */
+function newColumns(cap: number, shared = false): Columns {
+  const c = {} as Record<string, unknown>;
+  for (const k of COLUMNS) {
+    const T = COLUMN_TYPES[k];
+    c[k] = shared ? new T(new SharedArrayBuffer(cap * T.BYTES_PER_ELEMENT) as unknown as ArrayBuffer) : new T(cap);
+  }
+  return c as unknown as Columns;
+}
 
 /**
  * Columns of `cap` entries in shared memory, for a split decode: the main thread writes the
  * section's start from index 0, the worker its end from index `at` (= columnsView()).
  */
 export function sharedColumns(cap: number): Columns {
-  const c = {} as Record<string, unknown>;
-  for (const k of COLUMNS) {
-    const T = COLUMN_TYPES[k];
-    c[k] = new T(new SharedArrayBuffer(cap * T.BYTES_PER_ELEMENT) as unknown as ArrayBuffer);
-  }
-  return c as unknown as Columns;
+  return newColumns(cap, true);
+}
+
+/** Each column of `c` mapped by `f` (the columns alone, whatever else `c` holds). */
+function mapColumns(c: Columns, f: (a: Column) => Column): Columns {
+  const v = {} as Record<string, unknown>;
+  for (const k of COLUMNS) v[k] = f(c[k]);
+  return v as unknown as Columns;
 }
 
 /** Entries [from, to) of each column, as views. */
 export function columnsView(c: Columns, from: number, to: number): Columns {
-  const v = {} as Record<string, unknown>;
-  for (const k of COLUMNS) v[k] = c[k].subarray(from, to);
-  return v as unknown as Columns;
+  return mapColumns(c, (a) => a.subarray(from, to));
 }
 
 /**
@@ -128,8 +138,7 @@ export function decodePart(bytes: Uint8Array, base: number, section: string, var
   const inPlace = d.inPlace;
   const ds = d.finish(!inPlace); // columns given stay where they are
   return {
-    base, end: base + d.pos, count: ds.count,
-    offset: ds.offset, len: ds.len, type: ds.type, flags: ds.flags, immediate: ds.immediate, opStart: ds.opStart, opCount: ds.opCount,
+    base, end: base + d.pos, count: ds.count, ...mapColumns(ds, (a) => a),
     ops: ds.ops, errorAt: d.error !== null ? base + d.pos : -1, asked: Uint32Array.from(asked), inPlace,
   };
 }
@@ -170,13 +179,7 @@ class Decoding {
   n = 0;
   pos = 0;
   private cap: number;
-  private offset: Uint32Array;
-  private len: Uint8Array;
-  private type: Uint8Array;
-  private flags: Uint16Array;
-  private immediate: Int32Array;
-  private opStart: Uint32Array;
-  private opCount: Uint8Array;
+  private c: Columns;
   private readonly sink: OpSink;
 
   /** The columns are still those the constructor was given (none given: false). */
@@ -190,16 +193,8 @@ class Decoding {
     // Kernel code averages ~3.3 bytes an instruction: room for 3 each rarely needs growing
     // (every growth and trim copies all columns: vmlinux.o's .text has 5 million instructions).
     this.inPlace = cols !== undefined;
-    const cap = cols ? cols.offset.length : Math.max(64, capacity);
-    this.cap = cap;
-    cols ??= {} as Columns;
-    this.offset = cols.offset ?? new Uint32Array(cap);
-    this.len = cols.len ?? new Uint8Array(cap);
-    this.type = cols.type ?? new Uint8Array(cap);
-    this.flags = cols.flags ?? new Uint16Array(cap);
-    this.immediate = cols.immediate ?? new Int32Array(cap);
-    this.opStart = cols.opStart ?? new Uint32Array(cap);
-    this.opCount = cols.opCount ?? new Uint8Array(cap);
+    this.c = cols ?? newColumns(Math.max(64, capacity));
+    this.cap = this.c.offset.length;
     this.sink = new OpSink(Math.max(64, bytes.length >>> 4));
     this.dec = new LengthDecoder(bytes);
   }
@@ -207,14 +202,10 @@ class Decoding {
   private grow(min: number): void {
     this.inPlace = false;
     const cap = min > 0 ? min : this.cap + (this.cap >>> 1) + 16;
+    const old = this.c;
+    this.c = newColumns(cap);
+    for (const k of COLUMNS) (this.c[k] as Column).set(old[k] as ArrayLike<number>);
     this.cap = cap;
-    this.offset = grow(this.offset, new Uint32Array(cap));
-    this.len = grow(this.len, new Uint8Array(cap));
-    this.type = grow(this.type, new Uint8Array(cap));
-    this.flags = grow(this.flags, new Uint16Array(cap));
-    this.immediate = grow(this.immediate, new Int32Array(cap));
-    this.opStart = grow(this.opStart, new Uint32Array(cap));
-    this.opCount = grow(this.opCount, new Uint8Array(cap));
   }
 
   /** Decodes on until an instruction starts at or after `stop` (or decoding must stop). */
@@ -228,13 +219,15 @@ class Decoding {
     const sink = this.sink;
     const dec = this.dec;
     if (this.error !== null && !skip) return;
-    let { n, pos, cap, offset, len, type, flags, immediate, opStart, opCount } = this;
+    let { n, pos, cap } = this;
+    let { offset, len, type, flags, immediate, opStart, opCount } = this.c;
     // Reposition iced: a part decoded elsewhere may have moved this decoding's end on.
     if (pos < stop) dec.seek(pos);
     while (pos < stop) {
       if (n === cap) {
         this.grow(0);
-        ({ cap, offset, len, type, flags, immediate, opStart, opCount } = this);
+        cap = this.cap;
+        ({ offset, len, type, flags, immediate, opStart, opCount } = this.c);
       }
 
       // Xen/KVM "emulate prefix" (ud2; .ascii "xen"/"kvm") before an instruction: the kernel's
@@ -328,15 +321,11 @@ class Decoding {
       this.setColumns(columnsView(c, at - n0, at + m));
     } else {
       if (n0 + m > this.cap) this.grow(n0 + m);
-      this.offset.set(p.offset, n0);
-      this.len.set(p.len, n0);
-      this.type.set(p.type, n0);
-      this.flags.set(p.flags, n0);
-      this.immediate.set(p.immediate, n0);
-      this.opCount.set(p.opCount, n0);
+      // (opStart is rebased below)
+      for (const k of COLUMNS) if (k !== 'opStart') (this.c[k] as Column).set(p[k] as ArrayLike<number>, n0);
     }
     const sink = this.sink;
-    const opStart = this.opStart;
+    const { opStart, type, flags, opCount } = this.c;
     const pOps = p.ops.length / OP_STRIDE;
     // Copies p's instructions [from, to) and their ops.
     const copy = (from: number, to: number): void => {
@@ -355,9 +344,9 @@ class Decoding {
         copy(from, k);
         const one = decodeSection(this.bytes.subarray(at - this.base, at - this.base + p.len[k]!), this.section,
           { isInFunc: () => true, variant: this.variant });
-        this.type[n0 + k] = one.type[0]!;
-        this.flags[n0 + k] = one.flags[0]!;
-        this.opCount[n0 + k] = one.opCount[0]!;
+        type[n0 + k] = one.type[0]!;
+        flags[n0 + k] = one.flags[0]!;
+        opCount[n0 + k] = one.opCount[0]!;
         opStart[n0 + k] = sink.count;
         sink.addAll(one.ops);
         from = k + 1;
@@ -371,24 +360,17 @@ class Decoding {
 
   private setColumns(c: Columns): void {
     this.cap = c.offset.length;
-    this.offset = c.offset;
-    this.len = c.len;
-    this.type = c.type;
-    this.flags = c.flags;
-    this.immediate = c.immediate;
-    this.opStart = c.opStart;
-    this.opCount = c.opCount;
+    this.c = c;
   }
 
   /** The result; `trim`: columns exactly n long (else views of the capacity, when given columns). */
   finish(trim = true): DecodedSection {
     this.dec.free();
     const n = this.n;
-    const fit = trim ? fitColumn : <T extends Column>(a: T, k: number): T => a.subarray(0, k) as T;
+    const c = mapColumns(this.c, trim ? (a) => fitColumn(a, n) : (a) => a.subarray(0, n));
     return new Decoded(
       this.section, this.error !== null && !this.skip ? this.pos : this.bytes.length, n,
-      fit(this.offset, n), fit(this.len, n), fit(this.type, n), fit(this.flags, n), fit(this.immediate, n),
-      fit(this.opStart, n), fit(this.opCount, n), this.sink.finish(), this.error, this.bytes, this.base,
+      c.offset, c.len, c.type, c.flags, c.immediate, c.opStart, c.opCount, this.sink.finish(), this.error, this.bytes, this.base,
     );
   }
 }
@@ -459,11 +441,6 @@ class Decoded implements DecodedSection {
 }
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
-
-function grow<T extends Column>(old: T, fresh: T): T {
-  fresh.set(old as ArrayLike<number>);
-  return fresh;
-}
 
 /** Exactly n long: a copy when much is unused (to free it), else a view. */
 function fitColumn<T extends Column>(a: T, n: number): T {
