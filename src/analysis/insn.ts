@@ -6,7 +6,7 @@
 import type { Section } from '../elf/section.js';
 import { STT_FUNC } from '../elf/constants.js';
 import type { DecodedSection, StackOp } from '../x86/index.js';
-import { stackOps } from '../x86/index.js';
+import { PositionIndex, stackOps } from '../x86/index.js';
 import type { CfiState } from './cfi.js';
 import type { CfiInterner } from './cfi-state.js';
 import type { Sym } from './symbols.js';
@@ -30,6 +30,7 @@ export class CodeSection {
    * `extras`, where each would also cost the walk its fast path.
    */
   private firstJumpSrcs: Int32Array | undefined = undefined;
+  private readonly positions: PositionIndex;
 
   constructor(
     readonly elf: Section,
@@ -47,6 +48,12 @@ export class CodeSection {
     this.name = elf.name;
     this.size = elf.size;
     this.a = insnArrays(ds);
+    this.positions = new PositionIndex(ds);
+  }
+
+  /** Position of the instruction starting at `offset`, or -1 (indexAt()). */
+  posAt(offset: number): number {
+    return this.positions.at(offset);
   }
 
   /** Position of the first jump in this section to instruction `pos` from before it; -1: none. */

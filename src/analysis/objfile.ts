@@ -6,7 +6,7 @@ import type { ElfFile } from '../elf/reader.js';
 import { OrctoolError } from '../errors.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { decodeSection, decodeWarnings, indexAt } from '../x86/index.js';
+import { decodeSection, decodeWarnings } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
 import { SplitDecode } from '../x86/split-decode.js';
 import { CodeSection, Insn, InsnBit } from './insn.js';
@@ -98,7 +98,7 @@ export class ObjFile {
   findInsn(sec: number, offset: number): Insn | undefined {
     const cs = this.code[sec];
     if (!cs) return undefined;
-    const i = indexAt(cs.ds, offset);
+    const i = cs.posAt(offset);
     return i >= 0 ? new Insn(cs, i) : undefined;
   }
 
@@ -131,21 +131,34 @@ export class ObjFile {
    * returns true to stop.
    */
   forEachFuncPos(sec: number, offset: number, fn: (cs: CodeSection, pos: number) => boolean | void): void {
+    this.forEachFuncRun(sec, offset, (cs, start, end) => {
+      for (let pos = start; pos < end; pos++) if (fn(cs, pos)) return true;
+      return false;
+    });
+  }
+
+  /**
+   * forEachFuncPos() a run of positions at a time: `fn` is given [start, end) of the function,
+   * then of its .cold part, and returns true to stop. (A pass over every function loops over
+   * each run itself rather than calling back per instruction.)
+   */
+  forEachFuncRun(sec: number, offset: number, fn: (cs: CodeSection, start: number, end: number) => boolean | void): void {
     let cs = this.code[sec];
-    let pos = cs ? indexAt(cs.ds, offset) : -1;
+    let pos = cs ? cs.posAt(offset) : -1;
     while (cs && pos >= 0) {
-      if (fn(cs, pos)) return;
       // As nextInsnSameFunc(): on while the containing function stays the same.
-      const f = cs.a.sym[pos]!;
+      const sym = cs.a.sym;
+      const f = sym[pos]!;
       const func = f >= 0 ? this.syms.all[f]! : undefined;
-      if (!func || func.type !== STT_FUNC) return;
-      if (pos + 1 < cs.ds.count && cs.a.sym[pos + 1] === f) {
-        pos++;
-        continue;
+      if (!func || func.type !== STT_FUNC) {
+        fn(cs, pos, pos + 1);
+        return;
       }
-      if (func === func.cfunc) return;
+      let end = pos + 1;
+      while (end < cs.ds.count && sym[end] === f) end++;
+      if (fn(cs, pos, end) || func === func.cfunc) return;
       cs = this.code[func.cfunc.sec];
-      pos = cs ? indexAt(cs.ds, func.cfunc.offset) : -1;
+      pos = cs ? cs.posAt(func.cfunc.offset) : -1;
     }
   }
 
@@ -190,12 +203,13 @@ export class ObjFile {
     this.relocTables.set(cs.index, t);
     const { offset, len, count } = cs.ds;
     const flags = cs.a.flags;
+    const at = t ? t.sortedOffsets() : new Float64Array(0);
+    const n = at.length;
     let k = 0;
-    const n = t ? t.count : 0;
     for (let pos = 0; pos < count; pos++) {
       const start = offset[pos]!;
-      while (k < n && t!.offset(t!.nth(k)) < start) k++;
-      if (k === n || t!.offset(t!.nth(k)) >= start + len[pos]!) flags[pos] |= InsnBit.NO_RELOC;
+      while (k < n && at[k]! < start) k++;
+      if (k === n || at[k]! >= start + len[pos]!) flags[pos] |= InsnBit.NO_RELOC;
     }
     return t ?? undefined;
   }
@@ -271,7 +285,7 @@ export class ObjFile {
           this.fatal(`${func.name}(): STT_FUNC at end of section`);
         }
         if ((func.embeddedInsn && notype) || func.alias !== func) continue;
-        const first = indexAt(ds, func.offset);
+        const first = cs.posAt(func.offset);
         if (first < 0) this.fatal(`${func.name}(): can't find starting instruction`);
         let end = first;
         while (end < ds.count && ds.offset[end]! < func.offset + func.len) end++;

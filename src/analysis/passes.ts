@@ -4,7 +4,7 @@
 // hints. Each follows objtool's rules and messages; fatal problems stop the check.
 import { R_X86_64_PC32, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { RelocTable } from '../elf/relocations.js';
-import { InsnType, indexAt } from '../x86/index.js';
+import { InsnType } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
 import { Insn } from './insn.js';
@@ -268,7 +268,7 @@ export function addJumpDestinations(file: ObjFile): void {
       // so the destination is set on the arrays without handles.
       const s = sym[pos]!;
       if (s >= 0 && file.noRelocAt(cs, pos)) {
-        const to = indexAt(cs.ds, offset[pos]! + len[pos]! + immediate[pos]!);
+        const to = cs.posAt(offset[pos]! + len[pos]! + immediate[pos]!);
         if (to >= 0 && sym[to] === s && offset[to] !== cs.syms[s]!.offset) {
           jumpDest[pos] = to;
           continue;
@@ -487,23 +487,26 @@ export function addJumpTableAlts(file: ObjFile): void {
     if (func.type !== STT_FUNC || !file.code[func.sec]) continue;
     // Mark table heads, keeping back-pointers for forward jumps.
     let tables = false;
-    file.forEachFuncPos(func.sec, func.offset, (cs, pos) => {
-      const jd = cs.a.jumpDest[pos]!;
-      if (jd >= 0) {
-        // Within the section (nearly all): on the arrays, no handles.
-        const off = cs.ds.offset;
-        if (off[jd]! > off[pos]!) cs.markFirstJumpSrc(jd, pos);
-      } else if (jd !== -1) {
+    file.forEachFuncRun(func.sec, func.offset, (cs, start, end) => {
+      const { jumpDest, type } = cs.a;
+      const off = cs.ds.offset;
+      for (let pos = start; pos < end; pos++) {
+        const jd = jumpDest[pos]!;
+        if (jd >= 0) {
+          // Within the section (nearly all): on the arrays, no handles.
+          if (off[jd]! > off[pos]!) cs.markFirstJumpSrc(jd, pos);
+        } else if (jd !== -1) {
+          const insn = new Insn(cs, pos);
+          const d = insn.jumpDest!;
+          if (d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
+        }
+        if (type[pos] !== JUMP_DYNAMIC) continue;
         const insn = new Insn(cs, pos);
-        const d = insn.jumpDest!;
-        if (d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
-      }
-      if (cs.a.type[pos] !== JUMP_DYNAMIC) return;
-      const insn = new Insn(cs, pos);
-      const r = findJumpTable(file, func, insn);
-      if (r) {
-        insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
-        tables = true;
+        const r = findJumpTable(file, func, insn);
+        if (r) {
+          insn.jumpTable = { sec: r.table.section.info, reloc: r.i };
+          tables = true;
+        }
       }
     });
     if (!tables) continue;

@@ -14,6 +14,12 @@ export class RelocTable {
   private readonly v: DataView;
   /** Entry indices in offset order; undefined when the section is already in that order. */
   private order?: Uint32Array;
+  /**
+   * Offsets in offset order, made on the first search (lowerBound()): searches and merges then
+   * read one array instead of two 32-bit fields of the entry they reach through `order`.
+   * Tables never searched (a debug-info object's DWARF relocations) never get one.
+   */
+  private sorted?: Float64Array;
 
   private constructor(readonly file: ElfFile, readonly section: Section, readonly target: Section | undefined) {
     this.isRela = section.type === SHT_RELA;
@@ -78,13 +84,25 @@ export class RelocTable {
     return this.order ? this.order[k]! : k;
   }
 
+  /** Every offset in offset order: sortedOffsets()[k] is offset(nth(k)). */
+  sortedOffsets(): Float64Array {
+    let a = this.sorted;
+    if (!a) {
+      a = new Float64Array(this.count);
+      for (let k = 0; k < this.count; k++) a[k] = this.offset(this.nth(k));
+      this.sorted = a;
+    }
+    return a;
+  }
+
   /** First position k (in offset order) whose offset is >= `offset`. */
   lowerBound(offset: number): number {
+    const a = this.sorted ?? this.sortedOffsets();
     let lo = 0;
-    let hi = this.count;
+    let hi = a.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.offset(this.nth(mid)) < offset) lo = mid + 1;
+      if (a[mid]! < offset) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -107,11 +125,7 @@ export class RelocTable {
   /** The first relocation (lowest offset) in [start, end), or -1: objtool's insn_reloc(). */
   firstInRange(start: number, end: number): number {
     const k = this.lowerBound(start);
-    if (k < this.count) {
-      const i = this.nth(k);
-      if (this.offset(i) < end) return i;
-    }
-    return -1;
+    return k < this.count && this.sorted![k]! < end ? this.nth(k) : -1;
   }
 
   /** All relocations in [start, end), in offset order. */
