@@ -7,7 +7,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import { InsnType } from '../x86/index.js';
 import { CFI_UNDEFINED, UnwindType } from './cfi.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
-import { Insn } from './insn.js';
+import { Insn, JUMP_ELSEWHERE } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
 import type { Sym } from './symbols.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
@@ -82,7 +82,11 @@ function deadEndUncached(file: ObjFile, func: Sym, recursion: number): boolean {
   const first = file.findInsn(func.sec, func.offset);
   if (!first || !first.func) return false;
   let ret = false;
-  file.forEachFuncPos(func.sec, func.offset, (cs, pos) => (ret = cs.a.type[pos] === RETURN));
+  file.forEachFuncRun(func.sec, func.offset, (cs, start, end) => {
+    const type = cs.a.type;
+    for (let pos = start; pos < end && !ret; pos++) ret = type[pos] === RETURN;
+    return ret;
+  });
   if (ret) return false;
   // A sibling call instead of a return: dead end only if the callee is.
   let sibling: Insn | undefined;
@@ -488,20 +492,14 @@ export function addJumpTableAlts(file: ObjFile): void {
     // Mark table heads, keeping back-pointers for forward jumps.
     let tables = false;
     file.forEachFuncRun(func.sec, func.offset, (cs, start, end) => {
-      const { jumpDest, type } = cs.a;
-      const off = cs.ds.offset;
-      for (let pos = start; pos < end; pos++) {
-        const jd = jumpDest[pos]!;
-        if (jd >= 0) {
-          // Within the section (nearly all): on the arrays, no handles.
-          if (off[jd]! > off[pos]!) cs.markFirstJumpSrc(jd, pos);
-        } else if (jd !== -1) {
-          const insn = new Insn(cs, pos);
+      // Jumps within the section (nearly all) on the arrays; the rest with handles.
+      for (let pos = cs.markForwardJumps(start, end); pos < end; pos = cs.markForwardJumps(pos + 1, end)) {
+        const insn = new Insn(cs, pos);
+        if (cs.a.jumpDest[pos] === JUMP_ELSEWHERE) {
           const d = insn.jumpDest!;
           if (d.offset > insn.offset && !d.firstJumpSrc) d.firstJumpSrc = insn;
         }
-        if (type[pos] !== JUMP_DYNAMIC) continue;
-        const insn = new Insn(cs, pos);
+        if (insn.type !== JUMP_DYNAMIC) continue;
         const r = findJumpTable(file, func, insn);
         if (r) {
           insn.jumpTable = { sec: r.table.section.info, reloc: r.i };

@@ -6,6 +6,7 @@ import { REL_SIZE, RELA_SIZE, SHT_RELA } from './constants.js';
 import { s64, u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
+import { OffsetIndex } from './offset-index.js';
 
 export class RelocTable {
   readonly count: number;
@@ -15,11 +16,11 @@ export class RelocTable {
   /** Entry indices in offset order; undefined when the section is already in that order. */
   private order?: Uint32Array;
   /**
-   * Offsets in offset order, made on the first search (lowerBound()): searches and merges then
-   * read one array instead of two 32-bit fields of the entry they reach through `order`.
-   * Tables never searched (a debug-info object's DWARF relocations) never get one.
+   * Offsets in offset order and their index, made on the first search (lowerBound()).
+   * Tables never searched (a debug-info object's DWARF relocations) never get them.
    */
   private sorted?: Float64Array;
+  private search?: OffsetIndex;
 
   private constructor(readonly file: ElfFile, readonly section: Section, readonly target: Section | undefined) {
     this.isRela = section.type === SHT_RELA;
@@ -97,15 +98,8 @@ export class RelocTable {
 
   /** First position k (in offset order) whose offset is >= `offset`. */
   lowerBound(offset: number): number {
-    const a = this.sorted ?? this.sortedOffsets();
-    let lo = 0;
-    let hi = a.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (a[mid]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const s = (this.search ??= new OffsetIndex(this.sortedOffsets(), this.count));
+    return s.lowerBound(offset);
   }
 
   /**

@@ -4,6 +4,7 @@
 import { LengthDecoder } from './iced.js';
 import { InsnFlag, InsnType, OP_STRIDE, type DecodedSection } from './insn.js';
 import { InsnLayout, parseLayout } from './layout.js';
+import { fastLength } from './fast-length.js';
 import { classifyType } from './classify.js';
 import { emitStackOps, OpSink } from './stack-ops.js';
 import { X86DecodeError } from './errors.js';
@@ -221,8 +222,6 @@ class Decoding {
     if (this.error !== null && !skip) return;
     let { n, pos, cap } = this;
     let { offset, len, type, flags, immediate, opStart, opCount } = this.c;
-    // Reposition iced: a part decoded elsewhere may have moved this decoding's end on.
-    if (pos < stop) dec.seek(pos);
     while (pos < stop) {
       if (n === cap) {
         this.grow(0);
@@ -233,8 +232,9 @@ class Decoding {
       // Xen/KVM "emulate prefix" (ud2; .ascii "xen"/"kvm") before an instruction: the kernel's
       // decoder reads prefix and instruction as one (insn_get_emulate_prefix()).
       const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
-      if (pre) dec.seek(pos + pre);
-      let l = dec.next();
+      // Most instructions are measured here; iced is asked (where it is told to) for the rest.
+      let l = pre ? 0 : fastLength(bytes, pos, bytes.length);
+      if (l === 0) l = dec.nextAt(pos + pre);
       let f = 0;
       if (l === 0) {
         // The kernel's decoder accepts lea with a register operand, and objtool only warns.
@@ -251,10 +251,8 @@ class Decoding {
           opStart[n] = sink.count;
           n++;
           pos += 1;
-          dec.seek(pos);
           continue;
         }
-        dec.seek(pos + l);
       }
 
       if (pre) {

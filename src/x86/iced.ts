@@ -155,6 +155,12 @@ export class LengthDecoder {
     this.pos = pos;
   }
 
+  /** next() at byte position `pos`, seeking there first if the decoder is elsewhere. */
+  nextAt(pos: number): number {
+    if (pos !== this.pos) this.seek(pos);
+    return this.next();
+  }
+
   /**
    * Decodes the instruction at the current position and advances past it.
    * Returns its length, or 0 if the bytes there are not a valid instruction (or are cut short

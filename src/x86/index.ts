@@ -5,7 +5,7 @@ export { formatInstructions } from './iced.js';
 export {
   InsnType, OpDestType, OpSrcType, CfiReg, InsnFlag, OP_STRIDE,
   type DecodedSection, type StackOp,
-  stackOps, readStackOp, indexAt, indexContaining, PositionIndex, dispSize, immSize, fieldAt, relocFieldPos, typeName,
+  stackOps, readStackOp, indexAt, indexContaining, dispSize, immSize, fieldAt, relocFieldPos, typeName,
 } from './insn.js';
 export { X86DecodeError } from './errors.js';
 export { NOPS, nopInsn, retInsn } from './nops.js';

@@ -160,48 +160,6 @@ export function indexAt(ds: DecodedSection, offset: number): number {
   return i >= 0 && ds.offset[i] === offset ? i : -1;
 }
 
-/**
- * indexAt() in two steps for a big section searched often (the analysis looks up millions of
- * offsets in vmlinux.o's 4 million instructions): the first position of each 64-byte page of
- * the section, then a search among that page's few instructions. A plain binary search spends
- * most of its ~22 steps missing the cache.
- */
-export class PositionIndex {
-  private static readonly SHIFT = 6;
-  /** pages[k]: the first position at or after byte k << SHIFT; pages[last] = count. */
-  private readonly pages: Uint32Array;
-
-  constructor(private readonly ds: DecodedSection) {
-    const n = (ds.size >>> PositionIndex.SHIFT) + 2;
-    const pages = new Uint32Array(n);
-    const off = ds.offset;
-    let pos = 0;
-    for (let k = 0; k < n; k++) {
-      const start = k << PositionIndex.SHIFT;
-      while (pos < ds.count && off[pos] < start) pos++;
-      pages[k] = pos;
-    }
-    this.pages = pages;
-  }
-
-  /** indexAt(ds, offset). */
-  at(offset: number): number {
-    const k = offset >>> PositionIndex.SHIFT;
-    if (offset < 0 || k + 1 >= this.pages.length) return -1;
-    const off = this.ds.offset;
-    let lo = this.pages[k];
-    let hi = this.pages[k + 1] - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const m = off[mid];
-      if (m < offset) lo = mid + 1;
-      else if (m > offset) hi = mid - 1;
-      else return mid;
-    }
-    return -1;
-  }
-}
-
 /** Index of the instruction whose bytes include `offset`, or -1. */
 export function indexContaining(ds: DecodedSection, offset: number): number {
   const off = ds.offset;
