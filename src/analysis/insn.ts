@@ -58,6 +58,11 @@ export class CodeSection {
     return this.positions.indexOf(offset);
   }
 
+  /** Position of the first instruction starting at or after `offset` (the count if none). */
+  posFrom(offset: number): number {
+    return this.positions.lowerBound(offset);
+  }
+
   /** Position of the first jump in this section to instruction `pos` from before it; -1: none. */
   firstJumpSrcPos(pos: number): number {
     return this.firstJumpSrcs ? this.firstJumpSrcs[pos]! - 1 : -1;

@@ -267,8 +267,9 @@ export class ObjFile {
         throw new FatalCheckError(ds.error.objtoolMessage);
       }
       const cs = new CodeSection(s, ds, this.cfis, this.syms.all, text, noinstr, name === '.init.text' && !opts.module);
-      // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero).
-      for (let i = 0; i < ds.count; i++) if (ds.type[i] === InsnType.BUG) cs.a.flags[i] = InsnBit.DEAD_END;
+      // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero). (A
+      // typed array's indexOf() finds the few among millions far faster than a loop here.)
+      for (let i = ds.type.indexOf(InsnType.BUG); i >= 0; i = ds.type.indexOf(InsnType.BUG, i + 1)) cs.a.flags[i] = InsnBit.DEAD_END;
       this.nrInsns += ds.count;
       if (this.pvOps && name.startsWith('.init.text')) {
         for (let i = 0; i < ds.count; i++) if (ds.flags[i]! & InsnFlag.PV_MOV_IMM) this.pvOps.addInitStore(new Insn(cs, i));
@@ -287,9 +288,7 @@ export class ObjFile {
         if ((func.embeddedInsn && notype) || func.alias !== func) continue;
         const first = cs.posAt(func.offset);
         if (first < 0) this.fatal(`${func.name}(): can't find starting instruction`);
-        let end = first;
-        while (end < ds.count && ds.offset[end]! < func.offset + func.len) end++;
-        cs.a.sym.fill(func.idx, first, end);
+        cs.a.sym.fill(func.idx, first, Math.max(first, cs.posFrom(func.offset + func.len)));
       }
     }
   }

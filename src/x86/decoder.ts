@@ -196,7 +196,9 @@ class Decoding {
     this.inPlace = cols !== undefined;
     this.c = cols ?? newColumns(Math.max(64, capacity));
     this.cap = this.c.offset.length;
-    this.sink = new OpSink(Math.max(64, bytes.length >>> 4));
+    // vmlinux.o's code has a stack op every ~14 bytes: room for one every 12 rarely grows
+    // (a growth copies them all; a split decode's parts come back together in this one).
+    this.sink = new OpSink(Math.max(64, Math.ceil(bytes.length / 12)));
     this.dec = new LengthDecoder(bytes);
   }
 

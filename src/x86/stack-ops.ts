@@ -49,7 +49,7 @@ export class OpSink {
   /** The ops written, exactly: a copy when much is unused (to free it), else a view. */
   finish(): Int32Array {
     const n = this.count * OP_STRIDE;
-    return this.ops.length - n > (n >>> 3) ? this.ops.slice(0, n) : this.ops.subarray(0, n);
+    return this.ops.length - n > (n >>> 2) ? this.ops.slice(0, n) : this.ops.subarray(0, n);
   }
 }
 
