@@ -7,6 +7,7 @@ import { s64, u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
 import { OffsetIndex } from './offset-index.js';
+import { sortIds } from './sort-ids.js';
 
 export class RelocTable {
   readonly count: number;
@@ -49,18 +50,10 @@ export class RelocTable {
       if (off < prev) sorted = false;
       prev = off;
     }
-    if (!sorted) this.order = this.sortByOffset();
-  }
-
-  private sortByOffset(): Uint32Array {
-    // Pack (offset, index) into one double so a native numeric sort does the work.
-    const keys = new Float64Array(this.count);
-    const scale = 2 ** Math.ceil(Math.log2(this.count + 1));
-    for (let i = 0; i < this.count; i++) keys[i] = this.offset(i) * scale + i;
-    keys.sort();
-    const order = new Uint32Array(this.count);
-    for (let k = 0; k < this.count; k++) order[k] = keys[k]! % scale;
-    return order;
+    if (sorted) return;
+    const ids = new Uint32Array(this.count);
+    for (let i = 0; i < this.count; i++) ids[i] = i;
+    this.order = sortIds(ids, (i) => this.offset(i), this.count);
   }
 
   offset(i: number): number {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The symbol table as parallel typed arrays (vmlinux.o has hundreds of thousands of symbols),
 // with names decoded on demand and the look-ups the analysis needs built lazily.
+import { sortIds } from './sort-ids.js';
 import { SHN_LORESERVE, SHN_UNDEF, SHN_XINDEX, SHT_SYMTAB_SHNDX, STB_LOCAL, STT_FUNC, STT_SECTION, SYM_SIZE } from './constants.js';
 import { cString, u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
@@ -181,10 +182,7 @@ export class SymbolTable {
         else counts.set(s, [i]);
       }
       this.bySection = new Map();
-      for (const [s, l] of counts) {
-        l.sort((a, b) => this.value[a]! - this.value[b]! || a - b);
-        this.bySection.set(s, Uint32Array.from(l));
-      }
+      for (const [s, l] of counts) this.bySection.set(s, sortIds(l, (i) => this.value[i]!, this.count));
     }
     return this.bySection.get(sectionIndex) ?? new Uint32Array(0);
   }
