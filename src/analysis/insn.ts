@@ -165,7 +165,7 @@ export const enum InsnBit {
   RETPOLINE_SAFE = 1 << 6,
   NOENDBR = 1 << 7,
   UNRET = 1 << 8,
-  NO_RELOC = 1 << 9,
+  HAS_RELOC = 1 << 9,
   RELOC_LOOKED_UP = 1 << 10,
   NO_OPS = 1 << 11,
   /** The section's `extras` has an entry for the instruction. */
@@ -369,8 +369,8 @@ export class Insn {
   set noendbr(v: boolean) { this.setFlag(InsnBit.NOENDBR, v); }
   get unret(): boolean { return this.flag(InsnBit.UNRET); }
   set unret(v: boolean) { this.setFlag(InsnBit.UNRET, v); }
-  get noReloc(): boolean { return this.flag(InsnBit.NO_RELOC); }
-  set noReloc(v: boolean) { this.setFlag(InsnBit.NO_RELOC, v); }
+  /** A relocation applies inside the instruction's bytes (known once its section's are read: see ObjFile.insnReloc()). */
+  get hasReloc(): boolean { return this.flag(InsnBit.HAS_RELOC); }
   /** insn_reloc() was asked with the file at hand (6.1 kept the answer on the instruction). */
   get relocLookedUp(): boolean { return this.flag(InsnBit.RELOC_LOOKED_UP); }
   set relocLookedUp(v: boolean) { this.setFlag(InsnBit.RELOC_LOOKED_UP, v); }

@@ -171,14 +171,9 @@ export class ObjFile {
   insnReloc(insn: Insn): RelocRef | undefined {
     if (insn.pos < 0) return undefined;
     insn.relocLookedUp = true;
-    if (insn.noReloc) return undefined;
     const table = this.relocsOf(insn.sec);
-    const i = table ? table.firstInRange(insn.offset, insn.offset + insn.len) : -1;
-    if (!table || i < 0) {
-      insn.noReloc = true;
-      return undefined;
-    }
-    return { table, i };
+    if (!table || !insn.hasReloc) return undefined;
+    return { table, i: table.firstInRange(insn.offset, insn.offset + insn.len) };
   }
 
   /**
@@ -189,29 +184,29 @@ export class ObjFile {
   noRelocAt(cs: CodeSection, pos: number): boolean {
     this.relocsOf(cs);
     const f = (cs.a.flags[pos]! |= InsnBit.RELOC_LOOKED_UP);
-    return (f & InsnBit.NO_RELOC) !== 0;
+    return (f & InsnBit.HAS_RELOC) === 0;
   }
 
   /**
-   * A code section's relocations. On the first request every instruction without one is marked
-   * (one merge of the two sorted lists), so that insnReloc() searches only for the others.
+   * A code section's relocations. On the first request each instruction that has one is marked
+   * (found from the relocations, far fewer than the instructions), so that insnReloc() searches
+   * only for those.
    */
   private relocsOf(cs: CodeSection): RelocTable | undefined {
     let t = this.relocTables.get(cs.index);
     if (t !== undefined) return t ?? undefined;
     t = this.elf.relocationsFor(cs.elf) ?? null;
     this.relocTables.set(cs.index, t);
-    const { offset, len, count } = cs.ds;
+    if (!t) return undefined;
+    const { offset, len } = cs.ds;
     const flags = cs.a.flags;
-    const at = t ? t.sortedOffsets() : new Float64Array(0);
-    const n = at.length;
-    let k = 0;
-    for (let pos = 0; pos < count; pos++) {
-      const start = offset[pos]!;
-      while (k < n && at[k]! < start) k++;
-      if (k === n || at[k]! >= start + len[pos]!) flags[pos] |= InsnBit.NO_RELOC;
+    const at = t.sortedOffsets();
+    for (let k = 0; k < at.length; k++) {
+      // The instruction holding this offset: the last one starting at or before it.
+      const pos = cs.posFrom(at[k]! + 1) - 1;
+      if (pos >= 0 && at[k]! < offset[pos]! + len[pos]!) flags[pos] |= InsnBit.HAS_RELOC;
     }
-    return t ?? undefined;
+    return t;
   }
 
   relocSym(r: RelocRef): Sym {
