@@ -73,8 +73,13 @@ export class CodeSection {
    * or (from another section) in its extra.
    */
   markFirstJumpSrc(pos: number, src: number): void {
-    if (this.firstJumpSrcPos(pos) >= 0 || (this.a.flags[pos]! & InsnBit.EXTRA && this.extras.get(pos)!.firstJumpSrc)) return;
-    (this.firstJumpSrcs ??= new Int32Array(this.ds.count))[pos] = src + 1;
+    if (!this.hasFirstJumpSrc(pos)) (this.firstJumpSrcs ??= new Int32Array(this.ds.count))[pos] = src + 1;
+  }
+
+  /** Instruction `pos` has a first jump source, here or (from another section) in its extra. */
+  private hasFirstJumpSrc(pos: number): boolean {
+    if (this.firstJumpSrcPos(pos) >= 0) return true;
+    return (this.a.flags[pos]! & InsnBit.EXTRA) !== 0 && this.extras.get(pos)!.firstJumpSrc !== undefined;
   }
 
   /**
@@ -84,16 +89,12 @@ export class CodeSection {
    * instructions spends most of its time here, so this is one loop on the arrays.
    */
   markForwardJumps(start: number, end: number): number {
-    const { jumpDest, type, flags } = this.a;
+    const { jumpDest, type } = this.a;
     const off = this.ds.offset;
-    let srcs = this.firstJumpSrcs;
     for (let pos = start; pos < end; pos++) {
       const jd = jumpDest[pos]!;
       if (jd >= 0) {
-        if (off[jd]! > off[pos]!) {
-          srcs ??= this.firstJumpSrcs = new Int32Array(this.ds.count);
-          if (srcs[jd] === 0 && !(flags[jd]! & InsnBit.EXTRA && this.extras.get(jd)!.firstJumpSrc)) srcs[jd] = pos + 1;
-        }
+        if (off[jd]! > off[pos]!) this.markFirstJumpSrc(jd, pos);
       } else if (jd !== -1) {
         return pos;
       }

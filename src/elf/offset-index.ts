@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Searches in a long sorted list of section offsets (vmlinux.o: 4 million instruction offsets,
+// Searches in a long sorted list of section offsets (vmlinux.o: 5 million instruction offsets,
 // half a million relocation offsets), which the analysis makes millions of. A plain binary
 // search spends most of its ~20 steps missing the cache; here the first entry of each 64-byte
 // page of the section is looked up first, then the few entries of that page are searched.
