@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Build Linux 6.12 from Debian's linux-source-6.12 and keep the objects objtool is handed,
-# for parity tests and benchmarks (src/corpus/kernel-objects.ts, npm run bench). Nothing it
-# builds goes into the repo: everything lives in ${ORCTOOL_KBUILD:-~/.cache/orctool-kbuild}.
+# Build Linux 6.12 or 7.3 from Debian's linux-source-<version> and keep the objects objtool is
+# handed, for parity tests and benchmarks (src/corpus/kernel-objects.ts, npm run bench). Nothing
+# it builds goes into the repo: everything lives in ${ORCTOOL_KBUILD:-~/.cache/orctool-kbuild}.
 #
 #   scripts/build-kernel.sh                 all stages: tu, vmlinux, modules
+#   scripts/build-kernel.sh --kernel 7.3    which kernel: 6.12 (default) or 7.3
 #   scripts/build-kernel.sh --tu-only       only the per-translation-unit objects of --dirs
 #   scripts/build-kernel.sh --vmlinux --modules    choose stages (tu is cheap once built)
 #   scripts/build-kernel.sh --debug-info    the same with DWARF debug info (separate tree)
@@ -15,18 +16,27 @@
 #
 # Config: x86_64_defconfig plus UNWINDER_ORC, PARAVIRT, XEN/XEN_PV, X86_KERNEL_IBT, the
 # return-thunk mitigations (RETPOLINE, RETHUNK, SLS, CALL_DEPTH_TRACKING, so --prefix=16),
-# a few modules (KVM, crypto asm, fuse, bridge, ...), DEBUG_INFO off unless --debug-info.
-# With IBT the kernel runs objtool only on vmlinux.o and on module objects, never on the
-# per-TU objects, so those are kept exactly as the compiler wrote them. The build is given
-# objtool=<wrapper>: the wrapper logs its command line and copies its input before running
-# the kernel's own objtool, which keeps vmlinux.o and every module object as objtool got them.
+# a few modules (KVM, crypto asm, fuse, bridge, ...), DEBUG_INFO off unless --debug-info,
+# WERROR and (7.3) OBJTOOL_WERROR off. With IBT the kernel runs objtool only on vmlinux.o and
+# on module objects, never on the per-TU objects, so those are kept exactly as the compiler
+# wrote them (7.3 also runs it on the data-only *.mod.o, .module-common.o, .vmlinux.export.o and,
+# with --dry-run --noabs, on arch/x86/boot/startup/*.o). The build is given objtool=<wrapper>:
+# the wrapper logs its command line and copies its input before running the kernel's own
+# objtool, which keeps every object objtool is handed as it got it.
 #
-# Layout ($V = $CACHE/6.12, or $CACHE/6.12-debug with --debug-info):
-#   $CACHE/src/linux-source-6.12/     the extracted source (shared by both variants)
+# Source: 6.12 from this machine's apt (bookworm); 7.3 from Debian's trixie-backports through
+# scripts/debian-suites.sh (private apt configuration in $CACHE/apt-suites; apt-get download,
+# never installed). ORCTOOL_KSRC_DEB=<linux-source-<version> .deb> overrides either.
+#
+# Layout ($V = $CACHE/<version>, or $CACHE/<version>-debug with --debug-info):
+#   $CACHE/src/linux-source-<version>/  the extracted source (shared by both variants)
 #   $V/build/                         the O= build tree
 #   $V/objects/tu/<path>.o + list.txt       per-TU objects, untouched by objtool
-#   $V/objects/vmlinux/vmlinux.o            vmlinux.o before objtool ran on it
-#   $V/objects/modules/<path>.o + list.txt  module objects before objtool ran on them
+#   $V/objects/vmlinux/vmlinux.o + list.txt vmlinux.o before objtool ran on it; also the other
+#                                           built-in objects objtool is run on (.vmlinux.export.o,
+#                                           arch/x86/boot/startup/*.o), at <path>
+#   $V/objects/modules/<path>.o + list.txt  module objects (with *.mod.o, .module-common.o)
+#                                           before objtool ran on them
 #   $V/objtool-commands.log           every objtool command line the build ran (cwd = build/)
 #   $V/objtool-flags.txt              the distinct flag sets, with how many files each
 #   $V/times.txt                      wall time of each stage of the last runs
@@ -35,13 +45,14 @@ set -euo pipefail
 
 CACHE=${ORCTOOL_KBUILD:-$HOME/.cache/orctool-kbuild}
 CACHE=$(realpath -m -- "$CACHE")
-SRC_PKG=linux-source-6.12
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 DEFAULT_DIRS='kernel/ mm/ fs/ext4/ net/ipv4/ arch/x86/kernel/ arch/x86/entry/ arch/x86/lib/ arch/x86/xen/'
 
 say() { printf 'build-kernel: %s\n' "$*" >&2; }
 die() { printf 'build-kernel: error: %s\n' "$*" >&2; exit 1; }
 
 stages=()
+kver=6.12
 debug=0
 jobs=$(nproc)
 dirs=$DEFAULT_DIRS
@@ -54,20 +65,24 @@ while (($#)); do
     --modules) stages+=(modules) ;;
     --all) stages=(tu vmlinux modules) ;;
     --debug-info) debug=1 ;;
+    --kernel) shift; kver=${1:-} ;;
+    --kernel=*) kver=${1#--kernel=} ;;
     --dirs) shift; dirs=$1 ;;
     --dirs=*) dirs=${1#--dirs=} ;;
     -j) shift; jobs=$1 ;;
     -j*) jobs=${1#-j} ;;
     --print-dir) print_dir=1 ;;
-    -h|--help) sed -n '3,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
 done
 ((${#stages[@]})) || stages=(tu vmlinux modules)
 [[ $jobs =~ ^[0-9]+$ ]] || die "-j needs a number"
+case $kver in 6.12|7.3) ;; *) die "--kernel: 6.12 or 7.3, not '$kver'" ;; esac
 
-V=$CACHE/6.12; ((debug)) && V=$CACHE/6.12-debug
+SRC_PKG=linux-source-$kver
+V=$CACHE/$kver; ((debug)) && V=$CACHE/$kver-debug
 if ((print_dir)); then printf '%s\n' "$V"; exit 0; fi
 BUILD=$V/build
 OBJ=$V/objects
@@ -95,6 +110,8 @@ timed() { # timed NAME CMD...
 
 install_deps() {
   local pkgs=(gcc make flex bison bc libelf-dev libssl-dev xz-utils perl python3 cpio kmod binutils time util-linux)
+  # 7.3's tools/objtool builds its klp subcommand only with xxhash (optional, but then complete).
+  [[ $kver == 6.12 ]] || pkgs+=(libxxhash-dev)
   local need=() p
   for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
@@ -109,18 +126,29 @@ install_deps() {
 
 # --- the source --------------------------------------------------------------------------------
 
-# The tarball from, in order: ORCTOOL_KSRC_DEB (a linux-source-6.12 .deb), the installed
-# package's /usr/src/linux-source-6.12.tar.xz, apt's archive cache, or apt-get install.
+# The tarball from, in order: ORCTOOL_KSRC_DEB (a linux-source-<version> .deb), the installed
+# package's /usr/src/linux-source-<version>.tar.xz, apt's archive cache, or: for 6.12 apt-get
+# install (bookworm has it), for 7.3 apt-get download from trixie-backports through the private
+# apt configuration of scripts/debian-suites.sh (the system's apt sources are not touched).
 extract_source() {
   [[ -f $SRC/.stamp ]] && return 0
   local tarball= deb=${ORCTOOL_KSRC_DEB:-}
   if [[ -z $deb && ! -f /usr/src/$SRC_PKG.tar.xz ]]; then
     deb=$(ls -1 /var/cache/apt/archives/${SRC_PKG}_*_all.deb 2>/dev/null | sort -V | tail -n1 || true)
   fi
+  if [[ -z $deb && ! -f /usr/src/$SRC_PKG.tar.xz && $kver != 6.12 ]]; then
+    SUITES_DIR=$CACHE/apt-suites
+    # shellcheck source=scripts/debian-suites.sh
+    . "$SCRIPT_DIR/debian-suites.sh"
+    mkdir -p "$SUITES_DIR/debs"
+    say "apt-get download $SRC_PKG (Debian $SUITES_LIST, private apt configuration in $SUITES_DIR)"
+    deb=$(suites_download "$SUITES_DIR/debs" "$SRC_PKG") || die "could not download $SRC_PKG"
+  fi
   rm -rf "$SRC" "$CACHE/src/.tmp"
   mkdir -p "$CACHE/src/.tmp"
   if [[ -n $deb ]]; then
     [[ -f $deb ]] || die "ORCTOOL_KSRC_DEB=$deb: no such file"
+    [[ "$(dpkg-deb -f "$deb" Package)" == "$SRC_PKG" ]] || die "$deb is not a $SRC_PKG package"
     say "extracting $deb"
     dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$SRC_PKG.tar.xz" | tar -xJ -C "$CACHE/src/.tmp"
     dpkg-deb -f "$deb" Version >"$CACHE/src/.tmp/VERSION"
@@ -145,26 +173,51 @@ extract_source() {
 
 # --- the config ---------------------------------------------------------------------------------
 
-# scripts/config arguments on top of x86_64_defconfig. Symbols that must end up =y or =m
-# are checked after olddefconfig (a dependency Kconfig refuses would otherwise go unnoticed).
+# scripts/config arguments on top of x86_64_defconfig. Symbols that must end up =y or =m (or
+# must not be =y) are checked after olddefconfig (a dependency Kconfig refuses would otherwise
+# go unnoticed). The 6.12 arguments are unchanged from when it was the only kernel.
+#
+# 6.12 -> 7.3: XEN_PVHVM became XEN_PVHVM_GUEST; PREFIX_SYMBOLS is gone (CALL_PADDING alone gives
+# --prefix=$(FUNCTION_PADDING_BYTES), 16); OBJTOOL_WERROR is new (objtool --werror, "if unsure,
+# say Y"): off. The x86 crypto asm modules (chacha20-x86_64, poly1305-x86_64, sha256/sha512-ssse3,
+# crc32c-intel, ghash-clmulni-intel) became lib/crypto/x86 and lib/crc/x86 code of the
+# CRYPTO_LIB_* / CRC libraries: defconfig builds the SHA, AES, GHASH and CRC32 ones in, and
+# CHACHA20POLY1305 and ADIANTUM pull in libchacha, libpoly1305 and libnh (asm) as modules.
+XEN_HVM_612=(-e XEN_PVHVM)
+XEN_HVM_73=(-e XEN_PVHVM_GUEST)
+CRYPTO_612=(-m CRYPTO_AES_NI_INTEL -m CRYPTO_CHACHA20_X86_64 -m CRYPTO_SHA256_SSSE3 -m CRYPTO_SHA512_SSSE3
+  -m CRYPTO_CRC32C_INTEL -m CRYPTO_GHASH_CLMUL_NI_INTEL -m CRYPTO_POLY1305_X86_64)
+CRYPTO_73=(-m CRYPTO_AES_NI_INTEL -m CRYPTO_CHACHA20POLY1305 -m CRYPTO_ADIANTUM)
+case $kver in
+  6.12) XEN_HVM=("${XEN_HVM_612[@]}") WERROR_OFF=(-d WERROR) CRYPTO=("${CRYPTO_612[@]}") ;;
+  7.3) XEN_HVM=("${XEN_HVM_73[@]}") WERROR_OFF=(-d WERROR -d OBJTOOL_WERROR) CRYPTO=("${CRYPTO_73[@]}") ;;
+esac
 CONFIG_ARGS=(
   -e UNWINDER_ORC -d UNWINDER_FRAME_POINTER
-  -e HYPERVISOR_GUEST -e PARAVIRT -e PARAVIRT_SPINLOCKS -e XEN -e XEN_PV -e XEN_PVHVM -e XEN_PVH -e KVM_GUEST
+  -e HYPERVISOR_GUEST -e PARAVIRT -e PARAVIRT_SPINLOCKS -e XEN -e XEN_PV "${XEN_HVM[@]}" -e XEN_PVH -e KVM_GUEST
   -e X86_KERNEL_IBT
   -e CPU_MITIGATIONS -e MITIGATION_RETPOLINE -e MITIGATION_RETHUNK -e MITIGATION_UNRET_ENTRY
   -e MITIGATION_CALL_DEPTH_TRACKING -e MITIGATION_SRSO -e MITIGATION_SLS -e MITIGATION_IBPB_ENTRY
   -e MITIGATION_IBRS_ENTRY
-  -e MODULES -d MODULE_SIG -d SYSTEM_TRUSTED_KEYRING -d WERROR
+  -e MODULES -d MODULE_SIG -d SYSTEM_TRUSTED_KEYRING "${WERROR_OFF[@]}"
   # module objects for objtool --module: asm-heavy ones (KVM's vmenter, crypto) and plain C
   -e VIRTUALIZATION -m KVM -m KVM_INTEL -m KVM_AMD
-  -m CRYPTO_AES_NI_INTEL -m CRYPTO_CHACHA20_X86_64 -m CRYPTO_SHA256_SSSE3 -m CRYPTO_SHA512_SSSE3
-  -m CRYPTO_CRC32C_INTEL -m CRYPTO_GHASH_CLMUL_NI_INTEL -m CRYPTO_POLY1305_X86_64
+  "${CRYPTO[@]}"
   -m FUSE_FS -m OVERLAY_FS -m SQUASHFS -m ISO9660_FS -m BRIDGE -m TUN -m VETH -m DUMMY -m BLK_DEV_NBD
   -m XEN_BLKDEV_FRONTEND -m XEN_NETDEV_FRONTEND
 )
 REQUIRED_Y=(UNWINDER_ORC PARAVIRT XEN XEN_PV X86_KERNEL_IBT MITIGATION_RETPOLINE MITIGATION_RETHUNK
-  MITIGATION_SLS MITIGATION_CALL_DEPTH_TRACKING CALL_PADDING PREFIX_SYMBOLS OBJTOOL MODULES)
+  MITIGATION_SLS MITIGATION_CALL_DEPTH_TRACKING CALL_PADDING OBJTOOL MODULES)
 REQUIRED_M=(KVM KVM_INTEL FUSE_FS BRIDGE CRYPTO_AES_NI_INTEL)
+REQUIRED_N=(WERROR)
+case $kver in
+  6.12) REQUIRED_Y+=(PREFIX_SYMBOLS) ;;
+  7.3)
+    REQUIRED_Y+=(XEN_PVHVM_GUEST CRYPTO_LIB_CHACHA_ARCH CRYPTO_LIB_POLY1305_ARCH CRYPTO_LIB_NH_ARCH)
+    REQUIRED_M+=(CRYPTO_LIB_CHACHA CRYPTO_LIB_POLY1305 CRYPTO_LIB_NH)
+    REQUIRED_N+=(OBJTOOL_WERROR)
+    ;;
+esac
 
 configure() {
   local args=("${CONFIG_ARGS[@]}")
@@ -185,6 +238,7 @@ configure() {
   local s bad=()
   for s in "${REQUIRED_Y[@]}"; do grep -qx "CONFIG_$s=y" "$BUILD/.config" || bad+=("$s=y"); done
   for s in "${REQUIRED_M[@]}"; do grep -qx "CONFIG_$s=m" "$BUILD/.config" || bad+=("$s=m"); done
+  for s in "${REQUIRED_N[@]}"; do if grep -q "^CONFIG_$s=[ym]" "$BUILD/.config"; then bad+=("$s=n"); fi; done
   if ((debug)); then
     grep -qx 'CONFIG_DEBUG_INFO=y' "$BUILD/.config" || bad+=(DEBUG_INFO=y)
     grep -qx 'CONFIG_DEBUG_INFO_COMPRESSED_NONE=y' "$BUILD/.config" || bad+=(DEBUG_INFO_COMPRESSED_NONE=y)
@@ -197,6 +251,10 @@ configure() {
 
 # Kbuild runs objtool as $(objtool) (scripts/Makefile.lib), with the build tree as the working
 # directory and the object as the last argument; a command-line objtool=... overrides it.
+# Every object it is handed is kept: vmlinux.o as vmlinux/vmlinux.o; module objects (--module)
+# and the modules' data-only *.mod.o and .module-common.o (no --module) as modules/<path>; other
+# built-in objects (.vmlinux.export.o, 7.3's arch/x86/boot/startup/*.o) as vmlinux/<path>.
+# (In a case pattern * also matches a leading dot: .module-common.o is a *.o.)
 write_wrapper() {
   local w=$V/objtool-wrapper tmp
   tmp=$(mktemp "$V/.wrapper.XXXXXX")
@@ -208,9 +266,13 @@ real='$BUILD/tools/objtool/objtool'
 save='$OBJ'
 log='$V/objtool-commands.log'
 for last; do :; done
+module=
+for a; do [ "\$a" = --module ] && module=1; done
 case "\$last" in
   vmlinux.o) dest="\$save/vmlinux/vmlinux.o" ;;
-  *.o) dest="\$save/modules/\$last" ;;
+  /*|*..*) dest= ;;
+  *.mod.o|.module-common.o) dest="\$save/modules/\$last" ;;
+  *.o) if [ -n "\$module" ]; then dest="\$save/modules/\$last"; else dest="\$save/vmlinux/\$last"; fi ;;
   *) dest= ;;
 esac
 if [ -n "\$dest" ]; then
@@ -264,36 +326,51 @@ stage_tu() {
   collect_tu
 }
 
+# list.txt of a stage's directory: every kept .o (find's -name '*.o' matches .module-common.o).
+list_kept() {
+  mkdir -p "$OBJ/$1"
+  (cd "$OBJ/$1" && find . -name '*.o' -printf '%P\n' | LC_ALL=C sort) >"$OBJ/$1/list.txt.tmp"
+  mv -f "$OBJ/$1/list.txt.tmp" "$OBJ/$1/list.txt"
+}
+
 stage_vmlinux() {
   rm -f "$OBJ/vmlinux/.stamp"
   kmake vmlinux
   [[ -f $OBJ/vmlinux/vmlinux.o ]] ||
     die "the wrapper did not see vmlinux.o (up to date from an earlier build without it? remove $BUILD/vmlinux.o)"
+  list_kept vmlinux
   date -u +%FT%TZ >"$OBJ/vmlinux/.stamp"
+  say "kept vmlinux.o and $(($(wc -l <"$OBJ/vmlinux/list.txt") - 1)) other built-in objects in $OBJ/vmlinux"
 }
 
 stage_modules() {
   rm -f "$OBJ/modules/.stamp"
   kmake modules
-  mkdir -p "$OBJ/modules"
-  (cd "$OBJ/modules" && find . -name '*.o' -printf '%P\n' | LC_ALL=C sort) >"$OBJ/modules/list.txt"
+  list_kept modules
   date -u +%FT%TZ >"$OBJ/modules/.stamp"
   say "kept $(wc -l <"$OBJ/modules/list.txt") module objects in $OBJ/modules"
 }
 
-# The distinct objtool flag sets of the log (file name dropped), with how many files each
-# (a command repeated by a rebuild counts once).
+# The distinct objtool flag sets of the log (file name replaced by its kind), with how many
+# files each (a command repeated by a rebuild counts once).
 summarise_flags() {
   [[ -f $V/objtool-commands.log ]] || return 0
   LC_ALL=C sort -u "$V/objtool-commands.log" |
-    awk '{ $NF = ($NF == "vmlinux.o" ? "vmlinux.o" : "<module>.o"); print }' |
+    awk '{
+      f = $NF; m = 0
+      for (i = 2; i < NF; i++) if ($i == "--module") m = 1
+      if (f == "vmlinux.o" || f == ".vmlinux.export.o" || f == ".module-common.o") k = f
+      else if (f ~ /\.mod\.o$/) k = "<module>.mod.o"
+      else k = (m ? "<module>.o" : "<built-in>.o")
+      $NF = k; print
+    }' |
     LC_ALL=C sort | uniq -c | sort -rn >"$V/objtool-flags.txt"
 }
 
 # --- main ------------------------------------------------------------------------------------------
 
 total0=$SECONDS
-say "cache $V, stages ${stages[*]}, -j$jobs"
+say "Linux $kver, cache $V, stages ${stages[*]}, -j$jobs"
 timed deps install_deps
 timed source extract_source
 say "source $SRC ($(cat "$SRC/.debian-version"))"
@@ -312,7 +389,7 @@ say "done in $(((SECONDS - total0) / 60))m$(((SECONDS - total0) % 60))s"
   printf '\nsource:        %s (%s)\n' "$SRC" "$(cat "$SRC/.debian-version")"
   printf 'build tree:    %s\n' "$BUILD"
   [[ -f $OBJ/tu/.stamp ]] && printf 'TU objects:    %s/tu/files (%s, list.txt)\n' "$OBJ" "$(wc -l <"$OBJ/tu/list.txt")"
-  [[ -f $OBJ/vmlinux/.stamp ]] && printf 'vmlinux.o:     %s/vmlinux/vmlinux.o (%s bytes, before objtool)\n' "$OBJ" "$(stat -c %s "$OBJ/vmlinux/vmlinux.o")"
+  [[ -f $OBJ/vmlinux/.stamp ]] && printf 'vmlinux.o:     %s/vmlinux/vmlinux.o (%s bytes, before objtool; %s objects, list.txt)\n' "$OBJ" "$(stat -c %s "$OBJ/vmlinux/vmlinux.o")" "$(wc -l <"$OBJ/vmlinux/list.txt")"
   [[ -f $OBJ/modules/.stamp ]] && printf 'module objs:   %s/modules (%s, list.txt)\n' "$OBJ" "$(wc -l <"$OBJ/modules/list.txt")"
   if [[ -s $V/objtool-flags.txt ]]; then
     printf 'objtool log:   %s\n' "$V/objtool-commands.log"

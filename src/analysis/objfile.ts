@@ -85,7 +85,7 @@ export class ObjFile {
   ) {
     this.warnings = new WarningSink(objname, emit);
     this.split = this.startSplitDecode();
-    this.syms = new SymbolIndex(elf);
+    this.syms = new SymbolIndex(elf, layout.check);
     this.funcCfi = this.cfis.intern(funcCfi());
     const fu = undefinedCfi();
     fu.forceUndefined = true;
@@ -298,22 +298,30 @@ export class ObjFile {
     return { text: `${section.name}+0x${offset.toString(16)}`, symOffset: offset, section: section.name };
   }
 
-  /** objtool WARN(). */
-  warn(message: string): void {
-    this.warnings.add({ kind: 'warning', message });
+  /** objtool WARN() (ERROR() with `severity` 'error'). */
+  warn(message: string, severity?: 'error'): void {
+    this.warnings.add({ kind: 'warning', message, ...(severity ? { severity } : {}) });
   }
 
   /** objtool WARN_FUNC(): a message at a section offset. */
-  warnAt(sec: number, offset: number, message: string): void {
+  warnAt(sec: number, offset: number, message: string, severity?: 'error'): void {
     const o = this.offstr(sec, offset);
-    this.warnings.add({ kind: 'warning', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: offset, message });
+    this.warnings.add({
+      kind: 'warning', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: offset, message,
+      ...(severity ? { severity } : {}),
+    });
   }
 
   /** objtool WARN_INSN(): from 6.4 on, one warning per symbol. */
-  warnInsn(insn: Insn, message: string): void {
+  warnInsn(insn: Insn, message: string, severity?: 'error'): void {
     const once = this.layout.warnOncePerSymbol;
-    if (!once || !insn.sym || !insn.sym.warned) this.warnAt(insn.sec.index, insn.offset, message);
+    if (!once || !insn.sym || !insn.sym.warned) this.warnAt(insn.sec.index, insn.offset, message, severity);
     if (once && insn.sym) insn.sym.warned = true;
+  }
+
+  /** How this kernel's objtool prints a fatal error: 'error' from 7.x, undefined (a warning) before. */
+  private get fatalSeverity(): 'error' | undefined {
+    return this.layout.severity.fatalWord === 'error' ? 'error' : undefined;
   }
 
   /** objtool BT_INSN(): a backtrace line with --backtrace or --verbose. */
@@ -338,17 +346,17 @@ export class ObjFile {
 
   /** Report and stop: objtool's fatal -1 paths. */
   fatal(message: string): never {
-    this.warn(message);
+    this.warn(message, this.fatalSeverity);
     throw new FatalCheckError(message);
   }
 
   fatalAt(sec: number, offset: number, message: string): never {
-    this.warnAt(sec, offset, message);
+    this.warnAt(sec, offset, message, this.fatalSeverity);
     throw new FatalCheckError(message);
   }
 
   fatalInsn(insn: Insn, message: string): never {
-    this.warnInsn(insn, message);
+    this.warnInsn(insn, message, this.fatalSeverity);
     throw new FatalCheckError(message);
   }
 }

@@ -5,7 +5,9 @@
 import { R_X86_64_PC32, STB_GLOBAL, STB_WEAK, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import type { RelocTable } from '../elf/relocations.js';
 import { InsnType } from '../x86/index.js';
-import { CFI_UNDEFINED, UnwindType } from './cfi.js';
+import { CFI_BP_INDIRECT, CFI_SP_INDIRECT, CFI_UNDEFINED, UnwindType } from './cfi.js';
+import { ORC_REG_NAMES, type OrcRegName, orcRegFromRaw } from '../orc/entry.js';
+import type { KernelLayout } from '../kernel/versions.js';
 import { undefinedCfi, copyCfi } from './cfi-state.js';
 import { Insn, JUMP_ELSEWHERE } from './insn.js';
 import type { ObjFile, RelocRef } from './objfile.js';
@@ -328,7 +330,8 @@ export function addJumpDestinations(file: ObjFile): void {
         }
       }
       const dfunc = dest.func;
-      if (func && dfunc && func !== dfunc && !func.name.includes('.cold') && dfunc.name.includes('.cold')) {
+      // Up to 6.12 a jump into a .cold part makes the jumping function its parent; 7.x dropped that.
+      if (file.layout.check.coldParent === 'jump' && func && dfunc && func !== dfunc && !func.name.includes('.cold') && dfunc.name.includes('.cold')) {
         func.cfunc = dfunc;
         dfunc.pfunc = func;
       }
@@ -561,7 +564,7 @@ export function readUnwindHints(file: ObjFile): void {
     }
     if (types.ENTRY !== undefined && type === types.ENTRY) insn.unret = true;
     if (insn.cfi) cfi = copyCfi(insn.cfi);
-    const base = HINT_REG_TO_CFI[h.spReg];
+    const base = hintBase(file.layout, h.spReg);
     if (base === undefined) file.fatalInsn(insn, `unsupported unwind_hint sp base reg ${h.spReg}`);
     cfi.cfa.base = base;
     cfi.cfa.offset = h.spOffset;
@@ -573,8 +576,17 @@ export function readUnwindHints(file: ObjFile): void {
   }
 }
 
-/** ORC register numbers in hints to CFI bases (arch_decode_hint_reg()). */
-const HINT_REG_TO_CFI: Record<number, number> = { 0: CFI_UNDEFINED, 5: 4, 4: 5, 9: -3, 6: 10, 7: 13, 3: 7, 2: 2 };
+/** The CFI base of each register a hint may name (objtool's register numbers). */
+const HINT_REG_TO_CFI: Partial<Record<OrcRegName, number>> = {
+  UNDEFINED: CFI_UNDEFINED, AX: 0, DX: 2, SP: 4, BP: 5, DI: 7, R10: 10, R13: 13, SP_INDIRECT: CFI_SP_INDIRECT,
+  BP_INDIRECT: CFI_BP_INDIRECT,
+};
+
+/** arch_decode_hint_reg(): a hint's sp_reg, in the era's ORC numbering, as a CFI base. */
+function hintBase(layout: KernelLayout, spReg: number): number | undefined {
+  const name = ORC_REG_NAMES[orcRegFromRaw(spReg, layout.orc)];
+  return name !== undefined && layout.hint.regs.includes(name) ? HINT_REG_TO_CFI[name] : undefined;
+}
 
 export function readRetpolineHints(file: ObjFile): void {
   const a = annotationRelocs(file, '.discard.retpoline_safe');

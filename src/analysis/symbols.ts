@@ -4,8 +4,9 @@
 // zero-length symbols are not in the interval tree, overlapping symbols are visited by start
 // and, at equal starts, in symbol-table order.
 import type { ElfFile } from '../elf/reader.js';
-import { STB_GLOBAL, STT_FILE, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
+import { STB_GLOBAL, STB_LOCAL, STT_FILE, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import { OrctoolError } from '../errors.js';
+import type { CheckRules } from '../kernel/versions.js';
 
 /** Sym's yes/no facts, one bit each of Sym.bits. */
 const enum Bit {
@@ -31,7 +32,8 @@ export class Sym {
   constructor(
     readonly idx: number,
     readonly name: string,
-    readonly type: number,
+    /** st_type, except that 7.x takes every `.cold` symbol for a function (see SymbolIndex). */
+    public type: number,
     readonly bind: number,
     /** Section index; 0 for undefined and reserved sections. */
     readonly sec: number,
@@ -91,20 +93,35 @@ export class SymbolIndex {
   private trees = new Map<number, Tree>();
   private names = new Map<string, Sym>();
   readonly numFiles: number;
+  /** 7.x: look-ups answer the symbol's alias (see CheckRules.warnNamesAlias). */
+  private readonly aliasLookups: boolean;
+  /** 7.x: each local symbol's preceding STT_FILE symbol (index; -1: none), for .cold parents. */
+  private readonly fileOf?: Int32Array;
 
-  constructor(elf: ElfFile) {
+  constructor(elf: ElfFile, private readonly rules: Pick<CheckRules, 'coldParent' | 'warnNamesAlias'> = { coldParent: 'jump', warnNamesAlias: false }) {
+    this.aliasLookups = rules.warnNamesAlias;
     const t = elf.symbols;
     let files = 0;
     const all = this.all;
     const names = this.names;
     if (t) {
       const { shndx, value, size, info } = t;
+      const coldIsFunc = rules.coldParent === 'file';
+      const fileOf = coldIsFunc ? new Int32Array(t.count).fill(-1) : undefined;
+      this.fileOf = fileOf;
+      let file = -1;
       for (let i = 0; i < t.count; i++) {
         const type = info[i]! & 0xf;
         const sec = t.isDefined(i) ? shndx[i]! : 0;
         const name = type === STT_SECTION ? (elf.section(sec)?.name ?? '') : t.name(i);
         const s = new Sym(i, name, type, info[i]! >> 4, sec, value[i]!, size[i]!);
         if (type === STT_FILE) files++;
+        // 7.x elf_add_symbol(): Clang's .cold parts are NOTYPE; objtool takes any for a function.
+        if (coldIsFunc && type !== STT_SECTION && name.includes('.cold')) s.type = STT_FUNC;
+        if (fileOf) {
+          if (type === STT_FILE) file = i;
+          else if (s.bind === STB_LOCAL && type !== STT_SECTION) fileOf[i] = file;
+        }
         all.push(s);
         // Later symbols shadow earlier ones of the same name (objtool's hash lists add at the head).
         names.set(name, s);
@@ -143,17 +160,37 @@ export class SymbolIndex {
     }
   }
 
+  /** The parent a `.cold` part links to, by the era's rule; undefined: none. */
+  private coldParentOf(s: Sym, pname: string): Sym | undefined {
+    if (this.rules.coldParent === 'jump') return this.names.get(pname);
+    // 7.x: a local of that name under the same STT_FILE, else a global; the last in symbol
+    // table order wins (objtool's name hash lists add at the head).
+    const fileOf = this.fileOf!;
+    const file = fileOf[s.idx] ?? -1;
+    let local: Sym | undefined;
+    let global: Sym | undefined;
+    for (const o of this.all) {
+      if (o.name !== pname || o.type === STT_SECTION) continue;
+      if (o.bind === STB_LOCAL) {
+        if (fileOf[o.idx] === file) local = o;
+      } else global = o;
+    }
+    return local ?? global;
+  }
+
   /** Link .cold children to their parents (objtool read_symbols()); throws if a parent is missing. */
   linkColdFunctions(file: string): void {
+    const byFile = this.rules.coldParent === 'file';
     for (const l of this.lists.values()) {
       for (const s of l) {
         if (s.type !== STT_FUNC) continue;
         const at = s.name.indexOf('.cold');
         if (at < 0) continue;
-        const p = this.names.get(s.name.slice(0, at));
+        const p = this.coldParentOf(s, s.name.slice(0, at));
         if (!p) throw new OrctoolError(file, 'symbols', undefined, `${s.name}(): can't find parent function`);
-        s.pfunc = p;
+        s.pfunc = byFile ? p.alias : p;
         p.cfunc = s;
+        if (byFile) p.alias.cfunc = s;
         if (s.sec === p.sec && s.offset >= p.offset && s.offset + s.len === p.offset + p.len) p.len -= s.len;
       }
     }
@@ -211,20 +248,37 @@ export class SymbolIndex {
     return best;
   }
 
+  /** What a look-up answers for the symbol it found: 7.x answers its alias. */
+  private answer(s: Sym | undefined): Sym | undefined {
+    return s && this.aliasLookups ? s.alias : s;
+  }
+
   findSymbolContaining(sec: number, offset: number): Sym | undefined {
-    return this.containing(sec, offset, (s) => s.type !== STT_SECTION);
+    if (!this.aliasLookups) return this.containing(sec, offset, (s) => s.type !== STT_SECTION);
+    // 7.x: the first in tree order, or, among overlapping symbols of other extents, the smaller.
+    const { syms, maxEnd } = this.tree(sec);
+    let k = firstAfter(syms, offset) - 1;
+    while (k >= 0 && maxEnd[k]! > offset) k--;
+    let best: Sym | undefined;
+    for (k++; k < syms.length && syms[k]!.offset <= offset; k++) {
+      const s = syms[k]!;
+      if (offset >= s.offset + s.len) continue;
+      if (!best) best = s;
+      else if ((best.offset !== s.offset || best.len !== s.len) && s.len < best.len) best = s;
+    }
+    return this.answer(best);
   }
 
   findFuncContaining(sec: number, offset: number): Sym | undefined {
-    return this.containing(sec, offset, (s) => s.type === STT_FUNC);
+    return this.answer(this.containing(sec, offset, (s) => s.type === STT_FUNC));
   }
 
   findSymbolByOffset(sec: number, offset: number): Sym | undefined {
-    return this.containing(sec, offset, (s) => s.offset === offset && s.type !== STT_SECTION);
+    return this.answer(this.containing(sec, offset, (s) => s.offset === offset && s.type !== STT_SECTION));
   }
 
   findFuncByOffset(sec: number, offset: number): Sym | undefined {
-    return this.containing(sec, offset, (s) => s.offset === offset && s.type === STT_FUNC);
+    return this.answer(this.containing(sec, offset, (s) => s.offset === offset && s.type === STT_FUNC));
   }
 
   /**

@@ -8,6 +8,8 @@ export type WarningKind = 'warning' | 'backtrace';
 export interface Warning {
   file: string;
   kind: WarningKind;
+  /** The word objtool prints: 'warning', or 'error' for a fatal one from 7.x (and every one with --werror). */
+  severity?: 'warning' | 'error';
   /** The location as objtool prints it (`func+0x12`), when there is one. */
   location?: string;
   symbol?: string;
@@ -35,6 +37,7 @@ export class WarningSink {
 }
 
 export function formatWarning(w: Warning): string {
-  if (w.kind === 'backtrace') return `${w.file}: warning: objtool:   ${w.location}: ${w.message}`;
-  return w.location !== undefined ? `${w.file}: warning: objtool: ${w.location}: ${w.message}` : `${w.file}: warning: objtool: ${w.message}`;
+  const sev = w.severity ?? 'warning';
+  if (w.kind === 'backtrace') return `${w.file}: ${sev}: objtool:   ${w.location}: ${w.message}`;
+  return w.location !== undefined ? `${w.file}: ${sev}: objtool: ${w.location}: ${w.message}` : `${w.file}: ${sev}: objtool: ${w.message}`;
 }

@@ -144,7 +144,14 @@ function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
   return changed;
 }
 
-function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
+/**
+ * ORC for every text section into the editor. 'fatal': a state ORC cannot express, or an
+ * existing .orc_unwind, which from 7.x fail the whole run (nothing written, exit 255); before,
+ * they were warnings and only ORC was left out.
+ */
+function buildOrc(file: ObjFile, editor: ElfEditor): 'written' | 'none' | 'fatal' {
+  const severity = file.layout.severity.fatalWord === 'error' ? 'error' : undefined;
+  const failed = severity ? 'fatal' : 'none';
   const builder = new OrcBuilder(file.layout.orc);
   for (const cs of file.codeSections) {
     if (!cs.text) continue;
@@ -159,20 +166,20 @@ function buildOrc(file: ObjFile, editor: ElfEditor): boolean {
       } catch (e) {
         if (!(e instanceof OrcMappingError)) throw e;
         const insn = file.findInsn(cs.index, insnOffset);
-        if (insn) file.warnInsn(insn, e.message);
-        else file.warn(e.message);
+        if (insn) file.warnInsn(insn, e.message, severity);
+        else file.warn(e.message, severity);
         return false;
       }
     });
-    if (!complete) return false;
+    if (!complete) return failed;
     builder.endSection(cs.index, cs.size);
   }
   const res = writeOrcSections(editor, builder.finish());
   if (res.status === 'exists') {
     file.warn(res.warning);
-    return false;
+    return failed;
   }
-  return res.status === 'written';
+  return res.status === 'written' ? 'written' : 'none';
 }
 
 /** One file, as objtool checks it; returns its exit status. Throws on bad input. */
@@ -203,10 +210,14 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
       }
     : (line: string) => out.stderr(line + '\n');
   const result = check(elf, layout, opts, path, emit);
-  if (result.fatal) return 0;
+  if (result.fatal) return layout.severity.fatalExit;
   const editor = new ElfEditor(elf);
   let changed = applyChanges(result.file, editor);
-  if (opts.orc && result.file.nrInsns > 0) changed = buildOrc(result.file, editor) || changed;
+  if (opts.orc && result.file.nrInsns > 0) {
+    const orc = buildOrc(result.file, editor);
+    if (orc === 'fatal') return layout.severity.fatalExit;
+    changed = orc === 'written' || changed;
+  }
   phase('ORC generation');
   if (changed && !opts.dryRun) editor.write();
   phase('write');

@@ -11,7 +11,7 @@ import { type CorpusName, type ObjtoolVersion, eachCorpus, objtoolPath } from '.
 
 
 export function objtoolFor(name: CorpusName): ObjtoolVersion {
-  return name.startsWith('6.1-') ? '6.1' : '6.12';
+  return name.startsWith('6.1-') ? '6.1' : name.startsWith('7.') ? '7.3' : '6.12';
 }
 
 export interface DumpComparison {

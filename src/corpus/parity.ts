@@ -17,6 +17,10 @@ export const CORPUS_FLAGS: Record<CorpusName, { objtool: ObjtoolVersion; flags: 
   '6.12-cloud': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
   '6.12-generic': { objtool: '6.12', flags: ['--orc', '--link', '--module'] },
   '6.1-generic': { objtool: '6.1', flags: ['--orc', '--module'] },
+  '7.3-cloud': { objtool: '7.3', flags: ['--orc', '--link', '--module'] },
+  '7.3-generic': { objtool: '7.3', flags: ['--orc', '--link', '--module'] },
+  // objtool 7.3 on 7.2 modules: the two objtools differ only in klp parts (facts §9).
+  '7.2-cloud': { objtool: '7.3', flags: ['--orc', '--link', '--module'] },
 };
 
 /** Named flag sets: what each adds to a corpus' base flags. */
@@ -45,7 +49,7 @@ function firstDiff(a: string[], b: string[]): string {
 
 /** Warning lines with the temporary file name replaced, sorted (the tools' orders may differ). */
 function normalizeWarnings(text: string, path: string): string[] {
-  return text.split('\n').filter((l) => l.includes('warning: objtool:') || l.startsWith('error:')).map((l) => l.split(path).join('FILE')).sort();
+  return text.split('\n').filter((l) => /(^|: )(warning|error): objtool/.test(l)).map((l) => l.split(path).join('FILE')).sort();
 }
 
 export function parityForModule(module: string, corpus: CorpusName, extraFlags: string[] = []): ParityResult {
@@ -60,16 +64,17 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
     copyFileSync(base, ours);
     copyFileSync(base, theirs);
     let ourErr = '';
-    runCheckCommand([...flags, ...extraFlags, ours], { stdout: () => {}, stderr: (s) => (ourErr += s) });
+    const status = runCheckCommand([...flags, ...extraFlags, ours], { stdout: () => {}, stderr: (s) => (ourErr += s) });
     const ref = runObjtool(objtool, [...flags, ...extraFlags, theirs]);
-    const w1 = normalizeWarnings(ourErr, ours);
-    const w2 = normalizeWarnings(ref.stderr, theirs);
+    // The exit status is compared with the warnings (7.x: a fatal error exits 255).
+    const w1 = [...normalizeWarnings(ourErr, ours), `exit ${status}`];
+    const w2 = [...normalizeWarnings(ref.stderr, theirs), `exit ${ref.status}`];
     const d1 = runObjtool(objtool, ['--dump=orc', ours]).stdout.split('\n');
     const d2 = runObjtool(objtool, ['--dump=orc', theirs]).stdout.split('\n');
     const warningsEqual = w1.join('\n') === w2.join('\n');
     const orcEqual = d1.join('\n') === d2.join('\n');
     const detail = [!warningsEqual ? `warnings ${firstDiff(w1, w2)}` : '', !orcEqual ? `orc ${firstDiff(d1, d2)}` : ''].filter(Boolean).join('; ');
-    return { module, warningsEqual, orcEqual, objtoolWarnings: w2.length, detail: detail || undefined };
+    return { module, warningsEqual, orcEqual, objtoolWarnings: w2.length - 1, detail: detail || undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -8,6 +8,10 @@
 import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
 import { CPUFEATURES_6_1, CPUFEATURES_6_12 } from './cpufeatures.js';
 import { DECODER_6_1, DECODER_6_12, type DecoderVariant } from '../x86/variant.js';
+import type { OrcRegName } from '../orc/entry.js';
+
+/** An era's ORC_REG_* numbers (orc_types.h), by register; a register the era lacks is absent. */
+export type OrcRegisters = Readonly<Partial<Record<OrcRegName, number>>>;
 
 /** How an annotation section's entries point at an instruction. */
 export type AnnotationEncoding =
@@ -35,6 +39,8 @@ export interface OrcEntryLayout {
   mapping: 'v1' | 'v3';
   /** `--dump=orc` line shape of this era's objtool. */
   dump: '6.1' | '6.3' | '6.4';
+  /** The era's register numbers, for the entry's sp_reg/bp_reg nibbles and for unwind hints. */
+  regs: OrcRegisters;
 }
 
 /** struct alt_instr in .altinstructions. */
@@ -68,6 +74,11 @@ export interface UnwindHintLayout {
   signalOffset?: number;
   /** Offset of `end`, when the struct has one. */
   endOffset?: number;
+  /**
+   * The registers arch_decode_hint_reg() accepts as a hint's CFA base (its sp_reg, in the ORC
+   * numbering of the era); any other is fatal "unsupported unwind_hint sp base reg %d".
+   */
+  regs: readonly OrcRegName[];
   /** Numbering of hint types in this era. */
   types: {
     CALL: number; REGS: number; REGS_PARTIAL: number; FUNC: number; SAVE: number; RESTORE: number;
@@ -231,11 +242,24 @@ export interface CheckRules {
    * classified only after decoding (tip 5a9c361a416f's series, 6.2).
    */
   decodeNotypeSymbols: boolean;
+  /**
+   * How a `X.cold` part finds its parent function: 'jump' (up to 6.12: by name, any binding, and
+   * re-parented to the function whose jump enters it) or 'file' (7.x read_symbols(): a local of
+   * that name under the same STT_FILE, else a global; no re-parenting, so in a stripped module
+   * with same-named locals the jump may become a sibling call).
+   */
+  coldParent: 'jump' | 'file';
+  /**
+   * A warning names the symbol's alias, the last symbol in symbol-table order with the same
+   * offset, type and size (7.x find_*() return sym->alias: `init_module+0x..` rather than the
+   * function's own name); before, the first found.
+   */
+  warnNamesAlias: boolean;
 }
 
 export interface KernelLayout {
   /** Short name, also the value of `--kernel=`. */
-  name: '6.1' | '6.3' | '6.4' | '6.12';
+  name: '6.1' | '6.3' | '6.4' | '6.12' | '7.3';
   /** The versions this layout describes. */
   covers: string;
   alt: AltInstrLayout;
@@ -295,7 +319,22 @@ export interface KernelLayout {
   warnOncePerSymbol: boolean;
   check: CheckRules;
   noinstr: NoinstrRules;
+  severity: Severity;
 }
+
+/** How objtool reports its fatal errors (the ERROR*() paths and -1 returns). */
+export interface Severity {
+  /**
+   * The word after the object name: 'warning' (up to 6.12, where check() still returned 0 and
+   * the run exited 0) or 'error' (7.x: `<obj>: error: objtool: ...`).
+   */
+  fatalWord: 'warning' | 'error';
+  /** Exit status after a fatal error: 0 up to 6.12, 255 from 7.x (check() returns -1). */
+  fatalExit: number;
+}
+
+const SEVERITY_6_1: Severity = { fatalWord: 'warning', fatalExit: 0 };
+const SEVERITY_7_3: Severity = { fatalWord: 'error', fatalExit: 255 };
 
 /** --noinstr: which text is noinstr, and which calls out of it are allowed. */
 export interface NoinstrRules {
@@ -320,15 +359,20 @@ const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
+  coldParent: 'jump', warnNamesAlias: false,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
+  coldParent: 'jump', warnNamesAlias: false,
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
   ...CHECK_6_4, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true, jumpTableSkipsFunctionEnd: true,
+};
+const CHECK_7_3: CheckRules = {
+  ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true,
 };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
@@ -355,6 +399,14 @@ const NORETURNS_6_12 = [
   'xen_cpu_bringup_again', 'xen_start_kernel',
 ] as const;
 
+// 7.3.4 tools/objtool/noreturns.h: 6.12's list with vpanic, the play_dead family and
+// efi_rts_park_worker added, bch2_trans_unlocked_error renamed, __reiserfs_panic and snp_abort gone.
+const NORETURNS_7_3 = [
+  ...NORETURNS_6_12.filter((n) => !['__reiserfs_panic', 'snp_abort', 'bch2_trans_unlocked_error'].includes(n)),
+  'acpi_processor_ffh_play_dead', 'bch2_trans_unlocked_or_in_restart_error', 'efi_rts_park_worker', 'mwait_play_dead',
+  'native_play_dead', 'vpanic',
+].sort();
+
 const ALT_12: AltInstrLayout = {
   entrySize: 12, origOffset: 0, newOffset: 4, featureOffset: 8, featureSize: 2, origLenOffset: 10, newLenOffset: 11,
   notFlag: 1 << 15, nestedSites: false,
@@ -365,6 +417,18 @@ const ALT_14: AltInstrLayout = {
   entrySize: 14, origOffset: 0, newOffset: 4, featureOffset: 8, featureSize: 4, origLenOffset: 12, newLenOffset: 13,
   notFlag: 1 << 16, nestedSites: false,
 };
+
+// orc_types.h ORC_REG_* from 4.14 to 7.0, and as renumbered for 7.2 (tip "x86/unwind/orc: ...",
+// .orc_header 137c36ad...; 7.1 has no Debian source and is taken to be 7.2's).
+const ORC_REGS_4_14: OrcRegisters = {
+  UNDEFINED: 0, PREV_SP: 1, DX: 2, DI: 3, BP: 4, SP: 5, R10: 6, R13: 7, BP_INDIRECT: 8, SP_INDIRECT: 9,
+};
+const ORC_REGS_7_2: OrcRegisters = {
+  UNDEFINED: 0, AX: 1, DX: 2, SP: 3, BP: 4, DI: 5, R10: 6, R13: 7, PREV_SP: 8, SP_INDIRECT: 9, BP_INDIRECT: 10,
+};
+// arch_decode_hint_reg(): 7.2 adds AX and BP_INDIRECT.
+const HINT_REGS_4_14: readonly OrcRegName[] = ['UNDEFINED', 'SP', 'BP', 'SP_INDIRECT', 'R10', 'R13', 'DI', 'DX'];
+const HINT_REGS_7_2: readonly OrcRegName[] = [...HINT_REGS_4_14, 'AX', 'BP_INDIRECT'];
 
 const HINTS_OLD = { CALL: 0, REGS: 1, REGS_PARTIAL: 2, FUNC: 3, ENTRY: 4, SAVE: 5, RESTORE: 6 };
 // tip fb799447ae29 "x86,objtool: Split UNWIND_HINT_EMPTY in two" (6.4).
@@ -433,39 +497,68 @@ export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
   },
 };
 
+const LAYOUT_6_12: KernelLayout = {
+    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
+    alt: { ...ALT_14, directCallFlag: 1 << 17, nestedSites: true },
+    orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4', regs: ORC_REGS_4_14 },
+    hint: { entrySize: 12, signalOffset: 8, regs: HINT_REGS_4_14, types: HINTS_NEW },
+    orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
+    annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
+    annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
+    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
+    warnOncePerSymbol: true,
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
+  };
+
+/**
+ * Linux 7.2 and 7.3 (Debian's 7.2.13 and 7.3.4): what changed since 6.12, from
+ * ../shared/docs/objtool-7x-facts.md and the 7.3.4 tree.
+ */
+const LAYOUT_7_3: KernelLayout = {
+  ...LAYOUT_6_12,
+  name: '7.3', covers: 'Linux 7.2 to 7.3',
+  orc: { ...LAYOUT_6_12.orc, regs: ORC_REGS_7_2 },
+  hint: { ...LAYOUT_6_12.hint, regs: HINT_REGS_7_2 },
+  orcHeaderHash: '137c36ad7627c4dd55932176bb0ecdbd5041fc82',
+  noreturns: NORETURNS_7_3,
+  severity: SEVERITY_7_3,
+  check: CHECK_7_3,
+};
+
 export const LAYOUTS: readonly KernelLayout[] = [
   {
     name: '6.1', covers: 'Linux 5.13 to 6.2', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_12,
-    orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1' },
-    hint: { entrySize: 12, endOffset: 8, types: HINTS_OLD },
+    orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1', regs: ORC_REGS_4_14 },
+    hint: { entrySize: 12, endOffset: 8, regs: HINT_REGS_4_14, types: HINTS_OLD },
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1,
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1,
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
     name: '6.3', covers: 'Linux 6.3', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
-    orc: { typeBits: 2, signalBit: 10, endBit: 11, mapping: 'v1', dump: '6.3' },
-    hint: { entrySize: 12, signalOffset: 8, endOffset: 9, types: HINTS_OLD },
+    orc: { typeBits: 2, signalBit: 10, endBit: 11, mapping: 'v1', dump: '6.3', regs: ORC_REGS_4_14 },
+    hint: { entrySize: 12, signalOffset: 8, endOffset: 9, regs: HINT_REGS_4_14, types: HINTS_OLD },
     orcHeaderHash: 'db84aed4103b31dd51e017f8f79783ca985c2c51',
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3,
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
     name: '6.4', covers: 'Linux 6.4 to 6.10', patching: { retarget: 'call-jmp', optimizeNops: '6.1', nopMax: 8, cpufeatures: CPUFEATURES_6_1 }, decoder: DECODER_6_1, unreachable: { firstOnly: true, excuseAfterNoreturnCall: true },
     alt: ALT_14,
-    orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
-    hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
+    orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4', regs: ORC_REGS_4_14 },
+    hint: { entrySize: 12, signalOffset: 8, regs: HINT_REGS_4_14, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: { ...ANNOTATIONS_6_1, '.discard.noendbr': 'pc32', '.discard.retpoline_safe': 'pc32', '.discard.validate_unret': 'pc32' },
     hasUnreachableAnnotations: true, hasParainstructions: true,
@@ -473,21 +566,10 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3,
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
   },
-  {
-    name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
-    alt: { ...ALT_14, directCallFlag: 1 << 17, nestedSites: true },
-    orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4' },
-    hint: { entrySize: 12, signalOffset: 8, types: HINTS_NEW },
-    orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
-    annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
-    annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
-    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
-    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
-    warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3,
-  },
+  LAYOUT_6_12,
+  LAYOUT_7_3,
 ];
 
 export function layoutByName(name: string): KernelLayout | undefined {

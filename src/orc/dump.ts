@@ -25,7 +25,7 @@ import { SHT_DYNSYM, SHT_NOBITS, SHT_RELA, SHT_STRTAB, SHT_SYMTAB, STT_SECTION }
 import { cString } from '../elf/bytes.js';
 import { detectLayout } from '../kernel/detect.js';
 import type { OrcEntryLayout } from '../kernel/versions.js';
-import { ORC_ENTRY_SIZE, ORC_REG_BP_INDIRECT, ORC_REG_SP_INDIRECT, ORC_REG_UNDEFINED } from './entry.js';
+import { ORC_ENTRY_SIZE, ORC_REG_BP_INDIRECT, ORC_REG_SP_INDIRECT, ORC_REG_UNDEFINED, orcRegFromRaw } from './entry.js';
 
 export interface OrcDumpResult {
   /** What objtool prints on stdout (latin1: one character per byte). */
@@ -42,7 +42,8 @@ const E_INVALID_INDEX = 'invalid section index';
 const E_INVALID_SECTION = 'invalid section';
 const E_OFFSET_RANGE = 'offset out of range';
 
-const REG_NAMES = ['(und)', 'prevsp', 'dx', 'di', 'bp', 'sp', 'r10', 'r13', 'bp(ind)', 'sp(ind)', '?', '?', '?', '?', '?', '?'];
+/** reg_name() by neutral register (entry.ts); an era's numbers are mapped first, its unknown ones print "?". */
+const REG_NAMES = ['(und)', 'prevsp', 'dx', 'di', 'bp', 'sp', 'r10', 'r13', 'bp(ind)', 'sp(ind)', 'ax'];
 /** Type names up to 6.3 (UNWIND_HINT_TYPE_* numbering) and from 6.4 (ORC_TYPE_*). */
 const TYPE_NAMES_V1 = ['call', 'regs', 'regs (partial)', '?'];
 const TYPE_NAMES_V3 = ['(und)', 'end', 'call', 'regs', 'regs (partial)', '?', '?', '?'];
@@ -55,7 +56,7 @@ function printReg(reg: number, offset: number): string {
   if (reg === ORC_REG_BP_INDIRECT) return `(bp${signed(offset)})`;
   if (reg === ORC_REG_SP_INDIRECT) return `(sp)${signed(offset)}`;
   if (reg === ORC_REG_UNDEFINED) return '(und)';
-  return REG_NAMES[reg]! + signed(offset);
+  return (REG_NAMES[reg] ?? '?') + signed(offset);
 }
 
 /** The text after "<ip>:" for the entry at `at`, newline included. */
@@ -63,8 +64,8 @@ function entryText(orc: Uint8Array, at: number, layout: OrcEntryLayout): string 
   const sp = ((orc[at]! | (orc[at + 1]! << 8)) << 16) >> 16;
   const bp = ((orc[at + 2]! | (orc[at + 3]! << 8)) << 16) >> 16;
   const flags = orc[at + 4]! | (orc[at + 5]! << 8);
-  const spReg = flags & 0xf;
-  const bpReg = (flags >> 4) & 0xf;
+  const spReg = orcRegFromRaw(flags & 0xf, layout);
+  const bpReg = orcRegFromRaw((flags >> 4) & 0xf, layout);
   const type = (flags >> 8) & ((1 << layout.typeBits) - 1);
   const signal = layout.signalBit === undefined ? 0 : (flags >> layout.signalBit) & 1;
   const end = layout.endBit === undefined ? 0 : (flags >> layout.endBit) & 1;

@@ -14,7 +14,9 @@ export const ORC_ENTRY_SIZE = 6;
 /** Size of one .orc_unwind_ip slot (an s32 filled in by an R_X86_64_PC32 relocation). */
 export const ORC_IP_SIZE = 4;
 
-// ORC_REG_*: unchanged from 4.14 to 6.12 (renumbered in 7.1).
+// The registers an entry names, version-neutral: the numbers of orc_types.h from 4.14 to 7.0,
+// plus AX. An entry holds these; the era's own numbers (renumbered in 7.1/7.2) are applied only
+// where bytes are read or written, through OrcEntryLayout.regs (see orcRegToRaw/orcRegFromRaw).
 export const ORC_REG_UNDEFINED = 0;
 export const ORC_REG_PREV_SP = 1;
 export const ORC_REG_DX = 2;
@@ -25,7 +27,62 @@ export const ORC_REG_R10 = 6;
 export const ORC_REG_R13 = 7;
 export const ORC_REG_BP_INDIRECT = 8;
 export const ORC_REG_SP_INDIRECT = 9;
+/** RAX as a CFA base (Clang's DRAP sequence): only eras that number it have it (7.2+: 1). */
+export const ORC_REG_AX = 10;
 export const ORC_REG_MAX = 15;
+/** A raw number the era does not define reads as this plus the number, so that it writes back unchanged. */
+const ORC_REG_UNKNOWN_BASE = 16;
+
+/** The names of the neutral registers, in their order, for the era tables (versions.ts). */
+export const ORC_REG_NAMES = [
+  'UNDEFINED', 'PREV_SP', 'DX', 'DI', 'BP', 'SP', 'R10', 'R13', 'BP_INDIRECT', 'SP_INDIRECT', 'AX',
+] as const;
+export type OrcRegName = (typeof ORC_REG_NAMES)[number];
+
+/** An era's register numbering as the two look-up arrays the encoders use. */
+export interface OrcRegCodec {
+  /** Neutral register -> the era's 4-bit number (-1: the era has no such register). */
+  toRaw: Int8Array;
+  /** The era's 4-bit number -> neutral register (unknown numbers: ORC_REG_UNKNOWN_BASE + raw). */
+  fromRaw: Int8Array;
+}
+
+const codecs = new WeakMap<object, OrcRegCodec>();
+
+/** The codec of an era's table `{ SP: 5, ... }` (made once per table). */
+export function orcRegCodec(regs: Readonly<Partial<Record<OrcRegName, number>>>): OrcRegCodec {
+  let c = codecs.get(regs);
+  if (c) return c;
+  const toRaw = new Int8Array(ORC_REG_NAMES.length).fill(-1);
+  const fromRaw = new Int8Array(16);
+  for (let raw = 0; raw < 16; raw++) fromRaw[raw] = ORC_REG_UNKNOWN_BASE + raw;
+  ORC_REG_NAMES.forEach((name, neutral) => {
+    const raw = regs[name];
+    if (raw === undefined) return;
+    toRaw[neutral] = raw;
+    fromRaw[raw] = neutral;
+  });
+  c = { toRaw, fromRaw };
+  codecs.set(regs, c);
+  return c;
+}
+
+/** The era's number for a neutral register (an unknown one read from bytes goes back as it was). */
+export function orcRegToRaw(reg: number, layout: OrcEntryLayout): number {
+  if (reg >= ORC_REG_UNKNOWN_BASE) return reg - ORC_REG_UNKNOWN_BASE;
+  const raw = orcRegCodec(layout.regs).toRaw[reg] ?? -1;
+  return raw < 0 ? reg : raw;
+}
+
+/** The neutral register of an era's number. */
+export function orcRegFromRaw(raw: number, layout: OrcEntryLayout): number {
+  return orcRegCodec(layout.regs).fromRaw[raw & 0xf]!;
+}
+
+/** Whether the era can express this neutral register. */
+export function orcRegExists(reg: number, layout: OrcEntryLayout): boolean {
+  return (orcRegCodec(layout.regs).toRaw[reg] ?? -1) >= 0;
+}
 
 // Entry types up to 6.3: the UNWIND_HINT_TYPE_* numbers.
 export const ORC_V1_TYPE_CALL = 0;
@@ -44,9 +101,9 @@ export interface OrcEntry {
   spOffset: number;
   /** s16 */
   bpOffset: number;
-  /** ORC_REG_*, 4 bits */
+  /** ORC_REG_* (neutral numbering; see orcRegToRaw) */
   spReg: number;
-  /** ORC_REG_*, 4 bits */
+  /** ORC_REG_* (neutral numbering) */
   bpReg: number;
   /** The era's type number (2 or 3 bits). */
   type: number;
@@ -66,7 +123,9 @@ export function zeroOrcEntry(): OrcEntry {
  * bitfield assignment does; a field the layout lacks is dropped.
  */
 export function orcFlags(e: OrcEntry, layout: OrcEntryLayout): number {
-  let f = (e.spReg & 0xf) | ((e.bpReg & 0xf) << 4) | ((e.type & ((1 << layout.typeBits) - 1)) << 8);
+  const sp = orcRegToRaw(e.spReg, layout);
+  const bp = orcRegToRaw(e.bpReg, layout);
+  let f = (sp & 0xf) | ((bp & 0xf) << 4) | ((e.type & ((1 << layout.typeBits) - 1)) << 8);
   if (e.signal && layout.signalBit !== undefined) f |= 1 << layout.signalBit;
   if (e.end && layout.endBit !== undefined) f |= 1 << layout.endBit;
   return f;
@@ -113,8 +172,9 @@ export function encodeOrcEntry(e: OrcEntry, layout: OrcEntryLayout): Uint8Array 
 
 /** Decode the flags word of an entry in this layout into `e` (offsets untouched). */
 export function applyOrcFlags(flags: number, layout: OrcEntryLayout, e: OrcEntry): OrcEntry {
-  e.spReg = flags & 0xf;
-  e.bpReg = (flags >> 4) & 0xf;
+  const { fromRaw } = orcRegCodec(layout.regs);
+  e.spReg = fromRaw[flags & 0xf]!;
+  e.bpReg = fromRaw[(flags >> 4) & 0xf]!;
   e.type = (flags >> 8) & ((1 << layout.typeBits) - 1);
   e.signal = layout.signalBit !== undefined && ((flags >> layout.signalBit) & 1) === 1;
   e.end = layout.endBit !== undefined && ((flags >> layout.endBit) & 1) === 1;

@@ -66,7 +66,7 @@ export class OrcBuilder {
 
   /** The entry of a state as a key (see orcKey); throws OrcMappingError as add() does. */
   keyOf(cfi: CfiState | null): number {
-    return orcKey(orcEntryFromCfi(cfi, this.layout.mapping, this.scratch), this.layout);
+    return orcKey(orcEntryFromCfi(cfi, this.layout, this.scratch), this.layout);
   }
 
   /** The next point, as an already computed entry. */

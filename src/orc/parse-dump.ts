@@ -4,7 +4,7 @@
 // every line whose registers have names ("?" registers cannot be told apart).
 import type { OrcEntryLayout } from '../kernel/versions.js';
 import {
-  ORC_REG_BP_INDIRECT, ORC_REG_SP_INDIRECT, ORC_REG_UNDEFINED, ORC_TYPE_CALL, ORC_TYPE_END_OF_STACK, ORC_TYPE_REGS,
+  ORC_REG_AX, ORC_REG_BP_INDIRECT, ORC_REG_SP_INDIRECT, ORC_REG_UNDEFINED, ORC_TYPE_CALL, ORC_TYPE_END_OF_STACK, ORC_TYPE_REGS,
   ORC_TYPE_REGS_PARTIAL, ORC_TYPE_UNDEFINED, ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL, type OrcEntry,
 } from './entry.js';
 
@@ -16,7 +16,7 @@ export interface DumpedEntry {
   entry: OrcEntry;
 }
 
-const REGS: Record<string, number> = { prevsp: 1, dx: 2, di: 3, bp: 4, sp: 5, r10: 6, r13: 7 };
+const REGS: Record<string, number> = { prevsp: 1, dx: 2, di: 3, bp: 4, sp: 5, r10: 6, r13: 7, ax: ORC_REG_AX };
 const TYPES_V1: Record<string, number> = { call: ORC_V1_TYPE_CALL, regs: ORC_V1_TYPE_REGS, 'regs (partial)': ORC_V1_TYPE_REGS_PARTIAL };
 const TYPES_V3: Record<string, number> = {
   '(und)': ORC_TYPE_UNDEFINED, end: ORC_TYPE_END_OF_STACK, call: ORC_TYPE_CALL, regs: ORC_TYPE_REGS, 'regs (partial)': ORC_TYPE_REGS_PARTIAL,

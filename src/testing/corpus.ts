@@ -7,8 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-export type CorpusName = '6.12-cloud' | '6.12-generic' | '6.1-generic';
-export type ObjtoolVersion = '6.12' | '6.1';
+export type CorpusName = '6.12-cloud' | '6.12-generic' | '6.1-generic' | '7.3-cloud' | '7.3-generic' | '7.2-cloud';
+export type ObjtoolVersion = '6.12' | '6.1' | '7.3';
 
 export interface ObjtoolResult {
   status: number | null;
@@ -36,7 +36,8 @@ export function corpusModules(name: CorpusName): string[] {
     .filter((line) => line !== '');
 }
 
-export const ALL_CORPORA: readonly CorpusName[] = ['6.12-cloud', '6.12-generic', '6.1-generic'];
+/** The corpora the whole-corpus scripts run by default (7.2-cloud is fetched only on request). */
+export const ALL_CORPORA: readonly CorpusName[] = ['7.3-cloud', '7.3-generic', '6.12-cloud', '6.12-generic', '6.1-generic'];
 
 /**
  * The whole-corpus scripts' loop: each corpus named on the command line (all when none) that is
