@@ -124,16 +124,9 @@ choose_versions() {
   esac
 }
 
-suites_refreshed=0
-suites_ready() {
-  # --refresh: make the private lists look stale so they are updated (offline, the old
-  # lists are kept).
-  if ((refresh && !suites_refreshed)) && [[ -f $SUITES_DIR/lists/.updated ]]; then
-    touch -d @0 "$SUITES_DIR/lists/.updated"
-  fi
-  suites_refreshed=1
-  suites_apt_ready || die "cannot read the Debian suites ($SUITES_LIST)"
-}
+# The private lists are updated when older than a day (offline, the old ones are kept). Called
+# in this shell, not in $(...), so that later questions do not each check again.
+suites_ready() { suites_apt_ready || die "cannot read the Debian suites ($SUITES_LIST)"; }
 
 # The package that carries a flavour's modules for upstream U: since 7.x Debian ships them in
 # linux-modules-U-FLAVOUR (linux-image-U-FLAVOUR only depends on it and on the signed
@@ -165,8 +158,8 @@ choose_7() {
     suite=$(suites_apt_cache madison "linux-kbuild-$u" 2>/dev/null |
             awk -F'|' -v v="$kv" '{gsub(/ /,"",$2); if ($2 == v) {split($3, a, " "); print a[2]; exit}}')
     suite=${suite%%/*}
-    suite=${suite%-backports}
-    RT_SUITE[objtool-$series]=${suite:-trixie}
+    RT_SUITE[objtool-$series]=${suite%-backports}
+    [[ -n ${RT_SUITE[objtool-$series]} ]] || RT_SUITE[objtool-$series]=trixie
     say "$series: chose $u (kbuild $kv from ${suite:-?})"
     return
   done

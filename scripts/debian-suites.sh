@@ -18,6 +18,7 @@ _suites_opts() {
     -o "Dir::Etc::SourceList=$SUITES_DIR/sources.list" -o "Dir::Etc::SourceParts=$SUITES_DIR/sources.list.d" \
     -o "Dir::State::Lists=$SUITES_DIR/lists" -o "Dir::Cache=$SUITES_DIR/cache" \
     -o "Dir::Etc::Preferences=$SUITES_DIR/preferences" -o "Dir::Etc::PreferencesParts=$SUITES_DIR/preferences.d" \
+    -o "Dir::Cache::pkgcache=pkgcache.bin" -o "Dir::Cache::srcpkgcache=srcpkgcache.bin" \
     -o "APT::Architectures::=amd64" -o "Debug::NoLocking=1"
 }
 

@@ -10,8 +10,9 @@ import { FatalCheckError, ObjFile } from './objfile.js';
 import type { CheckOptions } from './options.js';
 import {
   addCallDestinations, addDeadEnds, addJumpDestinations, addJumpTableAlts, readInstrHints, readIntraFunctionCalls,
-  readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
+  readReachableAnnotations, readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
 } from './passes.js';
+import { checkAnnotateEntries } from './annotate.js';
 import { addSpecialSectionAlts } from './special-alts.js';
 import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
@@ -63,9 +64,11 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     addDeadEnds(file);
     addJumpTableAlts(file);
     readUnwindHints(file);
+    checkAnnotateEntries(file, 'late');
     readRetpolineHints(file);
     readInstrHints(file);
     readValidateUnretHints(file);
+    readReachableAnnotations(file);
     phase('tables and annotations');
     if (file.nrInsns === 0) return { file, warnings, fatal: false };
     if (opts.stackval || opts.orc || opts.uaccess) {

@@ -153,6 +153,8 @@ export interface AltGroup {
   /** The filler NOP making a shorter replacement as long as the original. */
   nop?: Insn;
   cfi: (CfiState | undefined)[];
+  /** 7.x: ANNOTATE_IGNORE_ALTERNATIVE at the group's first instruction: paths stop in it. */
+  ignore?: boolean;
 }
 
 /** Bits of InsnArrays.flags: objtool's one-bit instruction properties. */

@@ -18,6 +18,7 @@ import { relocRef } from '../kernel/common.js';
 import { resolveAnnotationTarget } from '../kernel/annotations.js';
 import { hintMissingInsnMessage, openUnwindHints } from '../kernel/unwind-hints.js';
 import { PvOps } from './pv-ops.js';
+import { type AnnotationSite, annotationSites, checkAnnotateEntries } from './annotate.js';
 
 const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
 const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
@@ -127,6 +128,7 @@ export function runPasses(file: ObjFile): void {
     const s = file.syms.byName(n);
     if (s) s.uaccessSafe = true;
   }
+  checkAnnotateEntries(file, 'early');
   addIgnoreAlternatives(file);
   readNoendbrHints(file);
 }
@@ -158,26 +160,25 @@ function addIgnores(file: ObjFile): void {
   }
 }
 
+/** The sites of an annotation kind (annotate.ts), a legacy relocation read by the section's rule. */
+function sitesOf(file: ObjFile, section: string, missing: string): AnnotationSite[] {
+  return annotationSites(file, section, (table, i) => {
+    const t = annotationTarget(file, { section, table, name: table.section.name }, i);
+    return { sec: t.sec, offset: t.offset, missing };
+  }) ?? [];
+}
+
+/** A site's instruction; none is fatal with objtool's message. */
+function siteInsn(file: ObjFile, site: AnnotationSite): Insn {
+  return site.insn ?? file.fatal(site.missing);
+}
+
 function addIgnoreAlternatives(file: ObjFile): void {
-  const a = annotationRelocs(file, '.discard.ignore_alts');
-  if (!a) return;
-  for (const i of relocs(a.table)) {
-    const t = annotationTarget(file, a, i);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal('bad .discard.ignore_alts entry');
-    insn.ignoreAlts = true;
-  }
+  for (const site of sitesOf(file, '.discard.ignore_alts', 'bad .discard.ignore_alts entry')) siteInsn(file, site).ignoreAlts = true;
 }
 
 function readNoendbrHints(file: ObjFile): void {
-  const a = annotationRelocs(file, '.discard.noendbr');
-  if (!a) return;
-  for (const i of relocs(a.table)) {
-    const t = annotationTarget(file, a, i);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal('bad .discard.noendbr entry');
-    insn.noendbr = true;
-  }
+  for (const site of sitesOf(file, '.discard.noendbr', 'bad .discard.noendbr entry')) siteInsn(file, site).noendbr = true;
 }
 
 function addRetpolineCall(file: ObjFile, insn: Insn): void {
@@ -345,12 +346,8 @@ export function addJumpDestinations(file: ObjFile): void {
 }
 
 export function readIntraFunctionCalls(file: ObjFile): void {
-  const a = annotationRelocs(file, '.discard.intra_function_calls');
-  if (!a) return;
-  for (const i of relocs(a.table)) {
-    const t = annotationTarget(file, a, i);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal('bad .discard.intra_function_call entry');
+  for (const site of sitesOf(file, '.discard.intra_function_calls', 'bad .discard.intra_function_call entry')) {
+    const insn = siteInsn(file, site);
     if (insn.type !== CALL) file.fatalInsn(insn, 'intra_function_call not a direct call');
     // Followed as a jump that keeps its stack operation (the pushed return address).
     insn.type = JUMP_UNCONDITIONAL;
@@ -413,8 +410,12 @@ function findLastInsn(file: ObjFile, sec: number): Insn | undefined {
   return undefined;
 }
 
-/** ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it. */
+/**
+ * ud2 after WARN() is reachable: `.discard.reachable` names the instruction after it; 7.x's
+ * REACHABLE annotation names the ud2 itself (see readLateAnnotations()).
+ */
 export function addDeadEnds(file: ObjFile): void {
+  if (file.layout.annotateInsn) return;
   for (const [name, deadEnd] of [['.discard.unreachable', true], ['.discard.reachable', false]] as const) {
     if (deadEnd && !file.layout.hasUnreachableAnnotations) continue;
     const a = annotationRelocs(file, name);
@@ -589,12 +590,8 @@ function hintBase(layout: KernelLayout, spReg: number): number | undefined {
 }
 
 export function readRetpolineHints(file: ObjFile): void {
-  const a = annotationRelocs(file, '.discard.retpoline_safe');
-  if (!a) return;
-  for (const i of relocs(a.table)) {
-    const t = annotationTarget(file, a, i);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal('bad .discard.retpoline_safe entry');
+  for (const site of sitesOf(file, '.discard.retpoline_safe', 'bad .discard.retpoline_safe entry')) {
+    const insn = siteInsn(file, site);
     if (insn.type !== JUMP_DYNAMIC && insn.type !== CALL_DYNAMIC && insn.type !== RETURN && insn.type !== NOP) {
       file.fatalInsn(insn, 'retpoline_safe hint not an indirect jump/call/ret/nop');
     }
@@ -604,25 +601,21 @@ export function readRetpolineHints(file: ObjFile): void {
 
 export function readInstrHints(file: ObjFile): void {
   for (const [name, delta] of [['.discard.instr_end', -1], ['.discard.instr_begin', 1]] as const) {
-    const a = annotationRelocs(file, name);
-    if (!a) return;
-    for (const i of relocs(a.table)) {
-      const t = annotationTarget(file, a, i);
-      const insn = file.findInsn(t.sec, t.offset);
-      if (!insn) file.fatal(`bad ${name} entry`);
-      insn.instr += delta;
-    }
+    const sites = sitesOf(file, name, `bad ${name} entry`);
+    // read_instr_hints() returns when there is no instr_end section (7.x reads each entry).
+    if (!sites.length && !file.layout.annotateInsn) return;
+    for (const site of sites) siteInsn(file, site).instr += delta;
   }
 }
 
 export function readValidateUnretHints(file: ObjFile): void {
-  const a = annotationRelocs(file, '.discard.validate_unret');
-  if (!a) return;
-  for (const i of relocs(a.table)) {
-    const t = annotationTarget(file, a, i);
-    const insn = file.findInsn(t.sec, t.offset);
-    if (!insn) file.fatal('bad .discard.instr_end entry');
-    insn.unret = true;
-  }
+  // sic: read_validate_unret_hints() reuses read_instr_hints()' text.
+  for (const site of sitesOf(file, '.discard.validate_unret', 'bad .discard.instr_end entry')) siteInsn(file, site).unret = true;
+}
+
+/** 7.x REACHABLE: the dead end (a WARN's ud2) the annotation names is not one. */
+export function readReachableAnnotations(file: ObjFile): void {
+  if (!file.layout.annotateInsn) return;
+  for (const site of sitesOf(file, '.discard.reachable', '')) siteInsn(file, site).deadEnd = false;
 }
 

@@ -24,6 +24,9 @@ function isJump(t: number): boolean {
 }
 
 function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Insn | undefined): Insn {
+  // 6.x: replacements of an ignored original are ignored; 7.x marks groups instead (see altSkip).
+  const byGroup = file.layout.check.altSkip === 'group';
+  const ignoreRepl = !byGroup && orig.ignoreAlts;
   // Up to 6.2 every entry builds its own original group (the instructions keep the last one).
   let origGroup = file.layout.check.altSharedOrigGroup ? orig.altGroup : undefined;
   if (!origGroup) {
@@ -33,6 +36,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
       last = insn;
     }
     origGroup = { firstInsn: orig, lastInsn: last!, cfi: new Array(alt.origLen) };
+    if (byGroup) origGroup.ignore = orig.ignoreAlts;
     for (let insn: Insn | undefined = orig; insn; insn = file.nextInsnSameSec(insn)) {
       insn.altGroup = origGroup;
       if (insn.is(last)) break;
@@ -43,6 +47,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
   }
 
   const group: AltGroup = { origGroup, firstInsn: orig, lastInsn: orig, cfi: origGroup.cfi };
+  if (byGroup && newInsn && alt.newLen) group.ignore = newInsn.ignoreAlts;
   let nop: Insn | undefined;
   if (alt.newLen < alt.origLen) {
     // The filler NOP carries the state after the replacement's last instruction into the array.
@@ -51,7 +56,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
     nop = Insn.filler(sec, alt.newOff + alt.newLen, alt.origLen - alt.newLen, InsnType.NOP);
     nop.sym = orig.sym;
     nop.altGroup = group;
-    nop.ignore = orig.ignoreAlts;
+    nop.ignore = ignoreRepl;
   }
   if (alt.newLen === 0) {
     group.firstInsn = nop!;
@@ -64,7 +69,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
   for (let insn: Insn | undefined = newInsn; insn; insn = file.nextInsnSameSec(insn)) {
     if (insn.offset >= alt.newOff + alt.newLen) break;
     last = insn;
-    insn.ignore = orig.ignoreAlts;
+    insn.ignore = ignoreRepl;
     insn.sym = orig.sym;
     insn.altGroup = group;
     // Up to 6.3 the kernel re-targets only a branch at the replacement's start
@@ -120,7 +125,9 @@ export function addSpecialSectionAlts(file: ObjFile, alts: readonly SpecialAlt[]
     } else if (alt.kind === 'jump_label') {
       newInsn = handleJumpAlt(file, alt, orig, newInsn);
     }
-    addAlternative(file, orig, { insn: newInsn!, skipOrig: alt.skipOrig });
-    if (alt.skipAlt) orig.ignoreAlts = true;
+    // The SMAP and POPCNT special cases went in 7.x.
+    const byFeature = file.layout.check.altSkip === 'insn';
+    addAlternative(file, orig, { insn: newInsn!, skipOrig: byFeature && alt.skipOrig });
+    if (byFeature && alt.skipAlt) orig.ignoreAlts = true;
   }
 }

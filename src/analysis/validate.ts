@@ -414,7 +414,7 @@ function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init:
             r = ret;
             break;
           }
-          r = nextAlt(f, sp);
+          r = nextAlt(file, f, sp);
           break;
         case Phase.OPS:
           r = ops(file, st, func, f, sp, noinstr);
@@ -508,12 +508,13 @@ function visitSlow(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: bool
   }
   f.visited = visited | bit;
   if (fl & InsnBit.ALT_GROUP && propagateAltCfi(file, f.insn())) return 1;
-  if (!(fl & InsnBit.IGNORE_ALTS) && fl & InsnBit.ALTS) {
+  if (fl & InsnBit.ALTS && (!(fl & InsnBit.IGNORE_ALTS) || file.layout.check.altSkip === 'group')) {
     f.phase = Phase.ALTS;
     f.altIdx = 0;
     f.skipOrig = false;
     return GO;
   }
+  if (fl & InsnBit.ALT_GROUP && file.layout.check.altSkip === 'group' && skipAltGroup(f.insn())) return 0;
   f.phase = Phase.OPS;
   return GO;
 }
@@ -522,7 +523,7 @@ function visitSlow(file: ObjFile, func: Sym | undefined, f: Frame, noinstr: bool
  * Push the walk of the next alternative path (the frame at depth `sp`), or go on past them.
  * (A frame runs only while every path it pushed returned 0: a 1 ends the frames below it too.)
  */
-function nextAlt(f: Frame, sp: number): number {
+function nextAlt(file: ObjFile, f: Frame, sp: number): number {
   const alts = f.insn().alts!;
   if (f.altIdx < alts.length) {
     const alt = alts[f.altIdx++]!;
@@ -531,8 +532,24 @@ function nextAlt(f: Frame, sp: number): number {
     return PUSHED;
   }
   if (f.skipOrig) return 0;
+  if (file.layout.check.altSkip === 'group' && skipAltGroup(f.insn())) return 0;
   f.phase = Phase.OPS;
   return GO;
+}
+
+/**
+ * 7.x skip_alt_group(): after its alternatives, an instruction of an ignored group ends the
+ * path, and so does an original whose first alternative starts with CLAC or STAC (only the
+ * patched-in side is followed, never a mix of patched CLAC and unpatched STAC).
+ */
+function skipAltGroup(insn: Insn): boolean {
+  const g = insn.altGroup;
+  if (!g) return false;
+  if (g.ignore) return true;
+  const alt = insn.alts?.[0]?.insn;
+  if (!alt) return false;
+  if (alt.altGroup?.ignore) return false;
+  return alt.type === InsnType.CLAC || alt.type === InsnType.STAC;
 }
 
 /** The instruction's own effect: stack operations, the checks of its type, then the next one. */

@@ -145,8 +145,13 @@ export interface NoreturnRules {
 export interface AnnotateInsnLayout {
   entrySize: 8;
   typeOffset: 4;
-  /** ANNOTYPE_* number -> the legacy annotation section it replaces. */
+  /**
+   * ANNOTYPE_* number -> the legacy annotation section it replaces. An entry names the annotated
+   * instruction itself: REACHABLE names the ud2, where `.discard.reachable` named the next one.
+   */
   types: Readonly<Record<number, string>>;
+  /** Other types objtool accepts (NOCFI, read only for --cfi); any other is fatal. */
+  known: readonly number[];
 }
 
 /** How the kernel patches alternatives at boot (arch/x86/kernel/alternative.c). */
@@ -249,6 +254,15 @@ export interface CheckRules {
    * with same-named locals the jump may become a sibling call).
    */
   coldParent: 'jump' | 'file';
+  /**
+   * Which alternative paths the walk leaves out: 'insn' (up to 6.12: an original marked
+   * ANNOTATE_IGNORE_ALTERNATIVE follows none of its alternatives, and its replacements are
+   * ignored; SMAP sites follow only one side, POPCNT only the replacement) or 'group' (7.x
+   * skip_alt_group(): every alternative is followed, then a group marked at its first
+   * instruction, original or replacement, ends the path, as does an original whose first
+   * alternative starts with CLAC/STAC).
+   */
+  altSkip: 'insn' | 'group';
   /**
    * A warning names the symbol's alias, the last symbol in symbol-table order with the same
    * offset, type and size (7.x find_*() return sym->alias: `init_module+0x..` rather than the
@@ -359,20 +373,20 @@ const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
-  coldParent: 'jump', warnNamesAlias: false,
+  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn',
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
-  coldParent: 'jump', warnNamesAlias: false,
+  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn',
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
   ...CHECK_6_4, restoreDeferredAtBranchTarget: true, jumpPastFunctionEndIgnored: true, jumpTableSkipsFunctionEnd: true,
 };
 const CHECK_7_3: CheckRules = {
-  ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true,
+  ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true, altSkip: 'group',
 };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
@@ -495,7 +509,11 @@ export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
     1: '.discard.noendbr', 2: '.discard.retpoline_safe', 3: '.discard.instr_begin', 4: '.discard.instr_end',
     5: '.discard.validate_unret', 6: '.discard.ignore_alts', 7: '.discard.intra_function_calls', 8: '.discard.reachable',
   },
+  known: [],
 };
+
+// 7.x include/linux/annotate.h: ANNOTYPE_NOCFI (9) added.
+const ANNOTATE_INSN_7_3: AnnotateInsnLayout = { ...ANNOTATE_INSN_6_14, known: [9] };
 
 const LAYOUT_6_12: KernelLayout = {
     name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
@@ -521,6 +539,11 @@ const LAYOUT_7_3: KernelLayout = {
   orc: { ...LAYOUT_6_12.orc, regs: ORC_REGS_7_2 },
   hint: { ...LAYOUT_6_12.hint, regs: HINT_REGS_7_2 },
   orcHeaderHash: '137c36ad7627c4dd55932176bb0ecdbd5041fc82',
+  // Every .discard.* annotation but hints and STACK_FRAME_NON_STANDARD is an annotate_insn entry;
+  // hints may name any symbol (offset + addend); the asm STACK_FRAME_NON_STANDARD is `.quad`.
+  annotateInsn: ANNOTATE_INSN_7_3,
+  annotations: { '.discard.unwind_hints': 'pc32', '.discard.func_stack_frame_non_standard': 'abs64' },
+  annotationTargets: { '.discard.unwind_hints': 'symbol-offset', '.discard.func_stack_frame_non_standard': 'function' },
   noreturns: NORETURNS_7_3,
   severity: SEVERITY_7_3,
   check: CHECK_7_3,
