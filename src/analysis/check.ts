@@ -88,8 +88,12 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
   return { file, warnings, fatal: false };
 }
 
+/** The longest name objtool makes a `__pfx_` symbol for (SYM_NAME_LEN 512, less "__pfx_" and NUL). */
+const PFX_NAME_MAX = 512 - 7;
+
 /** --prefix: the NOP padding before each function gets the function's entry state. */
 function addPrefixCfi(file: ObjFile): void {
+  if (file.layout.check.prefixSymbols === 'patchable-entries') return addPatchableEntryPrefixes(file);
   const n = file.opts.prefix;
   for (const cs of file.codeSections) {
     for (const func of file.syms.inSection(cs.index)) {
@@ -111,6 +115,34 @@ function addPrefixCfi(file: ObjFile): void {
       if (!insn.cfi) continue;
       const cfi = file.cfis.intern(insn.cfi);
       for (let p: Insn | undefined = prev; p && !p.is(insn); p = file.nextInsnSameSec(p)) p.cfi = cfi;
+    }
+  }
+}
+
+/**
+ * 7.x create_prefix_symbols(): each function a `__patchable_function_entries` relocation names
+ * (the padding's start plus --prefix), in relocation order, gets a `__pfx_` symbol and its entry
+ * state over the padding instructions; no NOP check.
+ */
+function addPatchableEntryPrefixes(file: ObjFile): void {
+  const n = file.opts.prefix;
+  for (const pfe of file.elf.sections) {
+    if (pfe.name !== '__patchable_function_entries') continue;
+    const rel = file.elf.relocationsFor(pfe);
+    if (!rel) continue;
+    for (let i = 0; i < rel.count; i++) {
+      const sym = file.syms.all[rel.sym(i)]!;
+      const func = file.syms.findFuncByOffset(sym.sec, sym.offset + rel.addend(i) + n);
+      if (!func) continue;
+      if (func.name.length > PFX_NAME_MAX) {
+        file.warn(`${func.name}: symbol name too long, can't create __pfx_ symbol`);
+        continue;
+      }
+      file.prefixSymbols.push(func);
+      const insn = file.findInsn(func.sec, func.offset);
+      if (!insn || !insn.cfi) continue;
+      const cfi = file.cfis.intern(insn.cfi);
+      for (let p = file.findInsn(func.sec, func.offset - n); p && !p.is(insn); p = file.nextInsnSameSec(p)) p.cfi = cfi;
     }
   }
 }

@@ -9,7 +9,9 @@ import { CORPUS_FLAGS, FLAG_SETS, parityForModule } from '../corpus/parity.js';
 import { type CorpusName, corpusAvailable, objtoolPath, sampleModules } from '../testing/corpus.js';
 
 const SAMPLE: [CorpusName, string, number][] = [
+  ['7.3-cloud', 'base', 100], ['7.3-generic', 'base', 120],
   ['6.12-cloud', 'base', 100], ['6.12-generic', 'base', 120], ['6.1-generic', 'base', 120],
+  ['7.3-cloud', 'uaccess', 30], ['7.3-generic', 'stackval', 30],
   ['6.12-cloud', 'uaccess', 30], ['6.12-generic', 'uaccess', 30], ['6.1-generic', 'uaccess', 30],
   ['6.12-cloud', 'stackval', 30], ['6.12-generic', 'stackval', 30], ['6.1-generic', 'stackval', 30],
 ];

@@ -612,6 +612,15 @@ function ops(file: ObjFile, st: CfiSteps, func: Sym | undefined, f: Frame, sp: n
         return 1;
       }
       break;
+    case T.SYSCALL:
+    case T.SYSRET:
+      // 7.x: both are checked as before inside a function; only SYSRET ends the path.
+      if (func && (!nx.cs || !(nx.flags & InsnBit.HINT))) {
+        walkWarn(file, f, 'unsupported instruction in callable function');
+        return 1;
+      }
+      if (type === T.SYSRET) return 0;
+      break;
     case T.STAC:
     case T.CLAC:
     case T.STD:

@@ -6,7 +6,9 @@
 // (file name normalised, sorted), the exit status, `objtool --dump=orc` of both written files,
 // and the bytes of the code sections and their relocations (what --hacks=jump_label edits).
 // Test and benchmark harness only: orctool itself never runs objtool.
-//   npm run kbuild:parity [-- [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]]
+//   npm run kbuild:parity [-- [--kernel 6.12|7.3] [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]]
+// orctool runs with the variables kbuild exports to objtool's command (srctree, VERSION,
+// PATCHLEVEL), as in the build, so that objects without a version marker are read as the tree's.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -16,7 +18,16 @@ import { ElfFile } from '../elf/reader.js';
 import { SHT_REL, SHT_RELA } from '../elf/constants.js';
 import type { Section } from '../elf/section.js';
 import { OrctoolError, UsageError } from '../errors.js';
-import { objtoolPath, runObjtool } from '../testing/corpus.js';
+import { type ObjtoolVersion, objtoolPath, runObjtool } from '../testing/corpus.js';
+
+/** The kernel whose build is compared (--kernel), and the oracle for it: Debian's objtool of that release. */
+let kernel: ObjtoolVersion = '6.12';
+
+/** What kbuild exports to objtool's command for this kernel. */
+function kbuildEnv(): Record<string, string> {
+  const [v, p] = kernel.split('.');
+  return { srctree: join(kbuildRoot(), 'src', `linux-source-${kernel}`), VERSION: v!, PATCHLEVEL: p! };
+}
 import { repoRoot } from '../testing/toolchain.js';
 
 // --- the build cache ------------------------------------------------------------------------------
@@ -27,9 +38,9 @@ export function kbuildRoot(): string {
   return resolve(env !== undefined && env !== '' ? env : join(homedir(), '.cache', 'orctool-kbuild'));
 }
 
-/** One build variant's directory: 6.12 (no debug info) or 6.12-debug. */
+/** One build variant's directory: 6.12 (no debug info) or 6.12-debug (7.3, 7.3-debug). */
 export function kbuildDir(debugInfo = false): string {
-  return join(kbuildRoot(), debugInfo ? '6.12-debug' : '6.12');
+  return join(kbuildRoot(), debugInfo ? `${kernel}-debug` : kernel);
 }
 
 export type ObjectKind = 'tu' | 'modules' | 'vmlinux';
@@ -281,6 +292,8 @@ function firstSymbolDiff(ours: string, theirs: string): { detail: string; onlyPf
 
 function runOrctoolInProcess(args: string[]): { status: number; stderr: string } {
   let stderr = '';
+  const saved = { ...process.env };
+  Object.assign(process.env, kbuildEnv());
   try {
     const status = runCheckCommand(args, { stdout: () => {}, stderr: (s) => (stderr += s) });
     return { status, stderr };
@@ -288,11 +301,13 @@ function runOrctoolInProcess(args: string[]): { status: number; stderr: string }
     // As bin/orctool reports it (src/cli/main.ts).
     const kind = e instanceof OrctoolError || e instanceof UsageError ? 'error' : 'internal error';
     return { status: 1, stderr: stderr + `orctool: ${kind}: ${(e as Error).message}\n` };
+  } finally {
+    for (const k of Object.keys(kbuildEnv())) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
   }
 }
 
 function runOrctoolChild(args: string[]): { status: number; stderr: string } {
-  const r = spawnSync(join(repoRoot, 'bin', 'orctool'), args, { encoding: 'latin1', maxBuffer: 1 << 30 });
+  const r = spawnSync(join(repoRoot, 'bin', 'orctool'), args, { encoding: 'latin1', maxBuffer: 1 << 30, env: { ...process.env, ...kbuildEnv() } });
   if (r.error) throw r.error;
   return { status: r.status ?? 1, stderr: r.stderr };
 }
@@ -312,11 +327,11 @@ export function parityForObject(object: KernelObject, flags: readonly string[], 
     copyFileSync(object.path, ours);
     copyFileSync(object.path, theirs);
     const o = opts.inProcess === false ? runOrctoolChild([...flags, ours]) : runOrctoolInProcess([...flags, ours]);
-    const t = runObjtool('6.12', [...flags, theirs]);
+    const t = runObjtool(kernel, [...flags, theirs]);
     const w1 = normalizeStderr(o.stderr, ours);
     const w2 = normalizeStderr(t.stderr, theirs);
-    const d1 = runObjtool('6.12', ['--dump=orc', ours]);
-    const d2 = runObjtool('6.12', ['--dump=orc', theirs]);
+    const d1 = runObjtool(kernel, ['--dump=orc', ours]);
+    const d2 = runObjtool(kernel, ['--dump=orc', theirs]);
     const l1 = (d1.stdout + d1.stderr.split(ours).join('FILE')).split('\n');
     const l2 = (d2.stdout + d2.stderr.split(theirs).join('FILE')).split('\n');
     const warnings = w1.join('\n') === w2.join('\n');
@@ -364,8 +379,8 @@ function median(xs: readonly number[]): number {
 
 /** orctool and objtool alternately on fresh copies of `object`, `rounds` times each. */
 export function timeBoth(object: KernelObject, flags: readonly string[], rounds: number): { orctool: Timing; objtool: Timing; runs: string[] } {
-  const bin = objtoolPath('6.12');
-  if (!bin) throw new Error('objtool 6.12 not fetched: run scripts/corpus.sh objtool-6.12');
+  const bin = objtoolPath(kernel);
+  if (!bin) throw new Error(`objtool ${kernel} not fetched: run scripts/corpus.sh objtool-${kernel}`);
   const dir = mkdtempSync(join(tmpdir(), 'orctool-ktime-'));
   const ours: Timing[] = [];
   const theirs: Timing[] = [];
@@ -407,17 +422,18 @@ function main(args: string[]): number {
   for (let k = 0; k < args.length; k++) {
     const a = args[k]!;
     if (a === '--debug-info') debugInfo = true;
+    else if (a === '--kernel' && (args[k + 1] === '6.12' || args[k + 1] === '7.3')) kernel = args[++k] as ObjtoolVersion;
     else if (a === '--limit') limit = Number(args[++k]);
     else if (a === '--kind') kinds = args[++k]!.split(',') as ObjectKind[];
     else if (a === '--time') time = true;
     else if (a === '--rounds') rounds = Number(args[++k]);
     else {
-      console.error(`usage: kernel-objects [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]`);
+      console.error(`usage: kernel-objects [--kernel 6.12|7.3] [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]`);
       return 2;
     }
   }
-  if (!objtoolPath('6.12')) {
-    console.log('objtool 6.12 not fetched: scripts/corpus.sh objtool-6.12');
+  if (!objtoolPath(kernel)) {
+    console.log(`objtool ${kernel} not fetched: scripts/corpus.sh objtool-${kernel}`);
     return 1;
   }
   const dir = kbuildDir(debugInfo);
@@ -434,7 +450,7 @@ function main(args: string[]): number {
   for (const kind of kinds) {
     const all = kernelObjects(kind, debugInfo);
     if (all.length === 0) {
-      console.log(`${kind}: not built (scripts/build-kernel.sh${debugInfo ? ' --debug-info' : ''})`);
+      console.log(`${kind}: not built (scripts/build-kernel.sh --kernel ${kernel}${debugInfo ? ' --debug-info' : ''})`);
       continue;
     }
     const objects = limit ? sampleEvenly(all, limit) : all;

@@ -9,7 +9,7 @@ import { type CorpusName, corpusAvailable, corpusModules, sampleModules } from '
 import { detectLayout } from './detect.js';
 import { readKernelMetadata } from './index.js';
 
-const SAMPLE: [CorpusName, number, string][] = [['6.12-cloud', 40, '6.12'], ['6.12-generic', 40, '6.12'], ['6.1-generic', 40, '6.1']];
+const SAMPLE: [CorpusName, number, string][] = [['7.3-cloud', 40, '7.3'], ['7.3-generic', 40, '7.3'], ['6.12-cloud', 40, '6.12'], ['6.12-generic', 40, '6.12'], ['6.1-generic', 40, '6.1']];
 const required = process.env.ORCTOOL_REQUIRE_CORPUS === '1';
 /** Few modules have an exception table (14 of 4023 in 6.1): kvm.ko has every section, so it joins the sample. */
 const ALWAYS = '/arch/x86/kvm/kvm.ko';

@@ -7,7 +7,7 @@
 // tools/objtool — and the tip commits named beside each field.
 import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
 import { CPUFEATURES_6_1, CPUFEATURES_6_12 } from './cpufeatures.js';
-import { DECODER_6_1, DECODER_6_12, type DecoderVariant } from '../x86/variant.js';
+import { DECODER_6_1, DECODER_6_12, DECODER_7_3, type DecoderVariant } from '../x86/variant.js';
 import type { OrcRegName } from '../orc/entry.js';
 
 /** An era's ORC_REG_* numbers (orc_types.h), by register; a register the era lacks is absent. */
@@ -264,6 +264,13 @@ export interface CheckRules {
    */
   altSkip: 'insn' | 'group';
   /**
+   * Which functions --prefix gives a `__pfx_` symbol (and its entry state over the padding):
+   * 'nop-padding' (up to 6.12: every function preceded by exactly that many bytes of NOPs, in
+   * section and address order, aliases each) or 'patchable-entries' (7.x: the functions that
+   * `__patchable_function_entries` relocations name, in their order, an alias set once).
+   */
+  prefixSymbols: 'nop-padding' | 'patchable-entries';
+  /**
    * A warning names the symbol's alias, the last symbol in symbol-table order with the same
    * offset, type and size (7.x find_*() return sym->alias: `init_module+0x..` rather than the
    * function's own name); before, the first found.
@@ -373,13 +380,13 @@ const CHECK_6_1: CheckRules = {
   altSharedOrigGroup: false, altsOrder: 'append', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: false,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
-  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn',
+  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
-  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn',
+  coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
@@ -387,6 +394,7 @@ const CHECK_6_12: CheckRules = {
 };
 const CHECK_7_3: CheckRules = {
   ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true, altSkip: 'group',
+  prefixSymbols: 'patchable-entries',
 };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
@@ -538,6 +546,7 @@ const LAYOUT_7_3: KernelLayout = {
   name: '7.3', covers: 'Linux 7.2 to 7.3',
   orc: { ...LAYOUT_6_12.orc, regs: ORC_REGS_7_2 },
   hint: { ...LAYOUT_6_12.hint, regs: HINT_REGS_7_2 },
+  decoder: DECODER_7_3,
   orcHeaderHash: '137c36ad7627c4dd55932176bb0ecdbd5041fc82',
   // Every .discard.* annotation but hints and STACK_FRAME_NON_STANDARD is an annotate_insn entry;
   // hints may name any symbol (offset + addend); the asm STACK_FRAME_NON_STANDARD is `.quad`.

@@ -19,7 +19,7 @@ import { dumpOrcFile } from './dump.js';
 import { readOrcTable } from './read.js';
 import { writeOrcSections } from './write.js';
 
-const SAMPLE: [CorpusName, number][] = [['6.12-cloud', 150], ['6.12-generic', 150], ['6.1-generic', 150]];
+const SAMPLE: [CorpusName, number][] = [['7.3-cloud', 100], ['7.3-generic', 100], ['6.12-cloud', 150], ['6.12-generic', 150], ['6.1-generic', 150]];
 const required = process.env.ORCTOOL_REQUIRE_CORPUS === '1';
 
 function skipFor(name: CorpusName): string | false {

@@ -17,6 +17,7 @@ import { DECODER_6_12, type DecoderVariant } from './variant.js';
 export function classifyType(l: InsnLayout, inFunc: boolean, variant: DecoderVariant = DECODER_6_12): InsnType {
   if (l.vex) return InsnType.OTHER;
   const op1 = l.op1;
+  const sysret = variant.syscallSysret ? InsnType.SYSRET : InsnType.CONTEXT_SWITCH;
   switch (op1 >>> 4) {
     case 0x7:
       return InsnType.JUMP_CONDITIONAL;
@@ -24,13 +25,15 @@ export function classifyType(l: InsnLayout, inFunc: boolean, variant: DecoderVar
       return op1 === 0x0f ? classify0f(l, variant) : InsnType.OTHER;
     case 0x9:
       // 6.12 takes every 0x90 as a NOP, PAUSE (f3 90) and xchg %eax,%r8d (41 90) included.
-      return op1 === 0x90 ? InsnType.NOP : InsnType.OTHER;
+      if (op1 !== 0x90) return InsnType.OTHER;
+      if (variant.strictNops && ((l.rex & 1) !== 0 || l.prefix0 === 0xf3)) return InsnType.OTHER;
+      return InsnType.NOP;
     case 0xc:
       switch (op1) {
         case 0xc2: case 0xc3: return InsnType.RETURN;
-        case 0xca: case 0xcb: return InsnType.CONTEXT_SWITCH; // retf
+        case 0xca: case 0xcb: return sysret; // retf
         case 0xcc: return InsnType.TRAP; // int3
-        case 0xcf: return inFunc ? InsnType.OTHER : InsnType.CONTEXT_SWITCH; // iret
+        case 0xcf: return inFunc ? InsnType.OTHER : sysret; // iret
         default: return InsnType.OTHER;
       }
     case 0xe:
@@ -49,11 +52,13 @@ export function classifyType(l: InsnLayout, inFunc: boolean, variant: DecoderVar
           const reg = ((l.modrm >>> 3) & 7) + ((l.rex & 4) << 1);
           if (reg === 2 || reg === 3) return InsnType.CALL_DYNAMIC;
           if (reg === 4) return InsnType.JUMP_DYNAMIC;
-          if (reg === 5) return InsnType.CONTEXT_SWITCH; // jmpf
+          if (reg === 5) return sysret; // jmpf
           return InsnType.OTHER;
         }
         default: return InsnType.OTHER;
       }
+    case 0xd:
+      return op1 === 0xd6 && variant.udbIsBug ? InsnType.BUG : InsnType.OTHER; // udb
     default:
       return InsnType.OTHER;
   }
@@ -64,7 +69,7 @@ function classify0f(l: InsnLayout, variant: DecoderVariant): InsnType {
   if (op2 === 0x01) {
     // insn_last_prefix_id() is REPE/REPNE when the kernel's prefixes.bytes[3] is f3/f2.
     if (variant.eretuErets && (l.lastPrefix === 0xf3 || l.lastPrefix === 0xf2)) {
-      return l.modrm === 0xca ? InsnType.CONTEXT_SWITCH : InsnType.OTHER; // eretu, erets
+      return l.modrm === 0xca ? (variant.syscallSysret ? InsnType.SYSRET : InsnType.CONTEXT_SWITCH) : InsnType.OTHER; // eretu, erets
     }
     if (l.modrm === 0xca) return InsnType.CLAC;
     if (l.modrm === 0xcb) return InsnType.STAC;
@@ -72,12 +77,16 @@ function classify0f(l: InsnLayout, variant: DecoderVariant): InsnType {
   }
   if (op2 >= 0x80 && op2 <= 0x8f) return InsnType.JUMP_CONDITIONAL;
   switch (op2) {
-    case 0x05: case 0x07: case 0x34: case 0x35: // syscall, sysret, sysenter, sysexit
-      return InsnType.CONTEXT_SWITCH;
+    case 0x05: case 0x34: // syscall, sysenter
+      return variant.syscallSysret ? InsnType.SYSCALL : InsnType.CONTEXT_SWITCH;
+    case 0x07: case 0x35: // sysret, sysexit
+      return variant.syscallSysret ? InsnType.SYSRET : InsnType.CONTEXT_SWITCH;
     case 0x0b: case 0xb9: // ud2, ud1
       return InsnType.BUG;
-    case 0x0d: case 0x1f: // 6.12: any 0f 0d (prefetch) and 0f 1f, whatever the ModRM reg
-      return InsnType.NOP;
+    case 0x0d: // prefetch: a NOP up to 6.12
+      return variant.strictNops ? InsnType.OTHER : InsnType.NOP;
+    case 0x1f: // NOPL: 6.12 any ModRM reg, 7.x only /0 (objtool's modrm_reg includes REX.R)
+      return !variant.strictNops || (((l.modrm >>> 3) & 7) | ((l.rex & 4) << 1)) === 0 ? InsnType.NOP : InsnType.OTHER;
     case 0x1e: // endbr64 / endbr32: objtool checks the first prefix byte
       return l.prefix0 === 0xf3 && (l.modrm === 0xfa || l.modrm === 0xfb) ? InsnType.ENDBR : InsnType.OTHER;
     default:

@@ -9,7 +9,7 @@ import { compareModules } from '../corpus/boundaries.js';
 import { type CorpusName, corpusAvailable, sampleModules } from '../testing/corpus.js';
 import { feedObjdumpLine, type ObjdumpSink } from './objdump-oracle.js';
 
-const SAMPLE: [CorpusName, number][] = [['6.12-cloud', 25], ['6.12-generic', 25], ['6.1-generic', 25]];
+const SAMPLE: [CorpusName, number][] = [['7.3-cloud', 25], ['6.12-cloud', 25], ['6.12-generic', 25], ['6.1-generic', 25]];
 const required = process.env.ORCTOOL_REQUIRE_CORPUS === '1';
 
 test("objdump -d -z -w lines: headers, instructions, everything else ignored", () => {

@@ -23,6 +23,10 @@ export enum InsnType {
   TRAP = 14,
   ENDBR = 15,
   OTHER = 16,
+  /** 7.x: syscall, sysenter (CONTEXT_SWITCH before). */
+  SYSCALL = 17,
+  /** 7.x: sysret, sysexit, eretu/erets, retf, iret outside a function, jmpf (CONTEXT_SWITCH before). */
+  SYSRET = 18,
 }
 
 /** objtool's enum op_dest_type. */

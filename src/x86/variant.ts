@@ -23,10 +23,27 @@ export interface DecoderVariant {
    * (CLAC and STAC).
    */
   readonly eretuErets: boolean;
+  /**
+   * 7.x splits CONTEXT_SWITCH: syscall/sysenter are SYSCALL (a path goes on past them), the
+   * returns to user space and far transfers SYSRET (a path always ends).
+   */
+  readonly syscallSysret: boolean;
+  /**
+   * 7.x NOPs are only real ones: not PAUSE (f3 90), xchg %r8,%rax (REX.B 90), prefetch (0f 0d)
+   * or a 0f 1f whose ModRM.reg is not 0; before, all of these were NOPs.
+   */
+  readonly strictNops: boolean;
+  /** 7.x: udb (d6, FineIBT's trap) is a BUG, a dead end; OTHER before. */
+  readonly udbIsBug: boolean;
 }
 
 /** Linux 6.12's decode.c (the default). */
-export const DECODER_6_12: DecoderVariant = Object.freeze({ movRegReg: true, sibNoBase: true, eretuErets: true });
+export const DECODER_6_12: DecoderVariant = Object.freeze({
+  movRegReg: true, sibNoBase: true, eretuErets: true, syscallSysret: false, strictNops: false, udbIsBug: false,
+});
+
+/** Linux 7.2/7.3's decode.c. */
+export const DECODER_7_3: DecoderVariant = Object.freeze({ ...DECODER_6_12, syscallSysret: true, strictNops: true, udbIsBug: true });
 
 /** Linux 6.1's decode.c. */
-export const DECODER_6_1: DecoderVariant = Object.freeze({ movRegReg: false, sibNoBase: false, eretuErets: false });
+export const DECODER_6_1: DecoderVariant = Object.freeze({ ...DECODER_6_12, movRegReg: false, sibNoBase: false, eretuErets: false });
