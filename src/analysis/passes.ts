@@ -318,7 +318,8 @@ export function addJumpDestinations(file: ObjFile): void {
           continue;
         }
         if (file.layout.check.jumpPastFunctionEndIgnored && file.ignoreUnreachables && func && destSec === insn.sec.index && destOff === func.offset + func.len) continue;
-        file.fatalInsn(insn, `can't find jump dest instruction at ${file.elf.section(destSec)!.name}+0x${destOff.toString(16)}`);
+        const at = file.layout.messages.jumpDest === 'offstr' ? file.offstr(destSec, destOff).text : `${file.elf.section(destSec)!.name}+0x${destOff.toString(16)}`;
+        file.fatalInsn(insn, `can't find jump dest instruction at ${at}`);
       }
       if (dest.sym && dest.offset === dest.sym.offset) {
         if (dest.sym.retpolineThunk) {

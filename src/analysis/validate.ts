@@ -391,7 +391,11 @@ const PUSHED = -2;
  * Walk every path from `start`; returns 1 when a warning ended the walk. Each phase is its own
  * function, small enough for V8 to inline the frame's accessors into it.
  */
+/** The function the current walk validates (for the end-of-section warning of 7.x). */
+let walkFunc: Sym | undefined;
+
 function validateBranch(file: ObjFile, func: Sym | undefined, start: Insn, init: WalkStart): number {
+  walkFunc = func;
   const st = steps(file);
   const noinstr = init.noinstr;
   const base = frameAt(0, start.sec);
@@ -721,8 +725,11 @@ function advance(file: ObjFile, f: Frame, flags: number): number {
   if (flags & InsnBit.DEAD_END) return 0;
   if (!nx.cs) {
     if (file.cfis.byId(f.cfi).cfa.base === CFI_UNDEFINED || file.ignoreUnreachables) return 0;
-    // (objtool names the section this walk started in, in every version)
-    file.warn(`${file.elf.section(f.sec)!.name}: unexpected end of section`);
+    // Up to 6.12 objtool names the section this walk started in; 7.x the function and the last
+    // instruction's section.
+    if (file.layout.messages.endOfSection === 'func') {
+      file.warn(`${walkFunc ? `${walkFunc.name}(): ` : ''}unexpected end of section ${f.cs.name}`);
+    } else file.warn(`${file.elf.section(f.sec)!.name}: unexpected end of section`);
     return 1;
   }
   f.hasPrev = true;
@@ -902,7 +909,7 @@ export function validateReachableInstructions(file: ObjFile): number {
       }
       const prev = file.prevInsnSameSec(insn);
       if (prev && prev.deadEnd && prev.callDest) {
-        file.warnInsn(insn, `${prev.callDest.name}() is missing a __noreturn annotation`);
+        file.warnInsn(insn, file.layout.messages.missingNoreturn.replace('%s', prev.callDest.name));
         warnings++;
         continue;
       }

@@ -194,6 +194,11 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const layout = cl.kernel ?? detectLayout(elf).layout;
   const opts = { ...cl.opts };
   if (!opts.link && isLinkedObject(elf)) {
+    // 7.x refuses what 6.x went on with.
+    if (layout.severity.fatalWord === 'error') {
+      out.stderr(`${path}: error: objtool: Linked object requires --link\n`);
+      return 1;
+    }
     out.stderr('error: objtool: Linked object detected, forcing --link\n');
     opts.link = true;
   }

@@ -324,6 +324,12 @@ export interface KernelLayout {
      */
     pvSlotInCallName: boolean;
     retpolineBuild: string;
+    /** The unreachable-after-call warning, `%s` the callee. */
+    missingNoreturn: string;
+    /** "unexpected end of section": 'section' (`<sec>: ...`, up to 6.12) or 'func' (7.x `<func>(): ... <sec>`). */
+    endOfSection: 'section' | 'func';
+    /** "can't find jump dest instruction at": 'sec+off' (up to 6.12) or 'offstr' (7.x: `func+0x..` where a symbol holds it). */
+    jumpDest: 'sec+off' | 'offstr';
     rethunkBuild: string;
   };
   /**
@@ -353,6 +359,10 @@ export interface Severity {
   /** Exit status after a fatal error: 0 up to 6.12, 255 from 7.x (check() returns -1). */
   fatalExit: number;
 }
+
+const MESSAGES_6_X = {
+  missingNoreturn: '%s() is missing a __noreturn annotation', endOfSection: 'section', jumpDest: 'sec+off',
+} as const;
 
 const SEVERITY_6_1: Severity = { fatalWord: 'warning', fatalExit: 0 };
 const SEVERITY_7_3: Severity = { fatalWord: 'error', fatalExit: 255 };
@@ -532,7 +542,7 @@ const LAYOUT_6_12: KernelLayout = {
     annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
-    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
     check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
   };
@@ -555,6 +565,10 @@ const LAYOUT_7_3: KernelLayout = {
   annotationTargets: { '.discard.unwind_hints': 'symbol-offset', '.discard.func_stack_frame_non_standard': 'function' },
   noreturns: NORETURNS_7_3,
   severity: SEVERITY_7_3,
+  messages: {
+    ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
+    endOfSection: 'func', jumpDest: 'offstr',
+  },
   check: CHECK_7_3,
 };
 
@@ -567,7 +581,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
-    messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
     check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1,
   },
@@ -581,7 +595,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
-    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
     check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
   },
@@ -596,7 +610,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hasUnreachableAnnotations: true, hasParainstructions: true,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
-    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build' },
+    messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
     check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
   },
