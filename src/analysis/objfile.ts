@@ -257,10 +257,7 @@ export class ObjFile {
       split?.cancel();
       // What objtool's decoder warns about as it goes (notrack prefixes, bad LEAs, ENQCMD).
       for (const w of decodeWarnings(ds)) this.warn(w.message);
-      if (ds.error) {
-        this.warn(ds.error.objtoolMessage);
-        throw new FatalCheckError(ds.error.objtoolMessage);
-      }
+      if (ds.error) this.fatal(ds.error.objtoolMessage);
       const cs = new CodeSection(s, ds, this.cfis, this.syms.all, text, noinstr, name === '.init.text' && !opts.module);
       // ud2 is a dead end unless annotated reachable (GCC emits it for divide by zero). (A
       // typed array's indexOf() finds the few among millions far faster than a loop here.)

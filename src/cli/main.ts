@@ -11,7 +11,7 @@ import { errorLine } from './error-line.js';
 const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
          actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
          options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
-         orctool's own: --kernel=6.1|6.3|6.4|6.12 (default: detected), --format=json,
+         orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json,
            --jobs=N (threads for several files; default: the cores but one; 1: no workers)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
        orctool verify FILE...    check the ORC table against every patched variant of the code

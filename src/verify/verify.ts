@@ -17,7 +17,7 @@ import type { SymbolTable } from '../elf/symbols.js';
 import { STB_LOCAL, STT_FUNC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
-import { type OrcEntry, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
+import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
 import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
@@ -405,7 +405,8 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
       case 'FUNC':
         return entryFrame();
       case 'CALL':
-        return h.spReg === ORC_REG_SP && !h.end ? callFrame(h.spOffset) : opaqueFrame('unwind hint CALL');
+        // (a hint's sp_reg is in the era's numbering)
+        return orcRegFromRaw(h.spReg, layout.orc) === ORC_REG_SP && !h.end ? callFrame(h.spOffset) : opaqueFrame('unwind hint CALL');
       case 'RESTORE': {
         const c = ranges.find((x) => off >= x.start && off < x.end)!;
         const s = w.hints.saveBefore(fn.sec, off, c.start);

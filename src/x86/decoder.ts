@@ -237,6 +237,8 @@ class Decoding {
       // Most instructions are measured here; iced is asked (where it is told to) for the rest.
       let l = pre ? 0 : fastLength(bytes, pos, bytes.length);
       if (l === 0) l = dec.nextAt(pos + pre);
+      // 7.x's opcode map knows udb (d6, FineIBT's trap), which is invalid in iced's 64-bit mode.
+      if (l === 0 && !pre && variant.udbIsBug && bytes[pos] === 0xd6) l = 1;
       let f = 0;
       if (l === 0) {
         // The kernel's decoder accepts lea with a register operand, and objtool only warns.
