@@ -107,11 +107,12 @@ describe('orctool verify', () => {
     assert.deepEqual(plantedAt(o, 0x16), ['hypercall_like+0x7 original']);
   });
 
-  const have = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).every(corpusAvailable);
-  test('a planted error is caught in 50 modules', { skip: !have && !required ? 'corpus not fetched' : false }, () => {
-    // Small modules spread over the three corpora, deterministically; modules whose functions
+  for (const corpora of [['6.12-cloud', '6.12-generic', '6.1-generic'], ['7.3-cloud', '7.3-generic']] as CorpusName[][]) {
+  const have = corpora.every(corpusAvailable);
+  test(`a planted error is caught in 50 modules of ${corpora.join(', ')}`, { skip: !have && !required ? 'corpus not fetched' : false }, () => {
+    // Small modules spread over the corpora, deterministically; modules whose functions
     // never move the stack pointer have no body entry to plant in and are passed over.
-    const candidates: [string, CorpusName][][] = (['6.12-cloud', '6.12-generic', '6.1-generic'] as CorpusName[]).map((name) => {
+    const candidates: [string, CorpusName][][] = corpora.map((name) => {
       const mods = corpusModules(name).filter((m) => statSync(m).size < 200_000);
       return Array.from({ length: 40 }, (_, i) => [mods[Math.floor((i * mods.length) / 40) + 1]!, name] as [string, CorpusName]);
     });
@@ -141,4 +142,5 @@ describe('orctool verify', () => {
     assert.deepEqual(missed, []);
     assert.equal(caught, 50);
   });
+  }
 });
