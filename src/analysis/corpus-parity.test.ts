@@ -11,7 +11,7 @@ import { type CorpusName, corpusAvailable, objtoolPath, sampleModules } from '..
 const SAMPLE: [CorpusName, string, number][] = [
   ['7.3-cloud', 'base', 100], ['7.3-generic', 'base', 120],
   ['6.12-cloud', 'base', 100], ['6.12-generic', 'base', 120], ['6.1-generic', 'base', 120],
-  ['7.3-cloud', 'uaccess', 30], ['7.3-generic', 'stackval', 30],
+  ['7.3-cloud', 'uaccess', 30], ['7.3-generic', 'stackval', 30], ['7.3-cloud', 'werror', 30],
   ['6.12-cloud', 'uaccess', 30], ['6.12-generic', 'uaccess', 30], ['6.1-generic', 'uaccess', 30],
   ['6.12-cloud', 'stackval', 30], ['6.12-generic', 'stackval', 30], ['6.1-generic', 'stackval', 30],
 ];

@@ -295,13 +295,15 @@ export class ObjFile {
     return { text: `${section.name}+0x${offset.toString(16)}`, symOffset: offset, section: section.name };
   }
 
-  /** objtool WARN() (ERROR() with `severity` 'error'). */
+  /** objtool WARN() (ERROR() with `severity` 'error'; with --werror every warning is one). */
   warn(message: string, severity?: 'error'): void {
+    if (this.opts.werror) severity = 'error';
     this.warnings.add({ kind: 'warning', message, ...(severity ? { severity } : {}) });
   }
 
   /** objtool WARN_FUNC(): a message at a section offset. */
   warnAt(sec: number, offset: number, message: string, severity?: 'error'): void {
+    if (this.opts.werror) severity = 'error';
     const o = this.offstr(sec, offset);
     this.warnings.add({
       kind: 'warning', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: offset, message,
@@ -325,7 +327,7 @@ export class ObjFile {
   backtrace(insn: Insn, message: string): void {
     if (!this.opts.backtrace && !this.opts.verbose) return;
     const o = this.offstr(insn.sec.index, insn.offset);
-    this.warnings.add({ kind: 'backtrace', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: insn.offset, message });
+    this.warnings.add({ ...(this.opts.werror ? { severity: 'error' as const } : {}), kind: 'backtrace', location: o.text, symbol: o.symbol, offset: o.symOffset, section: o.section, sectionOffset: insn.offset, message });
   }
 
   /**

@@ -28,6 +28,8 @@ export interface CheckOptions {
   secAddress: boolean;
   stats: boolean;
   dryRun: boolean;
+  /** 7.x --werror: warnings are printed as errors, and any makes the run fail with nothing written. */
+  werror: boolean;
 }
 
 export function defaultOptions(): CheckOptions {
@@ -35,6 +37,6 @@ export function defaultOptions(): CheckOptions {
     stackval: false, orc: false, uaccess: false, noinstr: false, retpoline: false, rethunk: false, unret: false,
     sls: false, ibt: false, staticCall: false, mcount: false, mnop: false, hackJumpLabel: false, hackNoinstr: false,
     hackSkylake: false, cfi: false, prefix: 0, link: false, module: false, noUnreachable: false, backtrace: false,
-    verbose: false, secAddress: false, stats: false, dryRun: false,
+    verbose: false, secAddress: false, stats: false, dryRun: false, werror: false,
   };
 }

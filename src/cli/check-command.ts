@@ -3,6 +3,7 @@
 // options, its option checks and messages, and --dump=orc. Options orctool does not implement
 // yet are refused by name rather than ignored. Several files are checked by a pool of workers
 // (batch.ts) running the same per-file path as the sequential loop here.
+import { copyFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
@@ -10,7 +11,7 @@ import { ElfEditor } from '../elf/writer.js';
 import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
 import { nopInsn, retInsn } from '../x86/index.js';
 import { OrctoolError, UsageError } from '../errors.js';
-import { detectLayout } from '../kernel/detect.js';
+import { detectLayout, kbuildRelease } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
 import { check, forEachOrcPoint, phase } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
@@ -30,6 +31,8 @@ export interface CommandLine {
   json: boolean;
   /** orctool's --jobs=N: threads for a batch of files (the main one and N-1 workers); 1: no workers. */
   jobs?: number;
+  /** 7.x -o/--output: the file is copied here and the copy is worked on (and named in messages). */
+  output?: string;
   files: string[];
 }
 
@@ -39,7 +42,7 @@ export interface CheckOutput {
 }
 
 const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
-  '--orc': 'orc', '-o': 'orc', '--stackval': 'stackval', '-s': 'stackval', '--uaccess': 'uaccess', '-u': 'uaccess',
+  '--orc': 'orc', '-o': 'orc', '--werror': 'werror', '--stackval': 'stackval', '-s': 'stackval', '--uaccess': 'uaccess', '-u': 'uaccess',
   '--link': 'link', '--module': 'module', '--dry-run': 'dryRun', '--backtrace': 'backtrace', '--no-unreachable': 'noUnreachable',
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
   '--noinstr': 'noinstr', '-n': 'noinstr',
@@ -57,7 +60,12 @@ export function parseCommandLine(argv: string[]): CommandLine {
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const [name, value] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    if (BOOL_OPTIONS[name]) {
+    if (name === '--output' || (name === '-o' && outputMeansO())) {
+      // 6.x's -o is --orc; 7.x made it --output (see outputMeansO()).
+      const v = value ?? argv[++k];
+      if (v === undefined || v === '') throw new UsageError(`${name} needs a file name`);
+      cl.output = v;
+    } else if (BOOL_OPTIONS[name]) {
       (opts as unknown as Record<string, boolean>)[BOOL_OPTIONS[name]!] = true;
     } else if (NOT_YET.has(name)) {
       throw new UsageError(`option ${name} is not implemented by orctool yet`);
@@ -95,7 +103,18 @@ export function parseCommandLine(argv: string[]): CommandLine {
     }
   }
   if (cl.files.length === 0) throw new UsageError('no input file');
+  if (cl.output !== undefined && cl.files.length !== 1) throw new UsageError('--output takes one input file');
   return cl;
+}
+
+/**
+ * `-o` is `--orc` in objtool up to 6.12 and `--output` from 7.x. orctool takes the meaning of the
+ * kernel being built when kbuild runs it (its exported VERSION), else 6.x's; `--output` is never
+ * ambiguous.
+ */
+function outputMeansO(): boolean {
+  const r = kbuildRelease();
+  return r !== undefined && Number(r.split('.')[0]) >= 7;
 }
 
 /** objtool has_multiple_files(): more than one STT_FILE symbol means a linked object. */
@@ -190,9 +209,15 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     out.stderr(r.stderr);
     return r.status;
   }
-  const elf = ElfFile.open(path);
+  let elf = ElfFile.open(path);
   const layout = cl.kernel ?? detectLayout(elf).layout;
   const opts = { ...cl.opts };
+  // 7.x --output: work on a copy (not made with --dry-run, which writes nothing), named in messages.
+  if (cl.output !== undefined && !opts.dryRun) {
+    copyFileSync(path, cl.output);
+    path = cl.output;
+    elf = ElfFile.open(path);
+  }
   if (!opts.link && isLinkedObject(elf)) {
     // 7.x refuses what 6.x went on with.
     if (layout.severity.fatalWord === 'error') {
@@ -216,6 +241,8 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     : (line: string) => out.stderr(line + '\n');
   const result = check(elf, layout, opts, path, emit);
   if (result.fatal) return layout.severity.fatalExit;
+  // --werror: a warning fails the run, and nothing is written.
+  if (opts.werror && result.file.warnings.count > 0) return 1;
   const editor = new ElfEditor(elf);
   let changed = applyChanges(result.file, editor);
   if (opts.orc && result.file.nrInsns > 0) {
@@ -223,6 +250,7 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     if (orc === 'fatal') return layout.severity.fatalExit;
     changed = orc === 'written' || changed;
   }
+  if (opts.werror && result.file.warnings.count > 0) return 1;
   phase('ORC generation');
   if (changed && !opts.dryRun) editor.write();
   phase('write');
