@@ -153,7 +153,10 @@ function addIgnores(file: ObjFile): void {
       func = file.syms.findFuncByOffset(sym.sec, a.table.addend(i));
       if (!func) continue;
     } else {
-      file.warn(`unexpected relocation symbol type in ${a.name}: ${sym.type}`);
+      // A warning up to 6.12, an ERROR() from 7.x.
+      const msg = `unexpected relocation symbol type in ${a.name}: ${sym.type}`;
+      if (file.layout.severity.fatalWord === 'error') file.fatal(msg);
+      file.warn(msg);
       continue;
     }
     for (const insn of file.funcInsns(func)) insn.ignore = true;

@@ -6,7 +6,7 @@
 // (6.12.117) — arch/x86/include/asm/{alternative.h,orc_types.h}, include/linux/objtool*.h,
 // tools/objtool — and the tip commits named beside each field.
 import { UACCESS_SAFE_6_1, UACCESS_SAFE_6_12 } from './uaccess-safe.js';
-import { CPUFEATURES_6_1, CPUFEATURES_6_12 } from './cpufeatures.js';
+import { CPUFEATURES_6_1, CPUFEATURES_6_12, CPUFEATURES_7_3 } from './cpufeatures.js';
 import { DECODER_6_1, DECODER_6_12, DECODER_7_3, type DecoderVariant } from '../x86/variant.js';
 import type { OrcRegName } from '../orc/entry.js';
 
@@ -557,6 +557,7 @@ const LAYOUT_7_3: KernelLayout = {
   orc: { ...LAYOUT_6_12.orc, regs: ORC_REGS_7_2 },
   hint: { ...LAYOUT_6_12.hint, regs: HINT_REGS_7_2 },
   decoder: DECODER_7_3,
+  patching: { ...LAYOUT_6_12.patching, cpufeatures: CPUFEATURES_7_3 },
   orcHeaderHash: '137c36ad7627c4dd55932176bb0ecdbd5041fc82',
   // Every .discard.* annotation but hints and STACK_FRAME_NON_STANDARD is an annotate_insn entry;
   // hints may name any symbol (offset + addend); the asm STACK_FRAME_NON_STANDARD is `.quad`.
