@@ -13,6 +13,7 @@ import {
   readReachableAnnotations, readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
 } from './passes.js';
 import { checkAnnotateEntries } from './annotate.js';
+import { validateRetpoline, validateSls } from './validate-mitigations.js';
 import { addSpecialSectionAlts } from './special-alts.js';
 import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
@@ -71,6 +72,10 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     readReachableAnnotations(file);
     phase('tables and annotations');
     if (file.nrInsns === 0) return { file, warnings, fatal: false };
+    if (opts.retpoline) {
+      const w = validateRetpoline(file);
+      if (layout.check.retpolineWarningsHideUnreachable) warnings += w;
+    }
     if (opts.stackval || opts.orc || opts.uaccess) {
       warnings += validateFunctions(file);
       phase('validate functions');
@@ -79,6 +84,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     } else if (opts.noinstr) {
       warnings += validateNoinstrSections(file);
     }
+    if (opts.sls) warnings += validateSls(file);
     if (opts.prefix) addPrefixCfi(file);
     phase('hints, unreachable, prefix');
   } catch (e) {

@@ -121,7 +121,7 @@ export function isSiblingCall(file: ObjFile, insn: Insn): boolean {
 export function runPasses(file: ObjFile): void {
   markRodata(file);
   file.pvOps = PvOps.init(file);
-  file.syms.classify();
+  file.syms.classify(file.layout.symbols);
   file.decode();
   addIgnores(file);
   if (file.opts.uaccess) for (const n of file.layout.uaccessSafe) {
@@ -206,7 +206,7 @@ function annotateCallSite(file: ObjFile, insn: Insn, sibling: boolean): void {
   const reloc = file.insnReloc(insn);
   const sym = insn.callDest ?? (reloc ? file.relocSym(reloc) : undefined);
   if (!sym) return;
-  if (insn.sec.name === '.altinstr_replacement') return;
+  if (insn.sec.name === '.altinstr_replacement' && !file.layout.check.altReplacementCalls) return;
   if (sym.staticCallTramp) {
     file.staticCallSites.push(insn);
     return;
@@ -230,7 +230,7 @@ function annotateCallSite(file: ObjFile, insn: Insn, sibling: boolean): void {
     file.mcountSites.push(insn);
     return;
   }
-  if (insn.type === CALL && !insn.sec.init) file.callSites.push(insn);
+  if (insn.type === CALL && !insn.sec.init && !(file.layout.check.callSitesSkipEmbedded && insn.callDest?.embeddedInsn)) file.callSites.push(insn);
   if (!sibling && deadEndFunction(file, sym)) insn.deadEnd = true;
 }
 

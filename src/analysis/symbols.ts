@@ -6,7 +6,7 @@
 import type { ElfFile } from '../elf/reader.js';
 import { STB_GLOBAL, STB_LOCAL, STT_FILE, STT_FUNC, STT_NOTYPE, STT_SECTION } from '../elf/constants.js';
 import { OrctoolError } from '../errors.js';
-import type { CheckRules } from '../kernel/versions.js';
+import type { CheckRules, SymbolClasses } from '../kernel/versions.js';
 
 /** Sym's yes/no facts, one bit each of Sym.bits. */
 const enum Bit {
@@ -197,17 +197,18 @@ export class SymbolIndex {
     this.trees.clear();
   }
 
-  /** objtool classify_symbols(). */
-  classify(): void {
+  /** objtool classify_symbols(), with the era's names. */
+  classify(names: SymbolClasses): void {
     for (const s of this.all) {
       if (s.type === STT_NOTYPE && s.name.startsWith('.L')) s.localLabel = true;
       if (s.bind !== STB_GLOBAL) continue;
-      if (s.name.startsWith(STATIC_CALL_TRAMP_PREFIX)) s.staticCallTramp = true;
-      if (s.name.startsWith('__x86_indirect_')) s.retpolineThunk = true;
-      if (s.name === '__x86_return_thunk') s.returnThunk = true;
-      if (s.name === 'retbleed_return_thunk' || s.name === 'srso_safe_ret') s.embeddedInsn = true;
-      if (s.name === '__fentry__') s.fentry = true;
-      if (s.name.startsWith('__sanitizer_cov_') || s.name.startsWith('__tsan_func_') || s.name === '__tsan_atomic_signal_fence') s.profilingFunc = true;
+      const n = s.name;
+      if (n.startsWith(STATIC_CALL_TRAMP_PREFIX)) s.staticCallTramp = true;
+      if (names.retpolineThunkPrefixes.some((p) => n.startsWith(p))) s.retpolineThunk = true;
+      if (names.returnThunks.includes(n)) s.returnThunk = true;
+      if (names.embeddedInsns.includes(n)) s.embeddedInsn = true;
+      if (n === '__fentry__') s.fentry = true;
+      if (names.profilingPrefixes.some((p) => n.startsWith(p)) || names.profilingNames.includes(n)) s.profilingFunc = true;
     }
   }
 

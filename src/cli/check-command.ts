@@ -8,18 +8,14 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { ElfEditor } from '../elf/writer.js';
-import { R_X86_64_NONE, STT_FILE } from '../elf/constants.js';
-import { nopInsn, retInsn } from '../x86/index.js';
+import { STT_FILE } from '../elf/constants.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout, kbuildRelease } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
-import { check, forEachOrcPoint, phase } from '../analysis/check.js';
+import { check, phase } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
-import type { ObjFile } from '../analysis/objfile.js';
 import type { Warning } from '../analysis/warnings.js';
-import { OrcBuilder } from '../orc/generate.js';
-import { OrcMappingError } from '../orc/from-cfi.js';
-import { writeOrcSections } from '../orc/write.js';
+import { writeOutputs } from '../actions/output.js';
 import { dumpOrcFile } from '../orc/dump.js';
 import { errorLine } from './error-line.js';
 import type { BatchOutput } from './batch.js';
@@ -45,14 +41,13 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--orc': 'orc', '-o': 'orc', '--werror': 'werror', '--stackval': 'stackval', '-s': 'stackval', '--uaccess': 'uaccess', '-u': 'uaccess',
   '--link': 'link', '--module': 'module', '--dry-run': 'dryRun', '--backtrace': 'backtrace', '--no-unreachable': 'noUnreachable',
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
-  '--noinstr': 'noinstr', '-n': 'noinstr',
+  '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
+  '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
+  '--mnop': 'mnop',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
-const NOT_YET = new Set([
-  '--ibt', '-i', '--sls', '-l', '--mcount', '-m', '--retpoline', '-r', '--static-call', '-t', '--cfi',
-  '--rethunk', '--unret', '--mnop', '--backup',
-]);
+const NOT_YET = new Set(['--ibt', '-i', '--cfi', '--unret', '--backup']);
 
 export function parseCommandLine(argv: string[]): CommandLine {
   const opts = defaultOptions();
@@ -76,7 +71,7 @@ export function parseCommandLine(argv: string[]): CommandLine {
       for (const h of (value ?? 'jump_label,noinstr,skylake').split(',')) {
         if (h === 'jump_label') opts.hackJumpLabel = true;
         else if (h === 'noinstr') opts.hackNoinstr = true;
-        else if (h === 'skylake') throw new UsageError(`--hacks=${h} is not implemented by orctool yet`);
+        else if (h === 'skylake') opts.hackSkylake = true;
         else throw new UsageError(`--hacks: unknown hack '${h}'`);
       }
     } else if (name === '--prefix') {
@@ -128,78 +123,16 @@ export function isLinkedObject(elf: ElfFile): boolean {
 /** objtool opts_valid(): returns the error text, if any. */
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
-  const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0;
-  if (action) return cl.dumpOrc ? "--dump can't be combined with other actions" : undefined;
+  const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0 ||
+    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall;
+  if (action) {
+    if (cl.dumpOrc) return "--dump can't be combined with other actions";
+    return o.mnop && !o.mcount ? '--mnop requires --mcount' : undefined;
+  }
   if (cl.dumpOrc) return undefined;
   return 'At least one action required';
 }
 
-
-/** Everything the check decided to change in the object, applied to an editor. */
-function applyChanges(file: ObjFile, editor: ElfEditor): boolean {
-  let changed = false;
-  for (const insn of file.jumpLabelNops) {
-    const r = file.insnReloc(insn);
-    if (r) editor.setRelocType(r.table.section.index, r.i, R_X86_64_NONE);
-    editor.patchBytes(insn.sec.index, insn.offset, nopInsn(insn.len) ?? nopInsn(5)!);
-    changed = true;
-  }
-  // --hacks=noinstr: KCOV/TSAN calls in noinstr text become NOPs, their tail calls returns.
-  for (const { insn, sibling, reloc } of file.noinstrHackSites) {
-    const bytes = sibling ? retInsn(insn.len) : nopInsn(insn.len);
-    if (!bytes) continue;
-    if (reloc) editor.setRelocType(reloc.table.section.index, reloc.i, R_X86_64_NONE);
-    editor.patchBytes(insn.sec.index, insn.offset, bytes);
-    changed = true;
-  }
-  // --prefix: a __pfx_<func> symbol over the padding, as objtool's elf_create_prefix_symbol().
-  for (const func of file.prefixSymbols) {
-    editor.addSymbol({
-      name: `__pfx_${func.name}`, value: func.offset - file.opts.prefix, size: file.opts.prefix,
-      type: func.type, bind: func.bind, shndx: func.sec,
-    });
-    changed = true;
-  }
-  return changed;
-}
-
-/**
- * ORC for every text section into the editor. 'fatal': a state ORC cannot express, or an
- * existing .orc_unwind, which from 7.x fail the whole run (nothing written, exit 255); before,
- * they were warnings and only ORC was left out.
- */
-function buildOrc(file: ObjFile, editor: ElfEditor): 'written' | 'none' | 'fatal' {
-  const severity = file.layout.severity.fatalWord === 'error' ? 'error' : undefined;
-  const failed = severity ? 'fatal' : 'none';
-  const builder = new OrcBuilder(file.layout.orc);
-  for (const cs of file.codeSections) {
-    if (!cs.text) continue;
-    // The entry of each state, made once: vmlinux.o has millions of instructions but tens of
-    // thousands of distinct states.
-    const keys: number[] = [];
-    const complete = forEachOrcPoint(cs, (offset, id, cfi, insnOffset) => {
-      try {
-        if (id >= 0) builder.addKey(cs.index, offset, (keys[id] ??= builder.keyOf(cs.cfis.byId(id))));
-        else builder.add(cs.index, offset, cfi);
-        return true;
-      } catch (e) {
-        if (!(e instanceof OrcMappingError)) throw e;
-        const insn = file.findInsn(cs.index, insnOffset);
-        if (insn) file.warnInsn(insn, e.message, severity);
-        else file.warn(e.message, severity);
-        return false;
-      }
-    });
-    if (!complete) return failed;
-    builder.endSection(cs.index, cs.size);
-  }
-  const res = writeOrcSections(editor, builder.finish());
-  if (res.status === 'exists') {
-    file.warn(res.warning);
-    return failed;
-  }
-  return res.status === 'written' ? 'written' : 'none';
-}
 
 /** One file, as objtool checks it; returns its exit status. Throws on bad input. */
 function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
@@ -241,16 +174,12 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     : (line: string) => out.stderr(line + '\n');
   const result = check(elf, layout, opts, path, emit);
   if (result.fatal) return layout.severity.fatalExit;
+  const editor = new ElfEditor(elf);
+  const written = writeOutputs(result.file, editor);
+  if (written === 'fatal') return layout.severity.fatalExit;
   // --werror: a warning fails the run, and nothing is written.
   if (opts.werror && result.file.warnings.count > 0) return 1;
-  const editor = new ElfEditor(elf);
-  let changed = applyChanges(result.file, editor);
-  if (opts.orc && result.file.nrInsns > 0) {
-    const orc = buildOrc(result.file, editor);
-    if (orc === 'fatal') return layout.severity.fatalExit;
-    changed = orc === 'written' || changed;
-  }
-  if (opts.werror && result.file.warnings.count > 0) return 1;
+  const changed = written === 'changed';
   phase('ORC generation');
   if (changed && !opts.dryRun) editor.write();
   phase('write');

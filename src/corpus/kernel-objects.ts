@@ -29,6 +29,7 @@ function kbuildEnv(): Record<string, string> {
   return { srctree: join(kbuildRoot(), 'src', `linux-source-${kernel}`), VERSION: v!, PATCHLEVEL: p! };
 }
 import { repoRoot } from '../testing/toolchain.js';
+import { firstElfDiff } from '../testing/elf-compare.js';
 
 // --- the build cache ------------------------------------------------------------------------------
 
@@ -169,6 +170,7 @@ export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags): FlagSet[] {
       { name: 'orc prefix=16', flags: ['--orc', '--prefix=16'] },
       { name: 'orc stackval uaccess', flags: ['--orc', '--stackval', '--uaccess'] },
       { name: 'orc stackval uaccess prefix=16', flags: ['--orc', '--stackval', '--uaccess', '--prefix=16'] },
+      { name: 'mitigation sites', flags: ['--orc', '--retpoline', '--rethunk', '--sls', '--static-call', '--hacks=skylake', '--mcount'] },
     ];
     const mod = logged.modules[0] ?? logged.vmlinux[0];
     if (mod) {
@@ -199,6 +201,8 @@ export interface ObjectParity {
   orc: boolean;
   code: boolean;
   symbols: boolean;
+  /** The same ELF content (every section's header fields and bytes; src/testing/elf-compare.ts). */
+  elf: boolean;
   /** The symbol tables differ only by __pfx_ symbols objtool --prefix added and orctool did not. */
   onlyPfxSymbols?: number;
   /** First difference of each kind, for the report. */
@@ -339,15 +343,17 @@ export function parityForObject(object: KernelObject, flags: readonly string[], 
     const orc = l1.join('\n') === l2.join('\n');
     const codeDiff = firstCodeDiff(ours, theirs);
     const symDiff = firstSymbolDiff(ours, theirs);
+    const elfDiff = firstElfDiff(ours, theirs);
     const detail = [
       warnings ? '' : `warnings ${firstDiff(w1, w2)} (orctool ${w1.length} lines, objtool ${w2.length})`,
       status ? '' : `exit status orctool ${o.status} objtool ${t.status}`,
       orc ? '' : `orc ${firstDiff(l1, l2)}`,
       codeDiff === undefined ? '' : `code ${codeDiff}`,
       symDiff === undefined ? '' : `symbols ${symDiff.detail}`,
+      elfDiff === undefined ? '' : `elf ${elfDiff}`,
     ].filter(Boolean).join('; ');
     return {
-      name: object.name, warnings, status, orc, code: codeDiff === undefined, symbols: symDiff === undefined,
+      name: object.name, warnings, status, orc, code: codeDiff === undefined, symbols: symDiff === undefined, elf: elfDiff === undefined,
       onlyPfxSymbols: symDiff?.onlyPfx, detail: detail || undefined,
     };
   } finally {
@@ -467,7 +473,7 @@ function main(args: string[]): number {
     for (const set of flagSetsFor(kind, logged)) {
       const t0 = performance.now();
       let same = 0;
-      const counts = { warnings: 0, status: 0, orc: 0, code: 0, symbols: 0 };
+      const counts = { warnings: 0, status: 0, orc: 0, code: 0, symbols: 0, elf: 0 };
       const lines: string[] = [];
       let pfxObjects = 0;
       let pfxSymbols = 0;
@@ -485,7 +491,7 @@ function main(args: string[]): number {
       if (process.stderr.isTTY) process.stderr.write('\n');
       const n = objects.length;
       console.log(`${kind} [${set.name}: ${set.flags.join(' ')}]: ${same}/${n} objects identical ` +
-        `(warnings ${counts.warnings}/${n}, ORC ${counts.orc}/${n}; also exit status ${counts.status}/${n}, code+relocs ${counts.code}/${n}, symbols ${counts.symbols}/${n}; ` +
+        `(warnings ${counts.warnings}/${n}, ORC ${counts.orc}/${n}; also exit status ${counts.status}/${n}, code+relocs ${counts.code}/${n}, symbols ${counts.symbols}/${n}, whole ELF ${counts.elf}/${n}; ` +
         `${((performance.now() - t0) / 1000).toFixed(0)} s)` + (set.missing?.length ? `; kernel flags dropped: ${set.missing.join(' ')}` : ''));
       if (pfxObjects) console.log(`  ${pfxObjects} objects differ only by ${pfxSymbols} __pfx_ symbols that objtool added and orctool did not`);
       for (const l of lines) console.log(l);

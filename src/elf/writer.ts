@@ -96,7 +96,10 @@ export class ElfEditor {
   /** Contents replacing or defining a section, by index. */
   private contents = new Map<number, Uint8Array>();
   /** Strings appended to string tables, by table index. */
-  private appendedStrings = new Map<number, { parts: Uint8Array[]; size: number; lookup: Map<string, number> }>();
+  /** Strings appended to a string table: each add appends (objtool's elf_add_string() does not share). */
+  private appendedStrings = new Map<number, { parts: Uint8Array[]; size: number; byOffset: Map<number, string> }>();
+  /** .strtab offsets of the added symbols' names, given when each is added, as objtool does. */
+  private addedNames: number[] = [];
   /** The symbol table order: original index (>= 0) or added symbol -1-k. */
   private symOrder: number[];
   private firstGlobal: number;
@@ -120,6 +123,13 @@ export class ElfEditor {
 
   get sectionCount(): number {
     return this.headers.length;
+  }
+
+  /** Whether the input or an added section has this name (objtool's find_section_by_name()). */
+  hasSection(name: string): boolean {
+    if (this.elf.sectionByName(name)) return true;
+    for (let i = this.elf.sections.length; i < this.headers.length; i++) if (this.sectionName(i) === name) return true;
+    return false;
   }
 
   private get symtab(): Section {
@@ -208,6 +218,7 @@ export class ElfEditor {
     this.assertOpen();
     const ref = -1 - this.added.length;
     this.added.push(sym);
+    this.addedNames.push(sym.name === '' ? 0 : this.addString(this.elf.symbols!.strtab.index, sym.name));
     if (sym.bind === STB_LOCAL) {
       const slot = this.firstGlobal;
       if (slot < this.symOrder.length) this.symOrder.push(this.symOrder[slot]!);
@@ -291,17 +302,15 @@ export class ElfEditor {
     let a = this.appendedStrings.get(table);
     if (!a) {
       const base = this.elf.section(table)?.size ?? 0;
-      a = { parts: [], size: base, lookup: new Map() };
+      a = { parts: [], size: base, byOffset: new Map() };
       this.appendedStrings.set(table, a);
     }
-    const known = a.lookup.get(s);
-    if (known !== undefined) return known;
     const at = a.size;
     const bytes = new Uint8Array(s.length + 1);
     for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
     a.parts.push(bytes);
     a.size += bytes.length;
-    a.lookup.set(s, at);
+    a.byOffset.set(at, s);
     return at;
   }
 
@@ -312,7 +321,8 @@ export class ElfEditor {
       const end = d.indexOf(0, offset);
       return String.fromCharCode(...d.subarray(offset, end < 0 ? d.length : end));
     }
-    for (const [s, at] of this.appendedStrings.get(table)?.lookup ?? []) if (at === offset) return s;
+    const s = this.appendedStrings.get(table)?.byOffset.get(offset);
+    if (s !== undefined) return s;
     return '';
   }
 
@@ -492,7 +502,6 @@ export class ElfEditor {
     const elf = this.elf;
     const syms = elf.symbols!;
     const symtab = syms.section;
-    const strtab = syms.strtab.index;
     const n = this.symOrder.length;
     const out = new Uint8Array(n * SYM_SIZE);
     const ov = viewOf(out);
@@ -510,7 +519,7 @@ export class ElfEditor {
         return;
       }
       const a = this.added[-1 - ref]!;
-      ov.setUint32(at, a.name === '' ? 0 : this.addString(strtab, a.name), true);
+      ov.setUint32(at, this.addedNames[-1 - ref]!, true);
       ov.setUint8(at + 4, (a.bind << 4) | (a.type & 0xf));
       ov.setUint8(at + 5, a.other ?? 0);
       const big = a.shndx >= SHN_LORESERVE;

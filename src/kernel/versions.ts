@@ -271,6 +271,18 @@ export interface CheckRules {
    */
   prefixSymbols: 'nop-padding' | 'patchable-entries';
   /**
+   * annotate_call_site() of calls in `.altinstr_replacement` too (7.x: they go into the site
+   * tables, and a noreturn callee ends the path); up to 6.12 those calls were passed over.
+   */
+  altReplacementCalls: boolean;
+  /** `.call_sites` leaves out calls to symbols inside another instruction (7.x). */
+  callSitesSkipEmbedded: boolean;
+  /**
+   * --retpoline's warnings count among those that keep the unreachable-instruction check from
+   * running (up to 6.12); 7.x counts only the walk's own.
+   */
+  retpolineWarningsHideUnreachable: boolean;
+  /**
    * A warning names the symbol's alias, the last symbol in symbol-table order with the same
    * offset, type and size (7.x find_*() return sym->alias: `init_module+0x..` rather than the
    * function's own name); before, the first found.
@@ -347,7 +359,45 @@ export interface KernelLayout {
   check: CheckRules;
   noinstr: NoinstrRules;
   severity: Severity;
+  symbols: SymbolClasses;
+  outputSteps: readonly OutputStep[];
 }
+
+/** classify_symbols(): global symbols objtool knows by name. */
+export interface SymbolClasses {
+  /** arch_is_retpoline(): name prefixes of the retpoline thunks. */
+  retpolineThunkPrefixes: readonly string[];
+  /** arch_is_rethunk(). */
+  returnThunks: readonly string[];
+  /** arch_is_embedded_insn(): symbols that sit inside another instruction. */
+  embeddedInsns: readonly string[];
+  /** is_profiling_func(): calls --hacks=noinstr removes from noinstr text (prefixes, then names). */
+  profilingPrefixes: readonly string[];
+  profilingNames: readonly string[];
+}
+
+const SYMBOLS_6_1: SymbolClasses = {
+  retpolineThunkPrefixes: ['__x86_indirect_'], returnThunks: ['__x86_return_thunk'],
+  embeddedInsns: ['retbleed_return_thunk', 'srso_safe_ret'],
+  profilingPrefixes: ['__sanitizer_cov_', '__tsan_func_'], profilingNames: ['__tsan_atomic_signal_fence'],
+};
+// 7.x: the __pi_ aliases of arch/x86/boot/startup, srso_alias_safe_ret, KCOV only.
+const SYMBOLS_7_3: SymbolClasses = {
+  retpolineThunkPrefixes: ['__x86_indirect_', '__pi___x86_indirect_'], returnThunks: ['__x86_return_thunk', '__pi___x86_return_thunk'],
+  embeddedInsns: ['retbleed_return_thunk', 'srso_alias_safe_ret', 'srso_safe_ret'],
+  profilingPrefixes: ['__sanitizer_cov_'], profilingNames: [],
+};
+
+/**
+ * What check() writes, in its order: the instruction tables (src/actions/sites.ts), the
+ * `__pfx_` symbols, ORC. Each runs only with its option.
+ */
+export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'orc';
+
+// 6.1: no .call_sites or prefix symbols yet; 6.2 to 6.12 put .cfi_sites (--cfi, not made by
+// orctool) after .retpoline_sites; 7.x moved it into the prefix step and adds .klp.symid.
+const OUTPUT_6_1: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'mcount', 'orc'];
+const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'orc'];
 
 /** How objtool reports its fatal errors (the ERROR*() paths and -1 returns). */
 export interface Severity {
@@ -391,12 +441,14 @@ const CHECK_6_1: CheckRules = {
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
   coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
+  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
   coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
+  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true,
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
@@ -404,7 +456,8 @@ const CHECK_6_12: CheckRules = {
 };
 const CHECK_7_3: CheckRules = {
   ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true, altSkip: 'group',
-  prefixSymbols: 'patchable-entries',
+  prefixSymbols: 'patchable-entries', altReplacementCalls: true, callSitesSkipEmbedded: true,
+  retpolineWarningsHideUnreachable: false,
 };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
@@ -544,7 +597,7 @@ const LAYOUT_6_12: KernelLayout = {
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
   };
 
 /**
@@ -566,6 +619,7 @@ const LAYOUT_7_3: KernelLayout = {
   annotationTargets: { '.discard.unwind_hints': 'symbol-offset', '.discard.func_stack_frame_non_standard': 'function' },
   noreturns: NORETURNS_7_3,
   severity: SEVERITY_7_3,
+  symbols: SYMBOLS_7_3,
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
@@ -584,7 +638,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1,
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1,
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -598,7 +652,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -613,7 +667,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1,
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
   },
   LAYOUT_6_12,
   LAYOUT_7_3,

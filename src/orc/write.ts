@@ -11,7 +11,8 @@
 //                        among the locals when the section has none.
 // Sections are created in that order. An empty table writes nothing (even when the file has ORC
 // already); a file that has .orc_unwind is refused with objtool's warning.
-import { R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STT_SECTION } from '../elf/constants.js';
+import { R_X86_64_PC32, SHF_ALLOC, SHT_PROGBITS } from '../elf/constants.js';
+import { textSectionSymbol } from '../actions/text-sym.js';
 import type { ElfEditor, NewRelocColumns, SymbolRef } from '../elf/writer.js';
 import { ORC_ENTRY_SIZE, ORC_IP_SIZE } from './entry.js';
 import type { OrcTable } from './generate.js';
@@ -30,35 +31,10 @@ export type OrcWriteResult =
    */
   | { status: 'exists'; warning: string };
 
-function hasSection(editor: ElfEditor, name: string): boolean {
-  if (editor.elf.sectionByName(name)) return true;
-  for (let i = editor.elf.sections.length; i < editor.sectionCount; i++) if (editor.sectionName(i) === name) return true;
-  return false;
-}
-
-/**
- * objtool's sec->sym: the last STT_SECTION symbol (in symbol table order) of each section, as
- * read_symbols() leaves it.
- */
-function sectionSymbols(editor: ElfEditor): Map<number, number> {
-  const out = new Map<number, number>();
-  const syms = editor.elf.symbols;
-  if (!syms) return out;
-  for (let i = 1; i < syms.count; i++) {
-    if (syms.type(i) === STT_SECTION && syms.shndx[i] !== 0) out.set(syms.shndx[i]!, i);
-  }
-  return out;
-}
-
-function isExecSection(editor: ElfEditor, index: number): boolean {
-  const s = editor.elf.section(index);
-  return s !== undefined && (s.flags & SHF_EXECINSTR) !== 0;
-}
-
 export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteResult {
   const nr = table.count;
   if (nr === 0) return { status: 'empty' };
-  if (hasSection(editor, '.orc_unwind')) return { status: 'exists', warning: ORC_EXISTS_WARNING };
+  if (editor.hasSection('.orc_unwind')) return { status: 'exists', warning: ORC_EXISTS_WARNING };
 
   const orcSection = editor.addSection({
     name: '.orc_unwind', type: SHT_PROGBITS, flags: SHF_ALLOC, data: new Uint8Array(table.entries.subarray(0, nr * ORC_ENTRY_SIZE)),
@@ -70,7 +46,6 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
   });
 
   // Section symbols are made in entry order, as write_orc_entry() meets their sections.
-  const existing = sectionSymbols(editor);
   const made = new Map<number, SymbolRef>();
   const relocs: NewRelocColumns = {
     count: nr, type: R_X86_64_PC32, offset: new Float64Array(nr), sym: new Int32Array(nr), addend: new Float64Array(nr),
@@ -79,10 +54,7 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
     const sec = table.sections[k]!;
     let sym = made.get(sec);
     if (sym === undefined) {
-      if (!isExecSection(editor, sec)) {
-        throw new Error(`ORC entry ${k} points into section ${sec} (${editor.sectionName(sec)}), which is not executable`);
-      }
-      sym = existing.get(sec) ?? editor.sectionSymbol(sec);
+      sym = textSectionSymbol(editor, sec);
       made.set(sec, sym);
     }
     relocs.offset[k] = k * ORC_IP_SIZE;

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// What a check writes into the object, in the order the version's objtool makes it (the
+// layout's outputSteps: check() of 6.12 and 7.3 create their sections in different orders, and
+// each section symbol or __pfx_ symbol made takes its place in the symbol table as it comes).
+// The code rewrites come first: objtool makes them while it decodes.
+import type { ElfEditor } from '../elf/writer.js';
+import type { ObjFile } from '../analysis/objfile.js';
+import { FatalCheckError } from '../analysis/objfile.js';
+import type { OutputStep } from '../kernel/versions.js';
+import { applyCodePatches } from './code-patches.js';
+import { addPrefixSymbols } from './prefix-symbols.js';
+import { type SitesTable, writeSitesTable } from './sites.js';
+import { buildOrc } from './orc.js';
+
+/** Whether a step runs with these options (objtool's opts.* tests in check()). */
+function stepWanted(file: ObjFile, step: OutputStep): boolean {
+  const o = file.opts;
+  switch (step) {
+    case 'static_call': return o.staticCall;
+    case 'retpoline': return o.retpoline;
+    case 'return': return o.rethunk;
+    case 'call': return o.rethunk && o.hackSkylake;
+    case 'mcount': return o.mcount;
+    case 'prefix': return o.prefix > 0;
+    case 'orc': return o.orc && file.nrInsns > 0;
+  }
+}
+
+/** 'changed': the editor has something to write; 'fatal': a fatal error, nothing may be written. */
+export function writeOutputs(file: ObjFile, editor: ElfEditor): 'changed' | 'unchanged' | 'fatal' {
+  let changed = applyCodePatches(file, editor);
+  try {
+    for (const step of file.layout.outputSteps) {
+      if (!stepWanted(file, step)) continue;
+      if (step === 'prefix') changed = addPrefixSymbols(file, editor) || changed;
+      else if (step === 'orc') {
+        const r = buildOrc(file, editor);
+        if (r === 'fatal') return 'fatal';
+        changed = r === 'written' || changed;
+      } else changed = writeSitesTable(file, editor, step as SitesTable) || changed;
+    }
+  } catch (e) {
+    if (e instanceof FatalCheckError) return 'fatal';
+    throw e;
+  }
+  return changed ? 'changed' : 'unchanged';
+}
