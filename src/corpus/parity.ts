@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runCheckCommand } from '../cli/check-command.js';
+import { firstElfDiff } from '../testing/elf-compare.js';
 import { type CorpusName, type ObjtoolVersion, eachCorpus, runObjtool } from '../testing/corpus.js';
 
 export const CORPUS_FLAGS: Record<CorpusName, { objtool: ObjtoolVersion; flags: string[] }> = {
@@ -30,17 +31,27 @@ export const FLAG_SETS: Record<string, string[]> = {
   stackval: ['--stackval'],
   // 7.x only: warnings become errors, the run fails and writes nothing.
   werror: ['--werror'],
+  // The build's other module actions but --ibt (and --prefix: the module has its __pfx_ symbols).
+  sites: ['--hacks=jump_label', '--hacks=noinstr', '--hacks=skylake', '--retpoline', '--rethunk', '--sls', '--static-call', '--uaccess'],
 };
+
+/** What a shipped module carries of each action's output: stripped before both tools run. */
+const ACTION_SECTIONS = ['.retpoline_sites', '.return_sites', '.call_sites', '.static_call_sites'];
 
 /** Whether a flag set applies to a corpus (objtool 6.x has no --werror). */
 export function setAppliesTo(set: string, corpus: CorpusName): boolean {
-  return set !== 'werror' || CORPUS_FLAGS[corpus].objtool === '7.3';
+  if (set === 'werror') return CORPUS_FLAGS[corpus].objtool === '7.3';
+  // objtool 6.1 has no --hacks=skylake.
+  if (set === 'sites') return CORPUS_FLAGS[corpus].objtool !== '6.1';
+  return true;
 }
 
 export interface ParityResult {
   module: string;
   warningsEqual: boolean;
   orcEqual: boolean;
+  /** The same ELF content (every section's header and bytes; src/testing/elf-compare.ts). */
+  elfEqual: boolean;
   /** objtool's warning lines for the module (how much the run exercised). */
   objtoolWarnings: number;
   /** First differing lines, for the report. */
@@ -64,7 +75,9 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
   const dir = mkdtempSync(join(tmpdir(), 'orctool-parity-'));
   try {
     const base = join(dir, 'in.ko');
-    const strip = spawnSync('objcopy', ['--remove-section=.orc_unwind', '--remove-section=.orc_unwind_ip', '--remove-section=.rela.orc_unwind_ip', module, base]);
+    const sections = ['.orc_unwind', '.orc_unwind_ip', '.rela.orc_unwind_ip'];
+    if (extraFlags.includes('--retpoline')) for (const s of ACTION_SECTIONS) sections.push(s, `.rela${s}`);
+    const strip = spawnSync('objcopy', [...sections.map((s) => `--remove-section=${s}`), module, base]);
     if (strip.status !== 0) throw new Error(`objcopy failed on ${module}: ${strip.stderr}`);
     const ours = join(dir, 'orctool.ko');
     const theirs = join(dir, 'objtool.ko');
@@ -80,8 +93,11 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
     const d2 = runObjtool(objtool, ['--dump=orc', theirs]).stdout.split('\n');
     const warningsEqual = w1.join('\n') === w2.join('\n');
     const orcEqual = d1.join('\n') === d2.join('\n');
-    const detail = [!warningsEqual ? `warnings ${firstDiff(w1, w2)}` : '', !orcEqual ? `orc ${firstDiff(d1, d2)}` : ''].filter(Boolean).join('; ');
-    return { module, warningsEqual, orcEqual, objtoolWarnings: w2.length - 1, detail: detail || undefined };
+    const elf = firstElfDiff(ours, theirs);
+    const detail = [
+      !warningsEqual ? `warnings ${firstDiff(w1, w2)}` : '', !orcEqual ? `orc ${firstDiff(d1, d2)}` : '', elf ? `elf ${elf}` : '',
+    ].filter(Boolean).join('; ');
+    return { module, warningsEqual, orcEqual, elfEqual: elf === undefined, objtoolWarnings: w2.length - 1, detail: detail || undefined };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -110,6 +126,7 @@ async function main(args: string[]): Promise<number> {
       const label = `${name} [${[...CORPUS_FLAGS[name].flags, ...extra].join(' ')}]`;
       let w = 0;
       let o = 0;
+      let e = 0;
       let warned = 0;
       let lines = 0;
       const t0 = performance.now();
@@ -117,13 +134,14 @@ async function main(args: string[]): Promise<number> {
         const r = parityForModule(m, name, extra);
         if (r.warningsEqual) w++;
         if (r.orcEqual) o++;
+        if (r.elfEqual) e++;
         if (r.objtoolWarnings) warned++;
         lines += r.objtoolWarnings;
         if (r.detail) console.log(`  ${m.replace(/^.*\/kernel\//, '')}: ${r.detail}`);
         if (process.stderr.isTTY) process.stderr.write(`\r${label}: ${i + 1}/${mods.length}`);
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length}; objtool warned on ${warned} modules (${lines} lines) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+      console.log(`${label}: warnings identical ${w}/${mods.length}, ORC identical ${o}/${mods.length}, whole ELF identical ${e}/${mods.length}; objtool warned on ${warned} modules (${lines} lines) (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
       if (w !== mods.length || o !== mods.length) failed++;
     }
   }, limit);
