@@ -11,6 +11,7 @@ import { applyCodePatches } from './code-patches.js';
 import { addPrefixSymbols } from './prefix-symbols.js';
 import { type SitesTable, writeSitesTable } from './sites.js';
 import { buildOrc } from './orc.js';
+import { writeIbtSeal } from './ibt-seal.js';
 
 /** Whether a step runs with these options (objtool's opts.* tests in check()). */
 function stepWanted(file: ObjFile, step: OutputStep): boolean {
@@ -22,17 +23,19 @@ function stepWanted(file: ObjFile, step: OutputStep): boolean {
     case 'call': return o.rethunk && o.hackSkylake;
     case 'mcount': return o.mcount;
     case 'prefix': return o.prefix > 0;
+    case 'ibt': return o.ibt;
     case 'orc': return o.orc && file.nrInsns > 0;
   }
 }
 
 /** 'changed': the editor has something to write; 'fatal': a fatal error, nothing may be written. */
-export function writeOutputs(file: ObjFile, editor: ElfEditor): 'changed' | 'unchanged' | 'fatal' {
+export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: string) => void = () => {}): 'changed' | 'unchanged' | 'fatal' {
   let changed = applyCodePatches(file, editor);
   try {
     for (const step of file.layout.outputSteps) {
       if (!stepWanted(file, step)) continue;
       if (step === 'prefix') changed = addPrefixSymbols(file, editor) || changed;
+      else if (step === 'ibt') changed = writeIbtSeal(file, editor, stdout) || changed;
       else if (step === 'orc') {
         const r = buildOrc(file, editor);
         if (r === 'fatal') return 'fatal';

@@ -14,6 +14,7 @@ import {
 } from './passes.js';
 import { checkAnnotateEntries } from './annotate.js';
 import { validateRetpoline, validateSls } from './validate-mitigations.js';
+import { validateIbt } from './validate-ibt.js';
 import { addSpecialSectionAlts } from './special-alts.js';
 import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
@@ -84,6 +85,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     } else if (opts.noinstr) {
       warnings += validateNoinstrSections(file);
     }
+    if (opts.ibt) warnings += validateIbt(file);
     if (opts.sls) warnings += validateSls(file);
     if (opts.prefix) addPrefixCfi(file);
     phase('hints, unreachable, prefix');

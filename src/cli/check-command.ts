@@ -43,11 +43,11 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
   '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
   '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
-  '--mnop': 'mnop',
+  '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
-const NOT_YET = new Set(['--ibt', '-i', '--cfi', '--unret', '--backup']);
+const NOT_YET = new Set(['--cfi', '--unret', '--backup']);
 
 export function parseCommandLine(argv: string[]): CommandLine {
   const opts = defaultOptions();
@@ -124,7 +124,7 @@ export function isLinkedObject(elf: ElfFile): boolean {
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
   const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0 ||
-    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall;
+    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt;
   if (action) {
     if (cl.dumpOrc) return "--dump can't be combined with other actions";
     return o.mnop && !o.mcount ? '--mnop requires --mcount' : undefined;
@@ -164,6 +164,10 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     out.stderr('error: objtool: --noinstr requires --link\n');
     return 1;
   }
+  if (!opts.link && opts.ibt) {
+    out.stderr('error: objtool: --ibt requires --link\n');
+    return 1;
+  }
   const emit = cl.json
     ? (_: string, w: Warning) => {
         // A conflict comes with the command that draws its per-offset table.
@@ -175,7 +179,7 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const result = check(elf, layout, opts, path, emit);
   if (result.fatal) return layout.severity.fatalExit;
   const editor = new ElfEditor(elf);
-  const written = writeOutputs(result.file, editor);
+  const written = writeOutputs(result.file, editor, out.stdout);
   if (written === 'fatal') return layout.severity.fatalExit;
   // --werror: a warning fails the run, and nothing is written.
   if (opts.werror && result.file.warnings.count > 0) return 1;

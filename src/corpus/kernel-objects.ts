@@ -171,6 +171,7 @@ export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags): FlagSet[] {
       { name: 'orc stackval uaccess', flags: ['--orc', '--stackval', '--uaccess'] },
       { name: 'orc stackval uaccess prefix=16', flags: ['--orc', '--stackval', '--uaccess', '--prefix=16'] },
       { name: 'mitigation sites', flags: ['--orc', '--retpoline', '--rethunk', '--sls', '--static-call', '--hacks=skylake', '--mcount'] },
+      { name: 'ibt link', flags: ['--orc', '--ibt', '--link'] },
     ];
     const mod = logged.modules[0] ?? logged.vmlinux[0];
     if (mod) {

@@ -31,12 +31,12 @@ export const FLAG_SETS: Record<string, string[]> = {
   stackval: ['--stackval'],
   // 7.x only: warnings become errors, the run fails and writes nothing.
   werror: ['--werror'],
-  // The build's other module actions but --ibt (and --prefix: the module has its __pfx_ symbols).
-  sites: ['--hacks=jump_label', '--hacks=noinstr', '--hacks=skylake', '--retpoline', '--rethunk', '--sls', '--static-call', '--uaccess'],
+  // The build's other module actions (but --prefix: the module has its __pfx_ symbols).
+  sites: ['--hacks=jump_label', '--hacks=noinstr', '--hacks=skylake', '--ibt', '--retpoline', '--rethunk', '--sls', '--static-call', '--uaccess'],
 };
 
 /** What a shipped module carries of each action's output: stripped before both tools run. */
-const ACTION_SECTIONS = ['.retpoline_sites', '.return_sites', '.call_sites', '.static_call_sites'];
+const ACTION_SECTIONS = ['.retpoline_sites', '.return_sites', '.call_sites', '.static_call_sites', '.ibt_endbr_seal'];
 
 /** Whether a flag set applies to a corpus (objtool 6.x has no --werror). */
 export function setAppliesTo(set: string, corpus: CorpusName): boolean {

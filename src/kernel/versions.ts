@@ -361,6 +361,7 @@ export interface KernelLayout {
   severity: Severity;
   symbols: SymbolClasses;
   outputSteps: readonly OutputStep[];
+  ibt: IbtRules;
 }
 
 /** classify_symbols(): global symbols objtool knows by name. */
@@ -388,16 +389,51 @@ const SYMBOLS_7_3: SymbolClasses = {
   profilingPrefixes: ['__sanitizer_cov_'], profilingNames: [],
 };
 
+/** --ibt: validate_ibt() and the seal table, as they changed. */
+export interface IbtRules {
+  /** A relocation to a static-call trampoline is accepted without ENDBR (up to 6.12). */
+  skipStaticCallTramp: boolean;
+  /** PC-relative operands measured from the instruction's end (7.x), not taken as its last 4 bytes. */
+  pcrelFromInsnEnd: boolean;
+  /** Data sections whose relocations may point at code without meaning an indirect branch. */
+  dataSectionsSkipped: readonly string[];
+  /** Sections named with `__patchable_function_entries` anywhere are skipped too (6.x; 7.x only that name, listed above). */
+  patchableEntriesBySubstring: boolean;
+  /**
+   * A module's `init_module`/`cleanup_module` with an unused ENDBR: 6.x warns "not an indirect call
+   * target"; 7.x refuses the name (fatal).
+   */
+  magicModuleNames: 'warn' | 'fatal';
+}
+
+const IBT_6_12: IbtRules = {
+  skipStaticCallTramp: true, pcrelFromInsnEnd: false, patchableEntriesBySubstring: true, magicModuleNames: 'warn',
+  dataSectionsSkipped: [
+    '.altinstructions', '.ibt_endbr_seal', '.orc_unwind_ip', '.parainstructions', '.retpoline_sites', '.smp_locks',
+    '.static_call_sites', '_error_injection_whitelist', '_kprobe_blacklist', '__bug_table', '__ex_table', '__jump_table',
+    '__mcount_loc', '.kcfi_traps',
+  ],
+};
+const IBT_7_3: IbtRules = {
+  skipStaticCallTramp: false, pcrelFromInsnEnd: true, patchableEntriesBySubstring: false, magicModuleNames: 'fatal',
+  dataSectionsSkipped: [
+    '.altinstructions', '.ibt_endbr_seal', '.kcfi_traps', '.orc_unwind_ip', '.retpoline_sites', '.static_call_sites',
+    '_error_injection_whitelist', '_kprobe_blacklist', '__bug_table', '__ex_table', '__jump_table', '.init.klp_funcs',
+    '__mcount_loc', '.llvm.call-graph-profile', '.llvm_bb_addr_map', '__tracepoints', '.return_sites', '.call_sites',
+    '__patchable_function_entries',
+  ],
+};
+
 /**
  * What check() writes, in its order: the instruction tables (src/actions/sites.ts), the
  * `__pfx_` symbols, ORC. Each runs only with its option.
  */
-export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'orc';
+export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'ibt' | 'orc';
 
 // 6.1: no .call_sites or prefix symbols yet; 6.2 to 6.12 put .cfi_sites (--cfi, not made by
 // orctool) after .retpoline_sites; 7.x moved it into the prefix step and adds .klp.symid.
-const OUTPUT_6_1: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'mcount', 'orc'];
-const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'orc'];
+const OUTPUT_6_1: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'mcount', 'ibt', 'orc'];
+const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'orc'];
 
 /** How objtool reports its fatal errors (the ERROR*() paths and -1 returns). */
 export interface Severity {
@@ -597,7 +633,7 @@ const LAYOUT_6_12: KernelLayout = {
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
   };
 
 /**
@@ -620,6 +656,7 @@ const LAYOUT_7_3: KernelLayout = {
   noreturns: NORETURNS_7_3,
   severity: SEVERITY_7_3,
   symbols: SYMBOLS_7_3,
+  ibt: IBT_7_3,
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
@@ -638,7 +675,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1,
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12,
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -652,7 +689,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -667,7 +704,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12,
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
   },
   LAYOUT_6_12,
   LAYOUT_7_3,
