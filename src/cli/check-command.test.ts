@@ -4,7 +4,7 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCheckCommand } from './check-command.js';
+import { parseCommandLine, runCheckCommand } from './check-command.js';
 import { UsageError } from '../errors.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
 
@@ -52,6 +52,25 @@ describe('check command line', () => {
   test("objtool's option checks and refusals of what is not implemented", () => {
     assert.match(run([seed]).stderr, /^error: objtool: At least one action required/);
     assert.match(run(['--orc', '--dump=orc', seed]).stderr, /--dump can't be combined with other actions/);
-    assert.throws(() => run(['--ibt', seed]), (e: unknown) => e instanceof UsageError && /--ibt is not implemented/.test(e.message));
+    assert.throws(() => run(['--cfi', seed]), (e: unknown) => e instanceof UsageError && /--cfi is not implemented/.test(e.message));
+    assert.match(run(['--ibt', seed]).stderr, /^error: objtool: --ibt requires --link/);
+    assert.match(run(['--mnop', seed]).stderr, /^error: objtool: At least one action required/);
+    assert.match(run(['--orc', '--mnop', seed]).stderr, /^error: objtool: --mnop requires --mcount/);
+  });
+
+  test('OBJTOOL_ARGS options come first, OBJTOOL_VERBOSE=1 is --verbose', () => {
+    const cl = parseCommandLine(['--orc', seed], { OBJTOOL_ARGS: '--stackval --dry-run', OBJTOOL_VERBOSE: '1' });
+    assert.equal(cl.opts.stackval, true);
+    assert.equal(cl.opts.dryRun, true);
+    assert.equal(cl.opts.verbose, true);
+    assert.deepEqual(cl.files, [seed]);
+  });
+
+  test('--backup: 6.x keeps <obj>.orig before writing', () => {
+    const f = join(dir, 'b.o');
+    copyFileSync(seed, f);
+    assert.equal(run(['--orc', '--backup', '--kernel=6.12', f]).code, 0);
+    assert.ok(readFileSync(`${f}.orig`).equals(readFileSync(seed)));
+    assert.ok(!readFileSync(f).equals(readFileSync(seed)));
   });
 });

@@ -29,6 +29,8 @@ export interface CommandLine {
   jobs?: number;
   /** 7.x -o/--output: the file is copied here and the copy is worked on (and named in messages). */
   output?: string;
+  /** The arguments as given (7.x --backup prints them to reproduce a run). */
+  argv: readonly string[];
   files: string[];
 }
 
@@ -43,15 +45,23 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
   '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
   '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
-  '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt',
+  '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt', '--backup': 'backup',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
-const NOT_YET = new Set(['--cfi', '--unret', '--backup']);
+const NOT_YET = new Set(['--cfi', '--unret']);
 
-export function parseCommandLine(argv: string[]): CommandLine {
+/**
+ * objtool's command line. As objtool does, the options in OBJTOOL_ARGS (split at single spaces)
+ * come first, and OBJTOOL_VERBOSE=1 means --verbose; `env` is the process environment.
+ */
+export function parseCommandLine(args: string[], env: NodeJS.ProcessEnv = process.env): CommandLine {
   const opts = defaultOptions();
-  const cl: CommandLine = { opts, dumpOrc: false, json: false, files: [] };
+  const cl: CommandLine = { opts, dumpOrc: false, json: false, files: [], argv: args };
+  // (words of OBJTOOL_ARGS that are not options are dropped, as objtool's parse_options() leaves them)
+  const fromEnv = env['OBJTOOL_ARGS'] ? env['OBJTOOL_ARGS'].split(' ').filter((w) => w.startsWith('-')) : [];
+  const argv = [...fromEnv, ...args];
+  if (env['OBJTOOL_VERBOSE'] === '1') opts.verbose = true;
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     const [name, value] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -134,6 +144,14 @@ function optionsError(cl: CommandLine): string | undefined {
 }
 
 
+/** 7.x make_backup(): `<obj>.orig`, and the command line that runs on it again. */
+function backup(cl: CommandLine, path: string, out: CheckOutput): void {
+  const orig = `${path}.orig`;
+  copyFileSync(path, orig);
+  const words = cl.argv.map((a) => (cl.output === undefined && a === path ? `${orig} -o ${path}` : a));
+  out.stderr(`orctool ${words.join(' ')}\n`);
+}
+
 /** One file, as objtool checks it; returns its exit status. Throws on bad input. */
 function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   if (cl.dumpOrc) {
@@ -168,6 +186,8 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     out.stderr('error: objtool: --ibt requires --link\n');
     return 1;
   }
+  // 6.x --backup: <obj>.orig before anything is changed.
+  if (opts.backup && layout.backup === 'always') copyFileSync(path, `${path}.orig`);
   const emit = cl.json
     ? (_: string, w: Warning) => {
         // A conflict comes with the command that draws its per-offset table.
@@ -177,9 +197,14 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
       }
     : (line: string) => out.stderr(line + '\n');
   const result = check(elf, layout, opts, path, emit);
-  if (result.fatal) return layout.severity.fatalExit;
+  if (result.fatal) {
+    if (opts.backup && layout.backup === 'on-warning') backup(cl, path, out);
+    return layout.severity.fatalExit;
+  }
   const editor = new ElfEditor(elf);
   const written = writeOutputs(result.file, editor, out.stdout);
+  // 7.x --backup: <obj>.orig only when something was reported, and the command that repeats it.
+  if (opts.backup && layout.backup === 'on-warning' && (written === 'fatal' || result.file.warnings.count > 0)) backup(cl, path, out);
   if (written === 'fatal') return layout.severity.fatalExit;
   // --werror: a warning fails the run, and nothing is written.
   if (opts.werror && result.file.warnings.count > 0) return 1;

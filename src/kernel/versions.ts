@@ -362,6 +362,8 @@ export interface KernelLayout {
   symbols: SymbolClasses;
   outputSteps: readonly OutputStep[];
   ibt: IbtRules;
+  /** --backup: 'always' (6.x: `<obj>.orig` before any change) or 'on-warning' (7.x: only after a warning or error). */
+  backup: 'always' | 'on-warning';
 }
 
 /** classify_symbols(): global symbols objtool knows by name. */
@@ -633,7 +635,7 @@ const LAYOUT_6_12: KernelLayout = {
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
   };
 
 /**
@@ -657,6 +659,7 @@ const LAYOUT_7_3: KernelLayout = {
   severity: SEVERITY_7_3,
   symbols: SYMBOLS_7_3,
   ibt: IBT_7_3,
+  backup: 'on-warning',
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
@@ -675,7 +678,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12,
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always',
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -689,7 +692,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -704,7 +707,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12,
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
   },
   LAYOUT_6_12,
   LAYOUT_7_3,
