@@ -8,9 +8,12 @@ import { UsageError } from '../errors.js';
 import { runCheckCommandJobs } from './check-command.js';
 import { errorLine } from './error-line.js';
 
-const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (see --help of objtool 6.12):
-         actions --orc, --stackval, --uaccess, --hacks=jump_label, --prefix=N, --dump[=orc]
-         options --link, --module, --dry-run, --backtrace, --no-unreachable, --sec-address, --verbose
+const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's command line (6.1 to 7.3):
+         actions --orc, --stackval, --uaccess, --noinstr, --ibt, --retpoline, --rethunk, --sls,
+           --static-call, --mcount, --hacks[=jump_label,noinstr,skylake], --prefix=N, --dump[=orc]
+         options --link, --module, --mnop, --dry-run, --backup, --werror, --output FILE (-o with a
+           7.x kbuild), --backtrace, --no-unreachable, --sec-address, --stats, --verbose;
+           OBJTOOL_ARGS and OBJTOOL_VERBOSE=1 as objtool reads them
          orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json,
            --jobs=N (threads for several files; default: the cores but one; 1: no workers)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
