@@ -40,10 +40,14 @@ const ACTION_SECTIONS = ['.retpoline_sites', '.return_sites', '.call_sites', '.s
 
 /** Whether a flag set applies to a corpus (objtool 6.x has no --werror). */
 export function setAppliesTo(set: string, corpus: CorpusName): boolean {
-  if (set === 'werror') return CORPUS_FLAGS[corpus].objtool === '7.3';
-  // objtool 6.1 has no --hacks=skylake.
-  if (set === 'sites') return CORPUS_FLAGS[corpus].objtool !== '6.1';
-  return true;
+  return set !== 'werror' || CORPUS_FLAGS[corpus].objtool === '7.3';
+}
+
+/** What a flag set adds to a corpus' base flags (objtool 6.1 has no --hacks=skylake, nor --link before 6.3 needs it). */
+export function setFlags(set: string, corpus: CorpusName): string[] {
+  const flags = FLAG_SETS[set]!;
+  if (CORPUS_FLAGS[corpus].objtool !== '6.1' || set !== 'sites') return flags;
+  return [...flags.filter((f) => f !== '--hacks=skylake'), '--link'];
 }
 
 export interface ParityResult {
@@ -122,7 +126,7 @@ async function main(args: string[]): Promise<number> {
   const missing = await eachCorpus(names, (name, mods) => {
     for (const set of sets) {
       if (!setAppliesTo(set, name)) continue;
-      const extra = FLAG_SETS[set]!;
+      const extra = setFlags(set, name);
       const label = `${name} [${[...CORPUS_FLAGS[name].flags, ...extra].join(' ')}]`;
       let w = 0;
       let o = 0;
