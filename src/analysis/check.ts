@@ -15,6 +15,7 @@ import {
 import { checkAnnotateEntries } from './annotate.js';
 import { validateRetpoline, validateSls } from './validate-mitigations.js';
 import { validateIbt } from './validate-ibt.js';
+import { validateUnrets } from './validate-unret.js';
 import { addSpecialSectionAlts } from './special-alts.js';
 import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
@@ -85,6 +86,8 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     } else if (opts.noinstr) {
       warnings += validateNoinstrSections(file);
     }
+    // (after the function walks: it plays its own games with the visited bits)
+    if (opts.unret) warnings += validateUnrets(file);
     if (opts.ibt) warnings += validateIbt(file);
     if (opts.sls) warnings += validateSls(file);
     if (opts.prefix) addPrefixCfi(file);

@@ -134,6 +134,8 @@ function insnArrays(ds: DecodedSection): InsnArrays {
 export const VISITED_BRANCH = 0x1;
 export const VISITED_BRANCH_UACCESS = 0x2;
 export const VISITED_BRANCH_MASK = 0x3;
+/** --unret's own walk (validate_unret()). */
+export const VISITED_UNRET = 0x4;
 
 /** One replacement path of an instruction: an alternative stream, jump label or table target. */
 export interface Alternative {

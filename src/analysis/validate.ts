@@ -308,7 +308,7 @@ function propagateAltCfi(file: ObjFile, insn: Insn): boolean {
 }
 
 /** objtool next_insn_to_validate(): a replacement's end continues after the original. */
-function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
+export function nextInsnToValidate(file: ObjFile, insn: Insn): Insn | undefined {
   const g = insn.altGroup;
   if (g) {
     if (g.nop) {

@@ -45,11 +45,11 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--sec-address': 'secAddress', '--stats': 'stats', '--verbose': 'verbose', '-v': 'verbose',
   '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
   '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
-  '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt', '--backup': 'backup',
+  '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt', '--backup': 'backup', '--unret': 'unret',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
-const NOT_YET = new Set(['--cfi', '--unret']);
+const NOT_YET = new Set(['--cfi']);
 
 /**
  * objtool's command line. As objtool does, the options in OBJTOOL_ARGS (split at single spaces)
@@ -184,6 +184,10 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   }
   if (!opts.link && opts.ibt) {
     out.stderr('error: objtool: --ibt requires --link\n');
+    return 1;
+  }
+  if (!opts.link && opts.unret) {
+    out.stderr('error: objtool: --unret requires --link\n');
     return 1;
   }
   // 6.x --backup: <obj>.orig before anything is changed.

@@ -283,6 +283,11 @@ export interface CheckRules {
    */
   retpolineWarningsHideUnreachable: boolean;
   /**
+   * --unret: a walk that cannot go on (an unresolved jump or call, the end of the code) stops the
+   * whole check after "Failed UNRET validation" (up to 6.12); 7.x counts it as a warning.
+   */
+  unretDeadEndsFatal: boolean;
+  /**
    * A warning names the symbol's alias, the last symbol in symbol-table order with the same
    * offset, type and size (7.x find_*() return sym->alias: `init_module+0x..` rather than the
    * function's own name); before, the first found.
@@ -479,14 +484,14 @@ const CHECK_6_1: CheckRules = {
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: false,
   coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
-  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true,
+  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true, unretDeadEndsFatal: true,
 };
 const CHECK_6_3: CheckRules = {
   altSharedOrigGroup: true, altsOrder: 'prepend', restoreDeferredAtBranchTarget: false, notypeSiblingCalls: true,
   jumpPastFunctionEndIgnored: false, fallthroughPrefixes: ['__cfi_', '__pfx_'], walkWarningsInStartSection: true,
   jumpTableSkipsFunctionEnd: false, altRelocsOnlyBranchAtStart: true, decodeNotypeSymbols: true,
   coldParent: 'jump', warnNamesAlias: false, altSkip: 'insn', prefixSymbols: 'nop-padding',
-  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true,
+  altReplacementCalls: false, callSitesSkipEmbedded: false, retpolineWarningsHideUnreachable: true, unretDeadEndsFatal: true,
 };
 const CHECK_6_4: CheckRules = { ...CHECK_6_3, walkWarningsInStartSection: false, altRelocsOnlyBranchAtStart: false };
 const CHECK_6_12: CheckRules = {
@@ -495,7 +500,7 @@ const CHECK_6_12: CheckRules = {
 const CHECK_7_3: CheckRules = {
   ...CHECK_6_12, altsOrder: 'append', coldParent: 'file', warnNamesAlias: true, altSkip: 'group',
   prefixSymbols: 'patchable-entries', altReplacementCalls: true, callSitesSkipEmbedded: true,
-  retpolineWarningsHideUnreachable: false,
+  retpolineWarningsHideUnreachable: false, unretDeadEndsFatal: false,
 };
 
 // noreturns: 6.1 tools/objtool/check.c global_noreturns[]; 6.12 tools/objtool/noreturns.h.
