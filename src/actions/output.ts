@@ -12,6 +12,7 @@ import { addPrefixSymbols } from './prefix-symbols.js';
 import { type SitesTable, writeSitesTable } from './sites.js';
 import { buildOrc } from './orc.js';
 import { writeIbtSeal } from './ibt-seal.js';
+import { checkAbsReferences } from './noabs.js';
 
 /** Whether a step runs with these options (objtool's opts.* tests in check()). */
 function stepWanted(file: ObjFile, step: OutputStep): boolean {
@@ -24,6 +25,7 @@ function stepWanted(file: ObjFile, step: OutputStep): boolean {
     case 'mcount': return o.mcount;
     case 'prefix': return o.prefix > 0;
     case 'ibt': return o.ibt;
+    case 'noabs': return o.noabs;
     case 'orc': return o.orc && file.nrInsns > 0;
   }
 }
@@ -36,6 +38,7 @@ export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: strin
       if (!stepWanted(file, step)) continue;
       if (step === 'prefix') changed = addPrefixSymbols(file, editor) || changed;
       else if (step === 'ibt') changed = writeIbtSeal(file, editor, stdout) || changed;
+      else if (step === 'noabs') checkAbsReferences(file);
       else if (step === 'orc') {
         const r = buildOrc(file, editor);
         if (r === 'fatal') return 'fatal';

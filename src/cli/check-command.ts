@@ -46,6 +46,7 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
   '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
   '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt', '--backup': 'backup', '--unret': 'unret',
+  '--noabs': 'noabs',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
@@ -134,7 +135,7 @@ export function isLinkedObject(elf: ElfFile): boolean {
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
   const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0 ||
-    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt;
+    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt || o.noabs;
   if (action) {
     if (cl.dumpOrc) return "--dump can't be combined with other actions";
     return o.mnop && !o.mcount ? '--mnop requires --mcount' : undefined;

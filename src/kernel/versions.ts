@@ -435,12 +435,14 @@ const IBT_7_3: IbtRules = {
  * What check() writes, in its order: the instruction tables (src/actions/sites.ts), the
  * `__pfx_` symbols, ORC. Each runs only with its option.
  */
-export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'ibt' | 'orc';
+export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'ibt' | 'noabs' | 'orc';
 
 // 6.1: no .call_sites or prefix symbols yet; 6.2 to 6.12 put .cfi_sites (--cfi, not made by
 // orctool) after .retpoline_sites; 7.x moved it into the prefix step and adds .klp.symid.
 const OUTPUT_6_1: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'mcount', 'ibt', 'orc'];
 const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'orc'];
+// 7.x: --noabs reports (writes nothing) just before ORC.
+const OUTPUT_7_3: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'noabs', 'orc'];
 
 /** How objtool reports its fatal errors (the ERROR*() paths and -1 returns). */
 export interface Severity {
@@ -665,6 +667,7 @@ const LAYOUT_7_3: KernelLayout = {
   symbols: SYMBOLS_7_3,
   ibt: IBT_7_3,
   backup: 'on-warning',
+  outputSteps: OUTPUT_7_3,
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
