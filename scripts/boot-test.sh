@@ -30,6 +30,10 @@
 #                   so a concurrent `npm run build` cannot change it mid-build)
 #   --timeout S     per boot (default 600)
 #   --no-boot       build and compare only
+#   --strict        no compat fallback: by default, when orctool refuses an option as not
+#                   implemented and that option only validates (--unret, --noinstr, --uaccess,
+#                   --noabs), the wrapper saves the failure, then reruns orctool without it (a
+#                   --dry-run command is skipped instead) and notes that in the command log
 #
 # Everything lives under ${ORCTOOL_BOOT:-~/.cache/orctool-boot}/<version>/<tool>/: build/ (O=),
 # objtool-wrapper, objtool-commands.log, objtool-inputs/, objtool-stderr/, testmod/,
@@ -49,7 +53,7 @@ KBUILD_CACHE=$(realpath -m -- "${ORCTOOL_KBUILD:-$HOME/.cache/orctool-kbuild}")
 say() { printf 'boot-test: %s\n' "$*" >&2; }
 die() { printf 'boot-test: error: %s\n' "$*" >&2; exit 1; }
 
-kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1
+kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1 strict=0
 while (($#)); do
   case $1 in
     --kernel) shift; kver=${1:-} ;;
@@ -63,6 +67,7 @@ while (($#)); do
     --timeout) shift; timeout_s=${1:-} ;;
     --timeout=*) timeout_s=${1#--timeout=} ;;
     --no-boot) do_boot=0 ;;
+    --strict) strict=1 ;;
     -h|--help) sed -n '3,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
@@ -83,6 +88,8 @@ flock -n 9 || { say "another boot test holds $V/.lock; waiting"; flock 9; }
 # Fixed build identity, so that the two builds can be compared byte for byte.
 KENV=(KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026' KBUILD_BUILD_VERSION=1
   KBUILD_BUILD_USER=orctool KBUILD_BUILD_HOST=orctool)
+
+count_lines() { if [[ -f $1 ]]; then wc -l <"$1"; else echo 0; fi; }
 
 declare -a TIMES=()
 record_time() { # NAME SECONDS
@@ -163,11 +170,12 @@ snapshot_orctool() {
   fi
   [[ -f $REPO/dist/orctool.cjs && -f $REPO/dist/cli/launch.cjs ]] || die "orctool is not built: npm run build"
   local h dir
-  h=$(cat "$REPO/dist/orctool.cjs" "$REPO/dist/cli/launch.cjs" "$REPO/bin/orctool" | sha256sum | cut -c1-12)
+  h=$( (cd "$REPO" && find bin dist -type f ! -name '*.map' -print0 | LC_ALL=C sort -z | xargs -0 cat) | sha256sum | cut -c1-12)
   dir=$CACHE/orctool-snap/$h
   if [[ ! -x $dir/bin/orctool ]]; then
     rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
     cp -a "$REPO/bin" "$REPO/dist" "$REPO/package.json" "$dir.tmp/"
+    mkdir -p "$dir.tmp/node_modules" && cp -a "$REPO/node_modules/iced-x86" "$dir.tmp/node_modules/"
     rm -rf "$dir"; mv "$dir.tmp" "$dir"
   fi
   ORCTOOL=$dir/bin/orctool
@@ -233,42 +241,65 @@ config_summary() { # B
 # Kbuild runs $(objtool) with the build tree as working directory and the object last; the
 # command-line objtool=... overrides Makefile.lib's `objtool := $(objtree)/tools/objtool/objtool`.
 write_wrapper() { # TOOL T B
-  local t=$1 T=$2 B=$3 real w=$2/objtool-wrapper tmp
-  case $t in objtool) real=$B/tools/objtool/objtool ;; orctool) real=$ORCTOOL ;; esac
+  local t=$1 T=$2 B=$3 real w=$2/objtool-wrapper tmp compat=0
+  case $t in objtool) real=$B/tools/objtool/objtool ;; orctool) real=$ORCTOOL; ((strict)) || compat=1 ;; esac
   tmp=$(mktemp "$T/.wrapper.XXXXXX")
   cat >"$tmp" <<EOF
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # Written by orctool's scripts/boot-test.sh ($t build): log the command, keep the input object
-# and objtool's messages, run $t; on failure keep the object and the command in failures/.
+# and the messages, run $t; on failure keep the object and the command in failures/.
 real='$real'
 T='$T'
 fail='$FAIL_DIR'
+compat=$compat
 for last; do :; done
-case "\$last" in
+# The object's name relative to \$T: build/<path> for the kernel (kbuild runs in the build tree),
+# testmod/<path> for the test module (7.x runs external module builds in the module directory).
+case "\$last" in /*) obj="\$last" ;; *) obj="\$PWD/\$last" ;; esac
+case "\$obj" in
   *..*) key= ;;
-  /*) key="abs\$last" ;;
-  *) key="\$last" ;;
+  "\$T"/*) key="\${obj#"\$T"/}" ;;
+  *) key="other\$obj" ;;
 esac
 if [ -n "\$key" ] && [ -f "\$last" ]; then
-  mkdir -p "\$T/objtool-inputs/\${key%/*}" "\$T/objtool-stderr/\${key%/*}"
+  mkdir -p "\$(dirname "\$T/objtool-inputs/\$key")" "\$(dirname "\$T/objtool-stderr/\$key")"
   cp -f "\$last" "\$T/objtool-inputs/\$key"
   err="\$T/objtool-stderr/\$key.txt"
 else
-  err="\$T/objtool-stderr/.other.\$\$.txt"; mkdir -p "\$T/objtool-stderr"
+  mkdir -p "\$T/objtool-stderr"; err="\$T/objtool-stderr/.other.\$\$.txt"
 fi
 "\$real" "\$@" 2>"\$err"
 rc=\$?
-printf '%s\t%s\t%s\n' "\$rc" "\$PWD" "\$*" >>"\$T/objtool-commands.log"
-[ -s "\$err" ] && cat "\$err" >&2
+note=
 if [ \$rc -ne 0 ]; then
-  f="\$fail/$kver-$t-\$(printf '%s' "\$last" | tr '/' '_')"
+  f="\$fail/$kver-$t-\$(printf '%s' "\$key" | tr '/' '_')"
   mkdir -p "\$fail"
   [ -n "\$key" ] && cp -f "\$T/objtool-inputs/\$key" "\$f"
-  { echo "object:  \$f (as $t was handed it)"; echo "cwd:     \$PWD"; echo "command: \$real \$*";
-    echo "exit:    \$rc"; echo "stderr:"; cat "\$err"; } >"\$f.txt"
+  { echo "object:  \$f (as $t was handed it; in the build: \$obj)"; echo "cwd:     \$PWD"
+    echo "command: \$real \$*"; echo "exit:    \$rc"; echo "stderr:"; cat "\$err"; } >"\$f.txt"
   echo "boot-test wrapper: $t failed (exit \$rc) on \$last; saved to \$f" >&2
+  # compat (orctool, unless --strict): an option orctool refuses as not implemented that only
+  # validates (never changes the object) is dropped and orctool run again; a --dry-run run
+  # (which writes nothing) is skipped instead.
+  tries=0
+  while [ \$rc -ne 0 ] && [ \$compat = 1 ] && [ \$tries -lt 4 ]; do
+    tries=\$((tries + 1))
+    opt=\$(sed -n "s/.*unknown option '\\(--[a-z_-]*\\)'.*/\\1/p; s/.*option \\(--[a-z_-]*\\) is not implemented.*/\\1/p" "\$err" | head -n1)
+    case "\$opt" in --unret|--noinstr|--uaccess|--noabs) ;; *) break ;; esac
+    dry=
+    for a; do shift; [ "\$a" = "\$opt" ] || set -- "\$@" "\$a"; [ "\$a" = --dry-run ] && dry=1; done
+    if [ -n "\$dry" ]; then
+      note="\${note}compat: skipped (--dry-run, \$opt not implemented); "; rc=0; : >"\$err"; break
+    fi
+    note="\${note}compat: without \$opt; "
+    "\$real" "\$@" 2>"\$err"
+    rc=\$?
+  done
+  [ -n "\$note" ] && echo "boot-test wrapper: \$note(exit \$rc)" >&2
 fi
+printf '%s\t%s\t%s\t%s\n' "\$rc" "\$PWD" "\$*" "\$note" >>"\$T/objtool-commands.log"
+[ -s "\$err" ] && cat "\$err" >&2
 exit \$rc
 EOF
   chmod 755 "$tmp"
@@ -288,7 +319,7 @@ build_tree() { # TOOL: configure, bzImage + modules, the test module, the initra
   configure "$B"
   write_wrapper "$t" "$T" "$B"
   [[ -f $B/vmlinux ]] || fresh=1
-  n0=$(wc -l <"$T/objtool-commands.log" 2>/dev/null || echo 0)
+  n0=$(count_lines "$T/objtool-commands.log")
   t0=$SECONDS
   say "$t: make bzImage modules (log $T/build.log)"
   if ! kmake "$B" bzImage modules >"$T/build.log" 2>&1; then
@@ -298,7 +329,7 @@ build_tree() { # TOOL: configure, bzImage + modules, the test module, the initra
   fi
   record_time "$kver $t bzImage+modules$( ((fresh)) && echo ' (full)' || echo ' (incremental)')" $((SECONDS - t0))
   ((fresh)) && echo $((SECONDS - t0)) >"$T/full-build-seconds"
-  n1=$(wc -l <"$T/objtool-commands.log" 2>/dev/null || echo 0)
+  n1=$(count_lines "$T/objtool-commands.log")
   echo $((n1 - n0)) >"$T/objtool-calls-last-build"
 
   # The test module, out of tree against this build.
@@ -351,57 +382,45 @@ build_initramfs() { # TOOL
 # Proof that the build ran the wrapper and not tools/objtool/objtool: the commands kbuild saved
 # for the objects it ran objtool on (.*.cmd files), and the wrapper's log.
 objtool_usage() { # TOOL
-  local B=$T/build via_wrapper via_tree calls
-  via_wrapper=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 |
+  local B=$T/build via_wrapper via_tree log=$T/objtool-commands.log
+  via_wrapper=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 2>/dev/null |
     xargs -0 grep -l "^savedcmd_.*$T/objtool-wrapper" 2>/dev/null | wc -l)
-  via_tree=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 |
+  via_tree=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 2>/dev/null |
     xargs -0 grep -l '^savedcmd_.*tools/objtool/objtool ' 2>/dev/null | wc -l)
-  calls=$(wc -l <"$T/objtool-commands.log" 2>/dev/null || echo 0)
-  printf '%s: wrapper calls logged %s (last kernel build %s); objects whose kbuild command ran the wrapper %s, ran tools/objtool/objtool directly %s; distinct objects %s; failures %s\n' \
-    "$1" "$calls" "$(cat "$T/objtool-calls-last-build" 2>/dev/null || echo ?)" "$via_wrapper" "$via_tree" \
-    "$(cut -f3 "$T/objtool-commands.log" 2>/dev/null | awk '{print $NF}' | sort -u | wc -l)" \
-    "$(awk -F'\t' '$1 != 0' "$T/objtool-commands.log" 2>/dev/null | wc -l)"
+  printf '%s: wrapper calls logged %s in all (last kernel build %s) on %s distinct objects; failed %s, compat fallbacks %s; kbuild commands (.cmd) running the wrapper %s, running tools/objtool/objtool %s\n' \
+    "$1" "$(count_lines "$log")" "$(cat "$T/objtool-calls-last-build" 2>/dev/null || echo ?)" \
+    "$(awk -F'\t' '{ n = split($3, a, " "); print $2 "/" a[n] }' "$log" 2>/dev/null | sort -u | wc -l)" \
+    "$(awk -F'\t' '$1 != 0' "$log" 2>/dev/null | wc -l)" "$(awk -F'\t' '$4 != ""' "$log" 2>/dev/null | wc -l)" \
+    "$via_wrapper" "$via_tree"
+  awk -F'\t' '$1 != 0 || $4 != "" { n = split($3, a, " "); print "    " (($1 != 0) ? "FAILED" : $4) ": " $3 }' "$log" 2>/dev/null |
+    LC_ALL=C sort | uniq -c | sed 's/^/  /'
 }
 
 # --- comparing the two builds ---------------------------------------------------------------------
 
 compare_builds() {
-  local A=$V/objtool B=$V/orctool out=$V/compare.txt f same=0 diff=0 list
-  {
-    echo "== $kver: objtool build vs orctool build (cmp)"
-    if cmp -s "$A/build/.config" "$B/build/.config"; then echo ".config: identical"; else echo ".config: DIFFERENT"; fi
-    for f in vmlinux vmlinux.o arch/x86/boot/bzImage; do
-      if cmp -s "$A/build/$f" "$B/build/$f"; then echo "$f: identical"; else echo "$f: DIFFERENT ($(cmp "$A/build/$f" "$B/build/$f" 2>&1 | head -n1))"; fi
-    done
-    list=$( (cd "$A/build" && find . -name '*.ko' -printf '%P\n' | LC_ALL=C sort) )
-    for f in $list; do
-      if cmp -s "$A/build/$f" "$B/build/$f"; then echo "$f: identical"; else echo "$f: DIFFERENT"; fi
-    done
-    if cmp -s "$A/testmod/boot_test_mod.ko" "$B/testmod/boot_test_mod.ko"; then echo "testmod/boot_test_mod.ko: identical"
-    else echo "testmod/boot_test_mod.ko: DIFFERENT"; fi
-    echo
-    echo "== every object objtool was handed: input (before objtool), output (after), messages"
-    local keys k in_a out_a in_s out_s msg nin=0 nout=0 nmsg=0 total=0
-    keys=$( (cd "$A/objtool-inputs" && find . -type f -printf '%P\n'; cd "$B/objtool-inputs" && find . -type f -printf '%P\n') | LC_ALL=C sort -u)
-    for k in $keys; do
-      [[ $k == abs$B/* ]] && continue
-      total=$((total + 1))
-      local pa pb
-      case $k in
-        abs/*) pa=/${k#abs/}; pb=${pa/#$A/$B} ;;
-        *) pa=$A/build/$k; pb=$B/build/$k ;;
-      esac
-      if cmp -s "$A/objtool-inputs/$k" "$B/objtool-inputs/${k/#abs$A/abs$B}" 2>/dev/null; then in_s=same; nin=$((nin + 1)); else in_s=DIFF; fi
-      if cmp -s "$pa" "$pb"; then out_s=same; nout=$((nout + 1)); else out_s=DIFF; fi
-      if cmp -s "$A/objtool-stderr/$k.txt" "$B/objtool-stderr/${k/#abs$A/abs$B}.txt" 2>/dev/null ||
-        { [[ ! -s $A/objtool-stderr/$k.txt ]] && [[ ! -s $B/objtool-stderr/${k/#abs$A/abs$B}.txt ]]; }; then
-        msg=same; nmsg=$((nmsg + 1))
-      else msg="DIFF (objtool $(wc -l <"$A/objtool-stderr/$k.txt" 2>/dev/null || echo -) lines, orctool $(wc -l <"$B/objtool-stderr/${k/#abs$A/abs$B}.txt" 2>/dev/null || echo -))"; fi
-      printf '  %-60s input %-4s output %-4s messages %s\n' "${k/#abs$A\//<testmod>/}" "$in_s" "$out_s" "$msg"
-    done
-    echo "objects: inputs identical $nin, outputs identical $nout, messages identical $nmsg (of the objtool build's $total)"
-  } >"$out"
-  cat "$out"
+  local A=$V/objtool B=$V/orctool f k list keys in_s out_s msg nin=0 nout=0 nmsg=0 total=0 ea eb
+  echo "== $kver: objtool build vs orctool build (cmp)"
+  if cmp -s "$A/build/.config" "$B/build/.config"; then echo ".config: identical"; else echo ".config: DIFFERENT"; fi
+  list=$(cd "$A" && find build -name '*.ko' | LC_ALL=C sort)
+  for f in build/vmlinux build/arch/x86/boot/bzImage $list testmod/boot_test_mod.ko; do
+    if cmp -s "$A/$f" "$B/$f"; then echo "$f: identical"
+    else echo "$f: DIFFERENT ($(cmp "$A/$f" "$B/$f" 2>&1 | head -n1 | sed "s|$V/||g"))"; fi
+  done
+  echo "every object objtool was handed: input (as handed over), output (the object afterwards), messages (stderr):"
+  keys=$( { (cd "$A/objtool-inputs" 2>/dev/null && find . -type f -printf '%P\n'); (cd "$B/objtool-inputs" 2>/dev/null && find . -type f -printf '%P\n'); } | LC_ALL=C sort -u)
+  for k in $keys; do
+    total=$((total + 1))
+    if cmp -s "$A/objtool-inputs/$k" "$B/objtool-inputs/$k"; then in_s=same; nin=$((nin + 1)); else in_s=DIFF; fi
+    if cmp -s "$A/$k" "$B/$k"; then out_s=same; nout=$((nout + 1))
+    elif [[ -f $A/$k && -f $B/$k ]]; then out_s="DIFF: $(python3 "$HELP/elfcmp.py" "$A/$k" "$B/$k" || true)"
+    else out_s="DIFF: missing"; fi
+    ea=$A/objtool-stderr/$k.txt eb=$B/objtool-stderr/$k.txt
+    if { [[ ! -s $ea ]] && [[ ! -s $eb ]]; } || cmp -s "$ea" "$eb"; then msg=same; nmsg=$((nmsg + 1))
+    else msg="DIFF (objtool $(cat "$ea" 2>/dev/null | wc -l) lines, orctool $(cat "$eb" 2>/dev/null | wc -l))"; fi
+    printf '  %-52s input %-4s messages %-4s output %s\n' "$k" "$in_s" "$msg" "$out_s"
+  done
+  echo "  of $total objects: inputs identical $nin, outputs identical $nout, messages identical $nmsg"
 }
 
 # --- booting ------------------------------------------------------------------------------------------
@@ -464,7 +483,7 @@ summary=$V/summary.txt
     echo "$t build: $([[ ${BUILD_OK[$t]} == 1 ]] && echo ok || echo FAILED)$(
       [[ -f $T/full-build-seconds ]] && printf ', full build %ss' "$(cat "$T/full-build-seconds")")"
     [[ -f $T/build/.config ]] && echo "  $(config_summary "$T/build")"
-    echo "  $(objtool_usage "$t")"
+    objtool_usage "$t" | sed '1s/^/  /' 
     if [[ -f $T/objtool-commands.log ]]; then
       echo "  objtool command lines (count, arguments but the file):"
       cut -f3 "$T/objtool-commands.log" | awk '{ $NF = ""; print }' | LC_ALL=C sort | uniq -c | sort -rn | sed 's/^/    /'
@@ -475,7 +494,8 @@ summary=$V/summary.txt
 status=0
 for t in "${TOOLS[@]}"; do [[ ${BUILD_OK[$t]} == 1 ]] || status=1; done
 if ((${#TOOLS[@]} == 2)) && [[ ${BUILD_OK[objtool]} == 1 && ${BUILD_OK[orctool]} == 1 ]]; then
-  compare_builds >>"$summary"
+  compare_builds >"$V/compare.txt"
+  cat "$V/compare.txt" >>"$summary"
 fi
 
 if ((do_boot)); then

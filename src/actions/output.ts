@@ -33,6 +33,8 @@ function stepWanted(file: ObjFile, step: OutputStep): boolean {
 /** 'changed': the editor has something to write; 'fatal': a fatal error, nothing may be written. */
 export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: string) => void = () => {}): 'changed' | 'unchanged' | 'fatal' {
   let changed = applyCodePatches(file, editor);
+  // check() stops before all of this when the object has no instructions.
+  if (file.nrInsns === 0) return changed ? 'changed' : 'unchanged';
   try {
     for (const step of file.layout.outputSteps) {
       if (!stepWanted(file, step)) continue;

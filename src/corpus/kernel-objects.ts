@@ -67,7 +67,11 @@ export function kernelObjects(kind: ObjectKind, debugInfo = false): KernelObject
   const dir = kbuildDir(debugInfo);
   if (!stageDone(dir, kind)) return [];
   const base = join(dir, 'objects', kind);
-  if (kind === 'vmlinux') return [{ kind, name: 'vmlinux.o', path: join(base, 'vmlinux.o') }];
+  // vmlinux.o first, then whatever else built in the build handed objtool (7.x: list.txt).
+  if (kind === 'vmlinux') {
+    const others = existsSync(join(base, 'list.txt')) ? listFile(join(base, 'list.txt')).filter((n) => n !== 'vmlinux.o') : [];
+    return [{ kind, name: 'vmlinux.o', path: join(base, 'vmlinux.o') }, ...others.map((name) => ({ kind, name, path: join(base, name) }))];
+  }
   const files = kind === 'tu' ? join(base, 'files') : base;
   return listFile(join(base, 'list.txt'))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
@@ -113,14 +117,16 @@ export function replaceEmulatePrefixes(src: string, dst: string): number {
 export interface LoggedFlags {
   /** The distinct flag sets (file dropped) objtool was run with on vmlinux.o. */
   vmlinux: string[][];
-  /** ... and on module objects. */
+  /** ... and on module objects (run with --module). */
   modules: string[][];
+  /** Each object's own command line (the last logged), by its path in the build tree. */
+  byFile: Map<string, string[]>;
 }
 
 /** The flag sets of the build's objtool log (every command the wrapper saw). */
 export function loggedFlags(debugInfo = false): LoggedFlags {
   const log = join(kbuildDir(debugInfo), 'objtool-commands.log');
-  const out: LoggedFlags = { vmlinux: [], modules: [] };
+  const out: LoggedFlags = { vmlinux: [], modules: [], byFile: new Map() };
   if (!existsSync(log)) return out;
   const seen = new Set<string>();
   for (const line of listFile(log)) {
@@ -128,6 +134,10 @@ export function loggedFlags(debugInfo = false): LoggedFlags {
     if (words[0] !== 'objtool' || words.length < 3) continue;
     const file = words.at(-1)!;
     const flags = words.slice(1, -1);
+    out.byFile.set(file, flags);
+    // (7.x also runs objtool on built-in objects such as .vmlinux.export.o and the startup code:
+    // their flag sets are compared on them, through byFile, not on vmlinux.o or the modules)
+    if (file !== 'vmlinux.o' && !flags.includes('--module')) continue;
     const kind = file === 'vmlinux.o' ? 'vmlinux' : 'modules';
     const key = `${kind} ${flags.join(' ')}`;
     if (seen.has(key)) continue;
@@ -155,7 +165,9 @@ export function implementedFlags(flags: readonly string[]): { kept: string[]; mi
 
 export interface FlagSet {
   name: string;
+  /** The flags; with `perObject`, each object's own logged command line instead. */
   flags: string[];
+  perObject?: boolean;
   /** The kernel's flags orctool does not implement, dropped from this set. */
   missing?: string[];
 }
@@ -180,7 +192,7 @@ export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags): FlagSet[] {
     }
     return sets;
   }
-  const sets: FlagSet[] = [];
+  const sets: FlagSet[] = [{ name: `the build's own command line of each object`, flags: [], perObject: true }];
   for (const flags of logged[kind]) {
     const { kept, missing } = implementedFlags(flags);
     sets.push({ name: `kernel ${kind} flags (restricted)`, flags: kept, missing });
@@ -478,8 +490,12 @@ function main(args: string[]): number {
       const lines: string[] = [];
       let pfxObjects = 0;
       let pfxSymbols = 0;
+      let compared = 0;
       objects.forEach((obj, i) => {
-        const r = parityForObject(obj, set.flags, { inProcess: kind !== 'vmlinux' });
+        const flags = set.perObject ? logged.byFile.get(obj.name.replace(/ \(nop5\)$/, '')) : set.flags;
+        if (!flags) return;
+        compared++;
+        const r = parityForObject(obj, flags, { inProcess: !obj.name.startsWith('vmlinux.o') });
         if (identical(r)) same++;
         for (const key of Object.keys(counts) as (keyof typeof counts)[]) if (r[key]) counts[key]++;
         const onlyPfx = r.warnings && r.status && r.orc && r.code && r.onlyPfxSymbols !== undefined;
@@ -490,7 +506,7 @@ function main(args: string[]): number {
         if (process.stderr.isTTY) process.stderr.write(`\r${kind} [${set.name}]: ${i + 1}/${objects.length}`);
       });
       if (process.stderr.isTTY) process.stderr.write('\n');
-      const n = objects.length;
+      const n = compared;
       console.log(`${kind} [${set.name}: ${set.flags.join(' ')}]: ${same}/${n} objects identical ` +
         `(warnings ${counts.warnings}/${n}, ORC ${counts.orc}/${n}; also exit status ${counts.status}/${n}, code+relocs ${counts.code}/${n}, symbols ${counts.symbols}/${n}, whole ELF ${counts.elf}/${n}; ` +
         `${((performance.now() - t0) / 1000).toFixed(0)} s)` + (set.missing?.length ? `; kernel flags dropped: ${set.missing.join(' ')}` : ''));
