@@ -26,12 +26,12 @@ export function textSectionSymbol(editor: ElfEditor, sec: number): SymbolRef {
     known = readSectionSymbols(editor);
     perEditor.set(editor, known);
   }
+  const s = editor.elf.section(sec);
+  if (!s || (s.flags & SHF_EXECINSTR) === 0) {
+    throw new Error(`relocation to an instruction in section ${sec} (${editor.sectionName(sec)}), which is not executable`);
+  }
   let sym = known.get(sec);
   if (sym === undefined) {
-    const s = editor.elf.section(sec);
-    if (!s || (s.flags & SHF_EXECINSTR) === 0) {
-      throw new Error(`relocation to an instruction in section ${sec} (${editor.sectionName(sec)}), which is not executable`);
-    }
     sym = editor.sectionSymbol(sec);
     known.set(sec, sym);
   }
