@@ -13,12 +13,16 @@ import { type SitesTable, writeSitesTable } from './sites.js';
 import { buildOrc } from './orc.js';
 import { writeIbtSeal } from './ibt-seal.js';
 import { checkAbsReferences } from './noabs.js';
+import { growCfiSymbols, writeCfiSites } from './cfi.js';
+import { writeKlpSymids } from './klp-symid.js';
 
 /** Whether a step runs with these options (objtool's opts.* tests in check()). */
 function stepWanted(file: ObjFile, step: OutputStep): boolean {
   const o = file.opts;
   switch (step) {
     case 'static_call': return o.staticCall;
+    case 'cfi_sites': return o.cfi;
+    case 'klp_symids': return o.klpSymids;
     case 'retpoline': return o.retpoline;
     case 'return': return o.rethunk;
     case 'call': return o.rethunk && o.hackSkylake;
@@ -30,6 +34,14 @@ function stepWanted(file: ObjFile, step: OutputStep): boolean {
   }
 }
 
+/** 7.x's prefix step: `__pfx_` symbols, or with --cfi the grown `__cfi_` ones and --fineibt's `.cfi_sites`. */
+function prefixStep(file: ObjFile, editor: ElfEditor): boolean {
+  if (!file.opts.cfi || file.layout.cfi === 'sites') return addPrefixSymbols(file, editor);
+  let changed = growCfiSymbols(file, editor);
+  if (file.opts.fineibt) changed = writeCfiSites(file, editor) || changed;
+  return changed;
+}
+
 /** 'changed': the editor has something to write; 'fatal': a fatal error, nothing may be written. */
 export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: string) => void = () => {}): 'changed' | 'unchanged' | 'fatal' {
   let changed = applyCodePatches(file, editor);
@@ -38,7 +50,9 @@ export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: strin
   try {
     for (const step of file.layout.outputSteps) {
       if (!stepWanted(file, step)) continue;
-      if (step === 'prefix') changed = addPrefixSymbols(file, editor) || changed;
+      if (step === 'prefix') changed = prefixStep(file, editor) || changed;
+      else if (step === 'cfi_sites') changed = writeCfiSites(file, editor) || changed;
+      else if (step === 'klp_symids') changed = writeKlpSymids(file, editor) || changed;
       else if (step === 'ibt') changed = writeIbtSeal(file, editor, stdout) || changed;
       else if (step === 'noabs') checkAbsReferences(file);
       else if (step === 'orc') {

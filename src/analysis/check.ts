@@ -10,7 +10,7 @@ import { FatalCheckError, ObjFile } from './objfile.js';
 import type { CheckOptions } from './options.js';
 import {
   addCallDestinations, addDeadEnds, addJumpDestinations, addJumpTableAlts, readInstrHints, readIntraFunctionCalls,
-  readReachableAnnotations, readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
+  readNocfiAnnotations, readReachableAnnotations, readRetpolineHints, readUnwindHints, readValidateUnretHints, runPasses,
 } from './passes.js';
 import { checkAnnotateEntries } from './annotate.js';
 import { validateRetpoline, validateSls } from './validate-mitigations.js';
@@ -72,6 +72,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     readInstrHints(file);
     readValidateUnretHints(file);
     readReachableAnnotations(file);
+    readNocfiAnnotations(file);
     phase('tables and annotations');
     if (file.nrInsns === 0) return { file, warnings, fatal: false };
     if (opts.retpoline) {
@@ -90,7 +91,8 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     if (opts.unret) warnings += validateUnrets(file);
     if (opts.ibt) warnings += validateIbt(file);
     if (opts.sls) warnings += validateSls(file);
-    if (opts.prefix) addPrefixCfi(file);
+    // (7.x --cfi grows the __cfi_ symbols over the padding instead: no __pfx_, no state there)
+    if (opts.prefix && !(opts.cfi && layout.cfi === 'grow')) addPrefixCfi(file);
     phase('hints, unreachable, prefix');
   } catch (e) {
     if (e instanceof FatalCheckError) return { file, warnings, fatal: true };

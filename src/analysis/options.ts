@@ -30,6 +30,10 @@ export interface CheckOptions {
   dryRun: boolean;
   /** 7.x --werror: warnings are printed as errors, and any makes the run fail with nothing written. */
   werror: boolean;
+  /** 7.x --fineibt: `.cfi_sites` (with --cfi). */
+  fineibt: boolean;
+  /** 7.x --klp-symids: `.klp.symid` for vmlinux.o. */
+  klpSymids: boolean;
   /** 7.x --noabs: report absolute relocations in allocated sections. */
   noabs: boolean;
   /** --backup: keep `<obj>.orig` (when: the layout's `backup`). */
@@ -41,6 +45,6 @@ export function defaultOptions(): CheckOptions {
     stackval: false, orc: false, uaccess: false, noinstr: false, retpoline: false, rethunk: false, unret: false,
     sls: false, ibt: false, staticCall: false, mcount: false, mnop: false, hackJumpLabel: false, hackNoinstr: false,
     hackSkylake: false, cfi: false, prefix: 0, link: false, module: false, noUnreachable: false, backtrace: false,
-    verbose: false, secAddress: false, stats: false, dryRun: false, werror: false, backup: false, noabs: false,
+    verbose: false, secAddress: false, stats: false, dryRun: false, werror: false, backup: false, noabs: false, fineibt: false, klpSymids: false,
   };
 }

@@ -617,6 +617,17 @@ export function readValidateUnretHints(file: ObjFile): void {
   for (const site of sitesOf(file, '.discard.validate_unret', 'bad .discard.instr_end entry')) siteInsn(file, site).unret = true;
 }
 
+/** 7.x ANNOTATE_NOCFI_SYM: the named function's retpoline calls need no kCFI check. */
+export function readNocfiAnnotations(file: ObjFile): void {
+  if (!file.layout.annotateInsn) return;
+  for (const site of sitesOf(file, '.discard.nocfi', '')) {
+    const insn = siteInsn(file, site);
+    const sym = insn.sym;
+    if (!sym) file.fatalInsn(insn, 'dodgy NOCFI annotation');
+    sym.nocfi = true;
+  }
+}
+
 /** 7.x REACHABLE: the dead end (a WARN's ud2) the annotation names is not one. */
 export function readReachableAnnotations(file: ObjFile): void {
   if (!file.layout.annotateInsn) return;

@@ -19,6 +19,7 @@ const enum Bit {
   PROFILING_FUNC = 1 << 6,
   LOCAL_LABEL = 1 << 7,
   WARNED = 1 << 8,
+  NOCFI = 1 << 9,
 }
 
 // vmlinux.o has ~150,000 symbols, all made at once and all kept: the flags share one field so
@@ -64,6 +65,9 @@ export class Sym {
   set localLabel(on: boolean) { this.set(Bit.LOCAL_LABEL, on); }
   get warned(): boolean { return (this.bits & Bit.WARNED) !== 0; }
   set warned(on: boolean) { this.set(Bit.WARNED, on); }
+  /** 7.x ANNOTATE_NOCFI_SYM: its indirect calls need no kCFI check. */
+  get nocfi(): boolean { return (this.bits & Bit.NOCFI) !== 0; }
+  set nocfi(on: boolean) { this.set(Bit.NOCFI, on); }
 }
 
 interface Tree {

@@ -4,6 +4,7 @@
 // bare returns outside .init text) and --sls's validate_sls() (an INT3 after every return and
 // indirect jump). Instructions marked retpoline-safe (annotations, thunk calls turned into
 // returns) are exempt from both.
+import { STT_FUNC, STT_NOTYPE } from '../elf/constants.js';
 import { InsnType as T } from '../x86/index.js';
 import { Insn } from './insn.js';
 import type { ObjFile } from './objfile.js';
@@ -26,6 +27,24 @@ export function validateRetpoline(file: ObjFile): number {
       }
       warnings++;
     }
+  }
+  if (file.opts.cfi && file.layout.cfi === 'grow') warnings += validateKcfiCalls(file);
+  return warnings;
+}
+
+/**
+ * 7.x --retpoline with --cfi: a retpoline call in a function must be a kCFI call, whose hash
+ * check ends in a UD2 just before it, unless the function is ANNOTATE_NOCFI_SYM.
+ */
+function validateKcfiCalls(file: ObjFile): number {
+  let warnings = 0;
+  for (const insn of file.retpolineSites) {
+    const sym = insn.sym;
+    if (!sym || (sym.type !== STT_NOTYPE && sym.type !== STT_FUNC) || sym.nocfi) continue;
+    const prev = file.prevInsnSameSym(insn);
+    if (prev && prev.type === T.BUG) continue;
+    file.warnInsn(insn, 'no-cfi indirect call!');
+    warnings++;
   }
   return warnings;
 }

@@ -46,11 +46,11 @@ const BOOL_OPTIONS: Record<string, keyof CheckOptions> = {
   '--noinstr': 'noinstr', '-n': 'noinstr', '--retpoline': 'retpoline', '-r': 'retpoline', '--rethunk': 'rethunk',
   '--sls': 'sls', '-l': 'sls', '--static-call': 'staticCall', '-t': 'staticCall', '--mcount': 'mcount', '-m': 'mcount',
   '--mnop': 'mnop', '--ibt': 'ibt', '-i': 'ibt', '--backup': 'backup', '--unret': 'unret',
-  '--noabs': 'noabs',
+  '--noabs': 'noabs', '--cfi': 'cfi', '--fineibt': 'fineibt', '--klp-symids': 'klpSymids',
 };
 
 /** objtool options that orctool does not implement yet: refused, never ignored. */
-const NOT_YET = new Set(['--cfi']);
+const NOT_YET = new Set<string>([]);
 
 /**
  * objtool's command line. As objtool does, the options in OBJTOOL_ARGS (split at single spaces)
@@ -135,7 +135,7 @@ export function isLinkedObject(elf: ElfFile): boolean {
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
   const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0 ||
-    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt || o.noabs;
+    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt || o.noabs || o.klpSymids;
   if (action) {
     if (cl.dumpOrc) return "--dump can't be combined with other actions";
     return o.mnop && !o.mcount ? '--mnop requires --mcount' : undefined;
@@ -190,6 +190,15 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   if (!opts.link && opts.unret) {
     out.stderr('error: objtool: --unret requires --link\n');
     return 1;
+  }
+  // 7.x's option rules for the CFI options and --klp-symids.
+  if (layout.cfi === 'grow') {
+    const err = opts.cfi && !opts.prefix ? '--cfi requires --prefix' : opts.fineibt && !opts.cfi ? '--fineibt requires --cfi'
+      : opts.klpSymids && !opts.link ? '--klp-symids requires --link' : undefined;
+    if (err) {
+      out.stderr(`error: objtool: ${err}\n`);
+      return 1;
+    }
   }
   // 6.x --backup: <obj>.orig before anything is changed.
   if (opts.backup && layout.backup === 'always') copyFileSync(path, `${path}.orig`);

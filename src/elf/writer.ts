@@ -100,6 +100,8 @@ export class ElfEditor {
   private appendedStrings = new Map<number, { parts: Uint8Array[]; size: number; byOffset: Map<number, string> }>();
   /** .strtab offsets of the added symbols' names, given when each is added, as objtool does. */
   private addedNames: number[] = [];
+  /** New st_size of existing symbols (objtool's elf_write_symbol() after growing one). */
+  private sizeEdits = new Map<number, number>();
   /** The symbol table order: original index (>= 0) or added symbol -1-k. */
   private symOrder: number[];
   private firstGlobal: number;
@@ -231,6 +233,12 @@ export class ElfEditor {
     return ref;
   }
 
+  /** Give an existing symbol another st_size, in place. */
+  setSymbolSize(index: number, size: number): void {
+    this.assertOpen();
+    this.sizeEdits.set(index, size);
+  }
+
   /** The STT_SECTION symbol of a section, created when missing. */
   sectionSymbol(sectionIndex: number): SymbolRef {
     const known = this.sectionSymbols.get(sectionIndex);
@@ -295,7 +303,7 @@ export class ElfEditor {
   }
 
   get changed(): boolean {
-    return this.contents.size > 0 || this.added.length > 0 || this.relocTypeEdits.size > 0 || this.pendingAppends.length > 0 || this.headers.length !== this.elf.sections.length;
+    return this.contents.size > 0 || this.added.length > 0 || this.sizeEdits.size > 0 || this.relocTypeEdits.size > 0 || this.pendingAppends.length > 0 || this.headers.length !== this.elf.sections.length;
   }
 
   private addString(table: number, s: string): number {
@@ -353,8 +361,8 @@ export class ElfEditor {
     const resolve = (ref: SymbolRef): number => (ref >= 0 ? origToFinal[ref]! : addedToFinal[-1 - ref]!);
     const symsMoved = this.added.length > 0;
 
-    // Symbols: rewrite .symtab (and .symtab_shndx) when anything was added.
-    if (symsMoved) this.rebuildSymbols();
+    // Symbols: rewrite .symtab (and .symtab_shndx) when anything was added or resized.
+    if (symsMoved || this.sizeEdits.size > 0) this.rebuildSymbols();
 
     // Relocation sections and groups that name moved symbols.
     if (symsMoved) {
@@ -515,6 +523,8 @@ export class ElfEditor {
       const at = pos * SYM_SIZE;
       if (ref >= 0) {
         out.set(orig.subarray(ref * SYM_SIZE, (ref + 1) * SYM_SIZE), at);
+        const size = this.sizeEdits.get(ref);
+        if (size !== undefined) setU64(ov, at + 16, size);
         if (xv && xorig && ref * 4 < xorig.byteLength) xv.setUint32(pos * 4, xorig.getUint32(ref * 4, true), true);
         return;
       }

@@ -150,7 +150,7 @@ export interface AnnotateInsnLayout {
    * instruction itself: REACHABLE names the ud2, where `.discard.reachable` named the next one.
    */
   types: Readonly<Record<number, string>>;
-  /** Other types objtool accepts (NOCFI, read only for --cfi); any other is fatal. */
+  /** Other types objtool accepts; any other is fatal. */
   known: readonly number[];
 }
 
@@ -369,6 +369,14 @@ export interface KernelLayout {
   ibt: IbtRules;
   /** --backup: 'always' (6.x: `<obj>.orig` before any change) or 'on-warning' (7.x: only after a warning or error). */
   backup: 'always' | 'on-warning';
+  /**
+   * --cfi: 'sites' (6.2 to 6.12: an action, `.cfi_sites` listing the `__cfi_` preambles, in
+   * section and address order) or 'grow' (7.x: with --prefix, each 5-byte `__cfi_` symbol
+   * before a function grows over the padding instead of `__pfx_` symbols being made;
+   * `.cfi_sites` only with --fineibt, in symbol table order; --retpoline also checks that every
+   * retpoline call is a kCFI call unless its function is ANNOTATE_NOCFI_SYM).
+   */
+  cfi: 'sites' | 'grow';
 }
 
 /** classify_symbols(): global symbols objtool knows by name. */
@@ -435,14 +443,16 @@ const IBT_7_3: IbtRules = {
  * What check() writes, in its order: the instruction tables (src/actions/sites.ts), the
  * `__pfx_` symbols, ORC. Each runs only with its option.
  */
-export type OutputStep = 'static_call' | 'retpoline' | 'return' | 'call' | 'mcount' | 'prefix' | 'ibt' | 'noabs' | 'orc';
+export type OutputStep =
+  | 'static_call' | 'retpoline' | 'cfi_sites' | 'return' | 'call' | 'mcount' | 'prefix' | 'ibt' | 'klp_symids' | 'noabs' | 'orc';
 
 // 6.1: no .call_sites or prefix symbols yet; 6.2 to 6.12 put .cfi_sites (--cfi, not made by
 // orctool) after .retpoline_sites; 7.x moved it into the prefix step and adds .klp.symid.
 const OUTPUT_6_1: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'mcount', 'ibt', 'orc'];
-const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'orc'];
-// 7.x: --noabs reports (writes nothing) just before ORC.
-const OUTPUT_7_3: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'noabs', 'orc'];
+const OUTPUT_6_12: readonly OutputStep[] = ['static_call', 'retpoline', 'cfi_sites', 'return', 'call', 'mcount', 'prefix', 'ibt', 'orc'];
+// 7.x: .cfi_sites (--fineibt) is made in the prefix step, after the __cfi_ symbols grow;
+// .klp.symid comes after the seal; --noabs reports (writes nothing) just before ORC.
+const OUTPUT_7_3: readonly OutputStep[] = ['static_call', 'retpoline', 'return', 'call', 'mcount', 'prefix', 'ibt', 'klp_symids', 'noabs', 'orc'];
 
 /** How objtool reports its fatal errors (the ERROR*() paths and -1 returns). */
 export interface Severity {
@@ -628,8 +638,8 @@ export const ANNOTATE_INSN_6_14: AnnotateInsnLayout = {
   known: [],
 };
 
-// 7.x include/linux/annotate.h: ANNOTYPE_NOCFI (9) added.
-const ANNOTATE_INSN_7_3: AnnotateInsnLayout = { ...ANNOTATE_INSN_6_14, known: [9] };
+// 7.x include/linux/annotate.h: ANNOTYPE_NOCFI (9) added (no legacy section: the name is the passes').
+const ANNOTATE_INSN_7_3: AnnotateInsnLayout = { ...ANNOTATE_INSN_6_14, types: { ...ANNOTATE_INSN_6_14.types, 9: '.discard.nocfi' } };
 
 const LAYOUT_6_12: KernelLayout = {
     name: '6.12', covers: 'Linux 6.11 to 6.12 (stable)', patching: { retarget: 'all', optimizeNops: '6.12', nopMax: 11, cpufeatures: CPUFEATURES_6_12 }, decoder: DECODER_6_12, unreachable: { firstOnly: false, excuseAfterNoreturnCall: false },
@@ -642,7 +652,7 @@ const LAYOUT_6_12: KernelLayout = {
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
   };
 
 /**
@@ -668,6 +678,7 @@ const LAYOUT_7_3: KernelLayout = {
   ibt: IBT_7_3,
   backup: 'on-warning',
   outputSteps: OUTPUT_7_3,
+  cfi: 'grow',
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
@@ -686,7 +697,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always',
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -700,7 +711,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -715,7 +726,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always',
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
   },
   LAYOUT_6_12,
   LAYOUT_7_3,
