@@ -13,7 +13,7 @@ import { writeOrcSections } from '../orc/write.js';
  * they were warnings and only ORC was left out.
  */
 export function buildOrc(file: ObjFile, editor: ElfEditor): 'written' | 'none' | 'fatal' {
-  const severity = file.layout.severity.fatalWord === 'error' ? 'error' : undefined;
+  const severity = file.layout.severity.nowFatal.orc ? 'error' : undefined;
   const failed = severity ? 'fatal' : 'none';
   const builder = new OrcBuilder(file.layout.orc);
   for (const cs of file.codeSections) {

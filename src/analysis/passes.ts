@@ -153,9 +153,8 @@ function addIgnores(file: ObjFile): void {
       func = file.syms.findFuncByOffset(sym.sec, a.table.addend(i));
       if (!func) continue;
     } else {
-      // A warning up to 6.12, an ERROR() from 7.x.
       const msg = `unexpected relocation symbol type in ${a.name}: ${sym.type}`;
-      if (file.layout.severity.fatalWord === 'error') file.fatal(msg);
+      if (file.layout.severity.nowFatal.nonStandardSymbolType) file.fatal(msg);
       file.warn(msg);
       continue;
     }
@@ -560,6 +559,7 @@ export function readUnwindHints(file: ObjFile): void {
     if (type === types.REGS_PARTIAL) {
       const s = file.syms.findSymbolByOffset(insn.sec.index, insn.offset);
       if (s && s.bind === STB_GLOBAL && file.opts.ibt && insn.type !== ENDBR && !insn.noendbr) {
+        if (file.layout.severity.nowFatal.iretRegsWithoutEndbr) file.fatalInsn(insn, 'UNWIND_HINT_IRET_REGS without ENDBR');
         file.warnInsn(insn, 'UNWIND_HINT_IRET_REGS without ENDBR');
       }
     }

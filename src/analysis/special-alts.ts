@@ -118,7 +118,7 @@ export function addSpecialSectionAlts(file: ObjFile, alts: readonly SpecialAlt[]
     }
     if (alt.kind === 'alternative') {
       if (!alt.origLen) {
-        file.warnInsn(orig, 'empty alternative entry');
+        file.warnInsn(orig, 'empty alternative entry', file.layout.severity.nowFatal.emptyAlternativeIsError ? 'error' : undefined);
         continue;
       }
       newInsn = handleGroupAlt(file, alt, orig, newInsn);

@@ -172,7 +172,7 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   }
   if (!opts.link && isLinkedObject(elf)) {
     // 7.x refuses what 6.x went on with.
-    if (layout.severity.fatalWord === 'error') {
+    if (layout.severity.nowFatal.linkedObject) {
       out.stderr(`${path}: error: objtool: Linked object requires --link\n`);
       return 1;
     }

@@ -463,14 +463,35 @@ export interface Severity {
   fatalWord: 'warning' | 'error';
   /** Exit status after a fatal error: 0 up to 6.12, 255 from 7.x (check() returns -1). */
   fatalExit: number;
+  /** Problems that 6.x reported and went on after, and that 7.x made fatal (WARN -> ERROR). */
+  nowFatal: {
+    /** STACK_FRAME_NON_STANDARD naming a symbol that is neither a function nor a section. */
+    nonStandardSymbolType: boolean;
+    /** A linked object without --link (6.x: "Linked object detected, forcing --link"). */
+    linkedObject: boolean;
+    /** A state ORC cannot express, or an object that already has .orc_unwind. */
+    orc: boolean;
+    /** A global REGS_PARTIAL hint without ENDBR under --ibt. */
+    iretRegsWithoutEndbr: boolean;
+    /** An alternative with no original bytes: printed as an error, then passed over (7.x). */
+    emptyAlternativeIsError: boolean;
+  };
 }
 
 const MESSAGES_6_X = {
   missingNoreturn: '%s() is missing a __noreturn annotation', endOfSection: 'section', jumpDest: 'sec+off',
 } as const;
 
-const SEVERITY_6_1: Severity = { fatalWord: 'warning', fatalExit: 0 };
-const SEVERITY_7_3: Severity = { fatalWord: 'error', fatalExit: 255 };
+const SEVERITY_6_1: Severity = {
+  fatalWord: 'warning', fatalExit: 0, nowFatal: {
+    nonStandardSymbolType: false, linkedObject: false, orc: false, iretRegsWithoutEndbr: false, emptyAlternativeIsError: false,
+  },
+};
+const SEVERITY_7_3: Severity = {
+  fatalWord: 'error', fatalExit: 255, nowFatal: {
+    nonStandardSymbolType: true, linkedObject: true, orc: true, iretRegsWithoutEndbr: true, emptyAlternativeIsError: true,
+  },
+};
 
 /** --noinstr: which text is noinstr, and which calls out of it are allowed. */
 export interface NoinstrRules {
