@@ -163,8 +163,8 @@ export interface BootPatching {
    * JMP.d32 becomes JMP.d8 where it fits).
    */
   retarget: 'call-jmp' | 'all';
-  /** optimize_nops(): '6.1' merges 0x90 runs; '6.12' merges NOP/NOPL runs, JMP over INT3 past the longest NOP. */
-  optimizeNops: '6.1' | '6.12';
+  /** optimize_nops(): '6.1' merges 0x90 runs; '6.12' merges NOP/NOPL runs, JMP over INT3 past the longest NOP; '7.3' the same with insn-eval.c's insn_is_nop(). */
+  optimizeNops: '6.1' | '6.12' | '7.3';
   /** ASM_NOP_MAX on x86-64. */
   nopMax: number;
   /** CPU feature numbers by name. */
@@ -686,7 +686,8 @@ const LAYOUT_7_3: KernelLayout = {
   orc: { ...LAYOUT_6_12.orc, regs: ORC_REGS_7_2 },
   hint: { ...LAYOUT_6_12.hint, regs: HINT_REGS_7_2 },
   decoder: DECODER_7_3,
-  patching: { ...LAYOUT_6_12.patching, cpufeatures: CPUFEATURES_7_3 },
+  // 7.x optimize_nops() asks insn-eval.c's insn_is_nop(), which knows more do-nothing forms.
+  patching: { ...LAYOUT_6_12.patching, optimizeNops: '7.3', cpufeatures: CPUFEATURES_7_3 },
   orcHeaderHash: '137c36ad7627c4dd55932176bb0ecdbd5041fc82',
   // Every .discard.* annotation but hints and STACK_FRAME_NON_STANDARD is an annotate_insn entry;
   // hints may name any symbol (offset + addend); the asm STACK_FRAME_NON_STANDARD is `.quad`.

@@ -20,6 +20,16 @@ import { addNops, optimizeNops61, optimizeNops612 } from './nops.js';
 
 const R_X86_64_PC8 = 15;
 
+/** Which bytes of a buffer of `len` the relocations fill (1 each): 8 for R_X86_64_64, 1 for PC8, else 4. */
+function relocMask(len: number, relocs: readonly { offset: number; type: number }[]): Uint8Array {
+  const mask = new Uint8Array(len);
+  for (const r of relocs) {
+    const size = r.type === R_X86_64_64 ? 8 : r.type === R_X86_64_PC8 ? 1 : 4;
+    mask.fill(1, r.offset, Math.min(len, r.offset + size));
+  }
+  return mask;
+}
+
 export interface PatchedSite {
   kind: 'alternative' | 'paravirt';
   sectionIndex: number;
@@ -97,6 +107,16 @@ export class SectionState {
   /** `bytes` is patched in place: pass a copy to keep the original. */
   constructor(readonly index: number, readonly bytes: Uint8Array, readonly relocs: RelocTable | undefined) {}
 
+  /** The relocations (original and not dropped, or added) inside [start, end), at offsets from `start`. */
+  relocsIn(start: number, end: number): { offset: number; type: number }[] {
+    const out: { offset: number; type: number }[] = [];
+    if (this.relocs) {
+      for (const i of this.relocs.inRange(start, end)) if (!this.dropped.has(i)) out.push({ offset: this.relocs.offset(i) - start, type: this.relocs.type(i) });
+    }
+    for (const r of this.added) if (r.offset >= start && r.offset < end) out.push({ offset: r.offset - start, type: r.type });
+    return out;
+  }
+
   /** Forget every relocation (original or added) inside [start, end). */
   clear(start: number, end: number): void {
     if (this.relocs) for (const i of this.relocs.inRange(start, end)) this.dropped.add(i);
@@ -145,15 +165,21 @@ export class Patcher {
   /** Decoded replacement buffers by their bytes, for retarget(). */
   private readonly decodedBufs = new Map<string, DecodedSection>();
 
-  private optimize(buf: Uint8Array): void {
-    const key = String.fromCharCode(...buf);
+  /**
+   * optimize_nops() on a site's buffer; `relocs` are the relocations that will fill its operands
+   * (7.x's insn_is_nop() must not take those zero bytes for a `jmp +0` or `lea 0(%reg)`).
+   */
+  private optimize(buf: Uint8Array, relocs: readonly { offset: number; type: number }[] = []): void {
+    const mask = this.p.optimizeNops === '7.3' ? relocMask(buf.length, relocs) : undefined;
+    const key = String.fromCharCode(...buf) + (mask ? `|${String.fromCharCode(...mask)}` : '');
     const known = this.optimized.get(key);
     if (known) {
       buf.set(known);
       return;
     }
-    if (this.p.optimizeNops === '6.12') optimizeNops612(buf, this.p.nopMax);
-    else optimizeNops61(buf, this.p.nopMax);
+    if (this.p.optimizeNops === '6.1') optimizeNops61(buf, this.p.nopMax);
+    else if (this.p.optimizeNops === '6.12') optimizeNops612(buf, this.p.nopMax);
+    else optimizeNops612(buf, this.p.nopMax, '7.3', (off) => mask![off] === 1);
     this.optimized.set(key, buf.slice());
   }
 
@@ -199,7 +225,7 @@ export class Patcher {
     st.written.push(a.origOff, a.origOff + len);
     if (!patch) {
       const buf = st.bytes.subarray(a.origOff, a.origOff + len);
-      this.optimize(buf);
+      this.optimize(buf, st.relocsIn(a.origOff, a.origOff + len));
       if (site) site.after = buf.slice();
       return;
     }
@@ -230,7 +256,7 @@ export class Patcher {
     buf.fill(0x90, size);
     if (size === 0) relocs.length = 0;
     retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site, this.decodeBuf);
-    this.optimize(buf);
+    this.optimize(buf, relocs);
     st.clear(a.origOff, a.origOff + len);
     st.bytes.set(buf, a.origOff);
     for (const r of relocs) st.added.push({ ...r, offset: a.origOff + r.offset });

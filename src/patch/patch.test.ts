@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { detectLayout } from '../kernel/detect.js';
 import { applyPatches, parseFeatures } from './apply.js';
+import { optimizeNops612 } from './nops.js';
 import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 
 /** objdump -dr of one function, one instruction (or relocation) per line, addresses stripped. */
@@ -64,5 +65,37 @@ describe('orctool patch', () => {
     assert.ok(i > 0, d.join('\n'));
     assert.match(d[i - 1]!, /^call /);
     assert.equal(d[i + 1], 'nop');
+  });
+});
+
+describe('optimize_nops() per version', () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  test('7.x insn_is_nop() also takes mov %reg,%reg, lea 0(%reg),%reg and jmp +0, but not PAUSE or xchg %r8,%rax', () => {
+    // mov %rax,%rax; nop; nop
+    const a612 = Uint8Array.from([0x48, 0x89, 0xc0, 0x90, 0x90]);
+    const a73 = a612.slice();
+    optimizeNops612(a612, 11, '6.12');
+    optimizeNops612(a73, 11, '7.3');
+    assert.equal(hex(a612), '4889c06690');
+    assert.equal(hex(a73), '0f1f440000');
+    // lea 0(%rbx),%rbx (disp8 0); jmp +0; nop
+    const b = Uint8Array.from([0x48, 0x8d, 0x5b, 0x00, 0xeb, 0x00, 0x90]);
+    optimizeNops612(b, 11, '7.3');
+    assert.equal(hex(b), '0f1f8000000000');
+    // pause; nop and xchg %r8,%rax; nop stay
+    for (const bytes of [[0xf3, 0x90, 0x90, 0x90], [0x49, 0x90, 0x90, 0x90]]) {
+      const c = Uint8Array.from(bytes);
+      optimizeNops612(c, 11, '7.3');
+      assert.equal(hex(c.subarray(0, 2)), hex(Uint8Array.from(bytes.slice(0, 2))));
+    }
+  });
+
+  test('7.x: a jmp whose displacement a relocation fills is no jmp +0', () => {
+    const a = Uint8Array.from([0xe9, 0, 0, 0, 0, 0x90, 0x90]);
+    optimizeNops612(a, 11, '7.3', (off) => off >= 1 && off < 5);
+    assert.equal(hex(a.subarray(0, 5)), 'e900000000');
+    const b = Uint8Array.from([0xe9, 0, 0, 0, 0, 0x90, 0x90]);
+    optimizeNops612(b, 11, '7.3');
+    assert.equal(hex(b), '0f1f8000000000');
   });
 });
