@@ -165,7 +165,7 @@ export class SymbolIndex {
   }
 
   /** The parent a `.cold` part links to, by the era's rule; undefined: none. */
-  private coldParentOf(s: Sym, pname: string): Sym | undefined {
+  private coldParentOf(s: Sym, pname: string, byName: () => Map<string, Sym[]>): Sym | undefined {
     if (this.rules.coldParent === 'jump') return this.names.get(pname);
     // 7.x: a local of that name under the same STT_FILE, else a global; the last in symbol
     // table order wins (objtool's name hash lists add at the head).
@@ -173,8 +173,7 @@ export class SymbolIndex {
     const file = fileOf[s.idx] ?? -1;
     let local: Sym | undefined;
     let global: Sym | undefined;
-    for (const o of this.all) {
-      if (o.name !== pname || o.type === STT_SECTION) continue;
+    for (const o of byName().get(pname) ?? []) {
       if (o.bind === STB_LOCAL) {
         if (fileOf[o.idx] === file) local = o;
       } else global = o;
@@ -185,12 +184,25 @@ export class SymbolIndex {
   /** Link .cold children to their parents (objtool read_symbols()); throws if a parent is missing. */
   linkColdFunctions(file: string): void {
     const byFile = this.rules.coldParent === 'file';
+    // Every symbol of each name (but section symbols), in table order: made once, on the first .cold.
+    let names: Map<string, Sym[]> | undefined;
+    const byName = (): Map<string, Sym[]> => {
+      if (names) return names;
+      names = new Map();
+      for (const o of this.all) {
+        if (o.type === STT_SECTION) continue;
+        const l = names.get(o.name);
+        if (l) l.push(o);
+        else names.set(o.name, [o]);
+      }
+      return names;
+    };
     for (const l of this.lists.values()) {
       for (const s of l) {
         if (s.type !== STT_FUNC) continue;
         const at = s.name.indexOf('.cold');
         if (at < 0) continue;
-        const p = this.coldParentOf(s, s.name.slice(0, at));
+        const p = this.coldParentOf(s, s.name.slice(0, at), byName);
         if (!p) throw new OrctoolError(file, 'symbols', undefined, `${s.name}(): can't find parent function`);
         s.pfunc = byFile ? p.alias : p;
         p.cfunc = s;

@@ -72,10 +72,9 @@ function noendbrRange(file: ObjFile, dest: Insn): boolean {
   return dest.offset === sym.offset + sym.len;
 }
 
-/** Branches take no address; every other instruction's relocations are looked at. */
-const BRANCHES = new Set<number>([
-  T.CALL, T.CALL_DYNAMIC, T.JUMP_CONDITIONAL, T.JUMP_UNCONDITIONAL, T.JUMP_DYNAMIC, T.JUMP_DYNAMIC_CONDITIONAL, T.RETURN, T.NOP,
-]);
+/** Branches take no address; every other instruction's relocations are looked at (by type: 1). */
+const BRANCH = new Uint8Array(32);
+for (const t of [T.CALL, T.CALL_DYNAMIC, T.JUMP_CONDITIONAL, T.JUMP_UNCONDITIONAL, T.JUMP_DYNAMIC, T.JUMP_DYNAMIC_CONDITIONAL, T.RETURN, T.NOP]) BRANCH[t] = 1;
 
 function validateInsn(file: ObjFile, s: EndbrSeal, insn: Insn): number {
   const r = file.insnReloc(insn);
@@ -114,7 +113,7 @@ export function validateIbt(file: ObjFile): number {
   for (const cs of file.codeSections) {
     const { type } = cs.a;
     for (let pos = 0; pos < cs.ds.count; pos++) {
-      if (BRANCHES.has(type[pos]!)) continue;
+      if (BRANCH[type[pos]!]) continue;
       if (!file.noRelocAt(cs, pos)) warnings += validateInsn(file, s, new Insn(cs, pos));
     }
   }
