@@ -3,28 +3,35 @@
 #
 # Boot test: does a kernel built with orctool as its objtool boot and unwind correctly?
 #
-#   scripts/boot-test.sh [--kernel 7.3|6.12] [--tool orctool|objtool|both] [-j N]
-#                        [--orctool PATH] [--timeout SECONDS] [--no-boot]
+#   scripts/boot-test.sh [--kernel 7.3|6.12] [--tool orctool|objtool|both] [-j N] [--clean]
+#                        [--orctool PATH] [--timeout SECONDS] [--no-boot] [--strict]
 #
 # Builds a small x86-64 kernel (tinyconfig + ORC, IBT, retpoline/rethunk/SLS, call depth
-# tracking, paravirt, jump labels, modules, serial console, initramfs, sysrq, stacktrace,
-# DEBUG_ENTRY for --noinstr) from Debian's linux-source out of tree, once with the tree's own
-# objtool and once with `make objtool=<orctool>`, both through a logging wrapper that records
-# every command line, keeps each object as objtool was handed it and saves the object and command
-# of any failing run in $CACHE/failures/. Fixed KBUILD_BUILD_* make the two builds comparable:
-# vmlinux, bzImage, every .ko and every object objtool processed are compared with cmp (objtool's
-# input and output, and its warnings). A test module (scripts/boot-test/boot_test_mod.c: dump_stack
+# tracking, paravirt, jump labels, SMP, modules, serial console, initramfs, sysrq, stacktrace,
+# kallsyms, DEBUG_ENTRY for --noinstr) from Debian's linux-source out of tree, once with the
+# tree's own objtool and once with `make objtool=<orctool>`, both through a logging wrapper that
+# records every command line, keeps each object as objtool was handed it and saves the object and
+# command of any failing run in $CACHE/failures/. Fixed KBUILD_BUILD_* make the two builds
+# comparable: vmlinux, bzImage, every .ko and every object objtool processed (its input, output
+# and messages) are compared with cmp, and differing objects section by section
+# (scripts/boot-test/elfcmp.py). A test module (scripts/boot-test/boot_test_mod.c: dump_stack()
 # three noinline frames deep, a kthread asleep in module code) is built against each tree.
-# Each bzImage boots under QEMU (TCG) twice: plain (-cpu qemu64), and with -cpu Skylake-Client
+#
+# Each bzImage boots under QEMU (TCG, 2 CPUs as sockets=2: SeaBIOS's MP table lists one CPU per
+# socket and the kernel has no ACPI) twice: plain (-cpu qemu64), and with -cpu Skylake-Client
 # retbleed=stuff spectre_v2=retpoline (call depth tracking). The initramfs (busybox-static and
 # scripts/boot-test/init.sh) prints /proc/self/stack and every task's /proc/PID/stack, loads the
-# modules, triggers sysrq t, l and w, unloads, prints BOOT-TEST-DONE and reboots (no ACPI:
-# QEMU's -no-reboot turns that into an exit). scripts/boot-test/check-log.py checks each console
-# log. Exit status 1 if a build or any check failed.
+# modules, triggers sysrq t, then sysrq l twelve times while dd and a fork/exec loop keep the
+# other CPU busy in the kernel (NMI backtraces unwound from arbitrary instructions), then sysrq w,
+# unloads, prints BOOT-TEST-DONE and reboots (no ACPI, so no poweroff: QEMU's -no-reboot turns
+# the reboot into an exit). scripts/boot-test/check-log.py checks each console log; a table of
+# the checks per build and boot ends the report ($CACHE/<version>/summary.txt). Exit status 1 if
+# a build or any check failed.
 #
 #   --kernel V      6.12 or 7.3 (default 7.3)
 #   --tool T        orctool, objtool or both (default both; comparisons need both)
 #   -j N            make jobs (default nproc); builds run under nice -n 10
+#   --clean         remove the build trees first (a full build of each, for its time)
 #   --orctool PATH  the orctool to build with (default: a snapshot of this checkout's
 #                   bin/orctool + dist/, taken when the run starts, under $CACHE/orctool-snap/,
 #                   so a concurrent `npm run build` cannot change it mid-build)
@@ -36,9 +43,10 @@
 #                   --dry-run command is skipped instead) and notes that in the command log
 #
 # Everything lives under ${ORCTOOL_BOOT:-~/.cache/orctool-boot}/<version>/<tool>/: build/ (O=),
-# objtool-wrapper, objtool-commands.log, objtool-inputs/, objtool-stderr/, testmod/,
-# initramfs.cpio.gz, boot-<profile>.log (+ .checks, .details). Reruns reuse the builds (make is
-# incremental; a new orctool snapshot changes the wrapper, which reruns objtool on every object).
+# objtool-wrapper, objtool-commands.log (exit, cwd, arguments, compat note, seconds),
+# objtool-inputs/, objtool-stderr/, testmod/, initramfs.cpio.gz, boot-<profile>.log (+ .checks,
+# .details: every trace looked at). Reruns reuse the builds (make is incremental; a new orctool
+# snapshot changes the wrapper, a dependency of every object objtool ran on, so objtool reruns).
 # Source: $ORCTOOL_KBUILD/src/linux-source-<version> (scripts/build-kernel.sh's extraction) if
 # present, else extracted here from linux-source-<version> (apt for 6.12, Debian's newer suites
 # through scripts/debian-suites.sh for 7.3). The source tree is only read.
@@ -53,7 +61,7 @@ KBUILD_CACHE=$(realpath -m -- "${ORCTOOL_KBUILD:-$HOME/.cache/orctool-kbuild}")
 say() { printf 'boot-test: %s\n' "$*" >&2; }
 die() { printf 'boot-test: error: %s\n' "$*" >&2; exit 1; }
 
-kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1 strict=0
+kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1 strict=0 clean=0
 while (($#)); do
   case $1 in
     --kernel) shift; kver=${1:-} ;;
@@ -68,7 +76,8 @@ while (($#)); do
     --timeout=*) timeout_s=${1#--timeout=} ;;
     --no-boot) do_boot=0 ;;
     --strict) strict=1 ;;
-    -h|--help) sed -n '3,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --clean) clean=1 ;;
+    -h|--help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument: $1 (see --help)" ;;
   esac
   shift
@@ -196,7 +205,7 @@ CONFIG_ARGS=(
   -e JUMP_LABEL
   -e MODULES -e MODULE_UNLOAD -d MODULE_SIG -d MODULE_COMPRESS
   -e PRINTK -e BUG -e KALLSYMS -e MULTIUSER -e FUTEX
-  --set-val LOG_BUF_SHIFT 18
+  --set-val LOG_BUF_SHIFT 20
   -e TTY -e SERIAL_8250 -e SERIAL_8250_CONSOLE
   -e BLK_DEV_INITRD -e RD_GZIP
   -e PROC_FS -e SYSFS -e DEVTMPFS -e TMPFS
@@ -269,8 +278,10 @@ if [ -n "\$key" ] && [ -f "\$last" ]; then
 else
   mkdir -p "\$T/objtool-stderr"; err="\$T/objtool-stderr/.other.\$\$.txt"
 fi
+t0=\$(date +%s.%N)
 "\$real" "\$@" 2>"\$err"
 rc=\$?
+t1=\$(date +%s.%N)
 note=
 if [ \$rc -ne 0 ]; then
   f="\$fail/$kver-$t-\$(printf '%s' "\$key" | tr '/' '_')"
@@ -298,7 +309,7 @@ if [ \$rc -ne 0 ]; then
   done
   [ -n "\$note" ] && echo "boot-test wrapper: \$note(exit \$rc)" >&2
 fi
-printf '%s\t%s\t%s\t%s\n' "\$rc" "\$PWD" "\$*" "\$note" >>"\$T/objtool-commands.log"
+printf '%s\t%s\t%s\t%s\t%s\n' "\$rc" "\$PWD" "\$*" "\$note" "\$(echo "\$t1 - \$t0" | bc)" >>"\$T/objtool-commands.log"
 [ -s "\$err" ] && cat "\$err" >&2
 exit \$rc
 EOF
@@ -384,16 +395,19 @@ build_initramfs() { # TOOL
 objtool_usage() { # TOOL
   local B=$T/build via_wrapper via_tree log=$T/objtool-commands.log
   via_wrapper=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 2>/dev/null |
-    xargs -0 grep -l "^savedcmd_.*$T/objtool-wrapper" 2>/dev/null | wc -l)
+    xargs -0 grep -l "^savedcmd_.*$T/objtool-wrapper" 2>/dev/null | wc -l || true)
   via_tree=$(find "$B" "$T/testmod" -path "$B/tools" -prune -o -name '.*.cmd' -type f -print0 2>/dev/null |
-    xargs -0 grep -l '^savedcmd_.*tools/objtool/objtool ' 2>/dev/null | wc -l)
+    xargs -0 grep -l '^savedcmd_.*tools/objtool/objtool ' 2>/dev/null | wc -l || true)
   printf '%s: wrapper calls logged %s in all (last kernel build %s) on %s distinct objects; failed %s, compat fallbacks %s; kbuild commands (.cmd) running the wrapper %s, running tools/objtool/objtool %s\n' \
     "$1" "$(count_lines "$log")" "$(cat "$T/objtool-calls-last-build" 2>/dev/null || echo ?)" \
     "$(awk -F'\t' '{ n = split($3, a, " "); print $2 "/" a[n] }' "$log" 2>/dev/null | sort -u | wc -l)" \
     "$(awk -F'\t' '$1 != 0' "$log" 2>/dev/null | wc -l)" "$(awk -F'\t' '$4 != ""' "$log" 2>/dev/null | wc -l)" \
     "$via_wrapper" "$via_tree"
+  awk -F'\t' '$5 != "" { n = split($3, a, " "); seen = 1; if (a[n] == "vmlinux.o") v = $5; else r += $5 }
+    END { if (seen) printf "    time in the tool (latest run of each object): vmlinux.o %.1fs, all others %.1fs\n", v, r }' \
+    <(awk -F'\t' '{ n = split($3, a, " "); last[$2 "/" a[n]] = $0 } END { for (k in last) print last[k] }' "$log" 2>/dev/null) || true
   awk -F'\t' '$1 != 0 || $4 != "" { n = split($3, a, " "); print "    " (($1 != 0) ? "FAILED" : $4) ": " $3 }' "$log" 2>/dev/null |
-    LC_ALL=C sort | uniq -c | sed 's/^/  /'
+    LC_ALL=C sort | uniq -c | sed 's/^/  /' || true
 }
 
 # --- comparing the two builds ---------------------------------------------------------------------
@@ -441,11 +455,11 @@ profile_append() {
 
 boot_one() { # TOOL PROFILE
   local t=$1 p=$2 B=$T/build log=$T/boot-$2.log rc=0 t0 extra=()
-  local append="console=ttyS0 panic=-1 loglevel=7 $(profile_append "$p")"
+  local append="console=ttyS0 panic=-1 loglevel=7 printk.devkmsg=on $(profile_append "$p")"
   say "$t: boot $p ($(profile_qemu_args "$p"); $append)"
   t0=$SECONDS
   # shellcheck disable=SC2046
-  timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine pc -accel tcg $(profile_qemu_args "$p") -smp 2 -m 256M \
+  timeout -k 10 "$timeout_s" qemu-system-x86_64 -machine pc -accel tcg $(profile_qemu_args "$p") -smp cpus=2,sockets=2 -m 256M \
     -nographic -no-reboot -kernel "$B/arch/x86/boot/bzImage" -initrd "$T/initramfs.cpio.gz" \
     -append "$append" </dev/null >"$log" 2>"$log.qemu-stderr" || rc=$?
   local dt=$((SECONDS - t0))
@@ -453,7 +467,12 @@ boot_one() { # TOOL PROFILE
   echo "$dt" >"$log.seconds"
   [[ $p == stuff ]] && grep -qx 'CONFIG_MITIGATION_CALL_DEPTH_TRACKING=y' "$B/.config" && extra+=(--expect-stuffing)
   grep -q '^CONFIG_TEST_STATIC_KEYS=m' "$B/.config" && extra+=(--expect-static-keys)
-  python3 "$HELP/check-log.py" "$log" --qemu-rc "$rc" "${extra[@]}" --details "$log.details" >"$log.checks" || true
+  # vmlinux's symbols and ORC table (dumped by the tree's objtool), to tell an NMI sample whose
+  # unwind stops where the ORC table says it must from one that goes wrong
+  nm -S --defined-only "$B/vmlinux" >"$T/vmlinux.nm"
+  "$B/tools/objtool/objtool" --dump=orc "$B/vmlinux" >"$T/vmlinux.orc" 2>/dev/null || : >"$T/vmlinux.orc"
+  python3 "$HELP/check-log.py" "$log" --qemu-rc "$rc" "${extra[@]}" --symbols "$T/vmlinux.nm" --orc "$T/vmlinux.orc" \
+    --details "$log.details" >"$log.checks" || true
   printf 'boot time\tINFO\t%ss\n' "$dt" >>"$log.checks"
 }
 
@@ -471,6 +490,7 @@ fi
 declare -A BUILD_OK=()
 for t in "${TOOLS[@]}"; do
   T=$V/$t; mkdir -p "$T"
+  if ((clean)); then rm -rf "$T/build" "$T/testmod" "$T/objtool-inputs" "$T/objtool-stderr" "$T/full-build-seconds"; fi
   if build_tree "$t"; then BUILD_OK[$t]=1; else BUILD_OK[$t]=0; fi
 done
 
@@ -537,7 +557,7 @@ print('details (FAIL and N/A rows, and the unwinds):')
 for c in cols:
     for r in rows:
         st, d = res.get((r, c), ('-', ''))
-        if st in ('FAIL', 'N/A') or r.startswith(('module dump_stack', 'sysrq <TASK>', '/proc/')):
+        if st in ('FAIL', 'N/A') or r.startswith(('module dump_stack', 'sysrq <TASK>', 'sysrq-l: NMI', '/proc/')):
             print(f'  {c:<15} {r}: {st}: {d}')
 EOF
     } >>"$summary"

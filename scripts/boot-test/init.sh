@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # /init of the boot test's initramfs (scripts/boot-test.sh). Every line it prints starts with
-# "BT" so that check-log.py can tell it from the kernel's messages on the same console.
+# "BT" so that check-log.py can tell it from the kernel's messages in the same console log.
 export PATH=/bin:/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+# Everything from here on goes to the kernel log (each write one record, printed whole on the
+# console: no line of ours split by a kernel message; printk.devkmsg=on lifts the rate limit).
+[ -c /dev/kmsg ] && exec >/dev/kmsg 2>&1
 say() { echo "BT: $*"; }
 
 # Each line of FILE as "BT-<TAG> <pid> <comm>: <line>", then an end line.
@@ -44,12 +47,21 @@ for d in /proc/[0-9]*; do stack_of PSTACK ${d#/proc/}; done
 say "proc-pid-stacks end"
 
 echo 1 >/proc/sys/kernel/sysrq
-for k in t l w; do
-  say "sysrq-$k begin"
-  echo $k >/proc/sysrq-trigger
-  sleep 2
-  say "sysrq-$k end"
-done
+sysrq() { say "sysrq-$1 begin $2"; echo $1 >/proc/sysrq-trigger; sleep ${3:-2}; say "sysrq-$1 end $2"; }
+# Every task's stack (all asleep but this shell).
+sysrq t
+# NMI backtraces of every CPU while the other CPU is kept busy in the kernel: dd (read of
+# /dev/zero, write to /dev/null) and a loop of fork, exec, page faults, exit and /sys lookups:
+# unwinds that start at whatever instruction the NMI hit.
+dd if=/dev/zero of=/dev/null bs=64k count=100000000 2>/dev/null &
+busy1=$!
+(while :; do /bin/busybox true; ls /sys/kernel >/dev/null; done) &
+busy2=$!
+sleep 1
+for i in 1 2 3 4 5 6 7 8 9 10 11 12; do sysrq l $i 0.5; done
+kill $busy1 $busy2
+wait $busy1 $busy2 2>/dev/null
+sysrq w
 
 for m in test_static_keys test_static_key_base; do
   grep -q "^$m " /proc/modules && { rmmod $m && say "rmmod $m ok" || say "rmmod $m FAILED"; }
