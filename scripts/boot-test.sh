@@ -4,7 +4,7 @@
 # Boot test: does a kernel built with orctool as its objtool boot and unwind correctly?
 #
 #   scripts/boot-test.sh [--kernel 7.3|6.12] [--tool orctool|objtool|both] [-j N] [--clean]
-#                        [--orctool PATH] [--timeout SECONDS] [--no-boot] [--strict]
+#                        [--orctool PATH] [--timeout SECONDS] [--no-boot] [--compat]
 #
 # Builds a small x86-64 kernel (tinyconfig + ORC, IBT, retpoline/rethunk/SLS, call depth
 # tracking, paravirt, jump labels, SMP, modules, serial console, initramfs, sysrq, stacktrace,
@@ -37,10 +37,11 @@
 #                   so a concurrent `npm run build` cannot change it mid-build)
 #   --timeout S     per boot (default 600)
 #   --no-boot       build and compare only
-#   --strict        no compat fallback: by default, when orctool refuses an option as not
-#                   implemented and that option only validates (--unret, --noinstr, --uaccess,
-#                   --noabs), the wrapper saves the failure, then reruns orctool without it (a
-#                   --dry-run command is skipped instead) and notes that in the command log
+#   --compat        for an older orctool only: when it refuses an option as not implemented
+#                   and that option only validates (--unret, --noinstr, --uaccess, --noabs), the
+#                   wrapper saves the failure, then reruns orctool without it (a --dry-run command
+#                   is skipped instead) and notes that in the command log. Off by default: a
+#                   refusal fails the build, as it would a real one
 #
 # Everything lives under ${ORCTOOL_BOOT:-~/.cache/orctool-boot}/<version>/<tool>/: build/ (O=),
 # objtool-wrapper, objtool-commands.log (exit, cwd, arguments, compat note, seconds),
@@ -61,7 +62,7 @@ KBUILD_CACHE=$(realpath -m -- "${ORCTOOL_KBUILD:-$HOME/.cache/orctool-kbuild}")
 say() { printf 'boot-test: %s\n' "$*" >&2; }
 die() { printf 'boot-test: error: %s\n' "$*" >&2; exit 1; }
 
-kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1 strict=0 clean=0
+kver=7.3 tool=both jobs=$(nproc) orctool= timeout_s=600 do_boot=1 strict=1 clean=0
 while (($#)); do
   case $1 in
     --kernel) shift; kver=${1:-} ;;
@@ -75,6 +76,7 @@ while (($#)); do
     --timeout) shift; timeout_s=${1:-} ;;
     --timeout=*) timeout_s=${1#--timeout=} ;;
     --no-boot) do_boot=0 ;;
+    --compat) strict=0 ;;
     --strict) strict=1 ;;
     --clean) clean=1 ;;
     -h|--help) sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
