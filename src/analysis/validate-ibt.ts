@@ -20,6 +20,8 @@ export interface EndbrSeal {
   used: Set<Insn>;
   /** ENDBRs inside functions (--stats). */
   inner: number;
+  /** `list` by section index * 2^32 + position, for marking. */
+  byKey: Map<number, Insn>;
 }
 
 const seals = new WeakMap<ObjFile, EndbrSeal>();
@@ -28,10 +30,9 @@ const seals = new WeakMap<ObjFile, EndbrSeal>();
 export function endbrSeal(file: ObjFile): EndbrSeal {
   let s = seals.get(file);
   if (s) return s;
-  s = { list: [], used: new Set(), inner: 0 };
+  s = { list: [], used: new Set(), inner: 0, byKey: new Map() };
   seals.set(file, s);
-  const byKey = new Map<number, Insn>();
-  const listed = new Set<number>();
+  const byKey = s.byKey;
   const notype = file.layout.check.decodeNotypeSymbols;
   for (const cs of file.codeSections) {
     for (const func of file.syms.inSection(cs.index)) {
@@ -42,24 +43,20 @@ export function endbrSeal(file: ObjFile): EndbrSeal {
       for (let pos = first; pos < end; pos++) {
         if (cs.a.type[pos] !== T.ENDBR) continue;
         const key = cs.index * 2 ** 32 + pos;
-        if (listed.has(key)) continue;
+        if (byKey.has(key)) continue;
         if (cs.ds.offset[pos] === func.offset) {
           const insn = new Insn(cs, pos);
-          listed.add(key);
           byKey.set(key, insn);
           s.list.push(insn);
         } else s.inner++;
       }
     }
   }
-  keyed.set(s, byKey);
   return s;
 }
 
-const keyed = new WeakMap<EndbrSeal, Map<number, Insn>>();
-
 function markUsed(s: EndbrSeal, dest: Insn): void {
-  const insn = keyed.get(s)!.get(dest.sec.index * 2 ** 32 + dest.pos);
+  const insn = s.byKey.get(dest.sec.index * 2 ** 32 + dest.pos);
   if (insn) s.used.add(insn);
 }
 
