@@ -66,6 +66,14 @@ describe('check command line', () => {
     assert.deepEqual(cl.files, [seed]);
   });
 
+  test('--disas and --trace list the matching functions, the trace with each recorded state', () => {
+    const r = run(['--orc', '--dry-run', '--trace', 'save_fl*', '--disas=nothing_matches', seed]);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^save_fl\S*: validation begin$/m);
+    assert.match(r.stdout, /\+0x0: .*cfa=sp\+8 bp=\(und\)$/m);
+    assert.doesNotMatch(r.stdout, /nothing_matches/);
+  });
+
   test('--backup: 6.x keeps <obj>.orig before writing', () => {
     const f = join(dir, 'b.o');
     copyFileSync(seed, f);

@@ -16,6 +16,7 @@ import { check, phase } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { Warning } from '../analysis/warnings.js';
 import { writeOutputs } from '../actions/output.js';
+import { printFunctions } from '../actions/disas.js';
 import { dumpOrcFile } from '../orc/dump.js';
 import { errorLine } from './error-line.js';
 import type { BatchOutput } from './batch.js';
@@ -31,6 +32,12 @@ export interface CommandLine {
   output?: string;
   /** The arguments as given (7.x --backup prints them to reproduce a run). */
   argv: readonly string[];
+  /** 7.x --disas[=pattern]: list the matching functions (orctool's rendering). */
+  disas?: string;
+  /** 7.x --trace <pattern>: list the matching functions with the state recorded at each instruction. */
+  trace?: string;
+  /** 7.x --wide: listings show the instruction bytes too. */
+  wide?: boolean;
   files: string[];
 }
 
@@ -71,6 +78,14 @@ export function parseCommandLine(args: string[], env: NodeJS.ProcessEnv = proces
       const v = value ?? argv[++k];
       if (v === undefined || v === '') throw new UsageError(`${name} needs a file name`);
       cl.output = v;
+    } else if (name === '--disas' || name === '-d') {
+      cl.disas = value ?? '*';
+    } else if (name === '--trace') {
+      const v = value ?? argv[++k];
+      if (v === undefined) throw new UsageError('--trace needs a function pattern');
+      cl.trace = v;
+    } else if (name === '--wide') {
+      cl.wide = true;
     } else if (BOOL_OPTIONS[name]) {
       (opts as unknown as Record<string, boolean>)[BOOL_OPTIONS[name]!] = true;
     } else if (NOT_YET.has(name)) {
@@ -135,7 +150,7 @@ export function isLinkedObject(elf: ElfFile): boolean {
 function optionsError(cl: CommandLine): string | undefined {
   const o = cl.opts;
   const action = o.hackJumpLabel || o.hackNoinstr || o.noinstr || o.orc || o.stackval || o.uaccess || o.prefix > 0 ||
-    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt || o.noabs || o.klpSymids;
+    o.mcount || o.retpoline || o.rethunk || o.sls || o.staticCall || o.ibt || o.noabs || o.klpSymids || cl.disas !== undefined;
   if (action) {
     if (cl.dumpOrc) return "--dump can't be combined with other actions";
     return o.mnop && !o.mcount ? '--mnop requires --mcount' : undefined;
@@ -211,6 +226,11 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
       }
     : (line: string) => out.stderr(line + '\n');
   const result = check(elf, layout, opts, path, emit);
+  // (iced's formatter, and its wrapper, load only when a listing is asked for)
+  if (cl.disas !== undefined || cl.trace !== undefined) {
+    if (cl.trace !== undefined) printFunctions(result.file, cl.trace, { wide: !!cl.wide, trace: true }, out.stdout);
+    if (cl.disas !== undefined) printFunctions(result.file, cl.disas, { wide: !!cl.wide, trace: false }, out.stdout);
+  }
   if (result.fatal) {
     if (opts.backup && layout.backup === 'on-warning') backup(cl, path, out);
     return layout.severity.fatalExit;

@@ -12,7 +12,8 @@ const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's comman
          actions --orc, --stackval, --uaccess, --noinstr, --ibt, --retpoline, --rethunk, --sls,
            --static-call, --mcount, --hacks[=jump_label,noinstr,skylake], --prefix=N, --dump[=orc]
          options --link, --module, --mnop, --dry-run, --backup, --werror, --output FILE (-o with a
-           7.x kbuild), --backtrace, --no-unreachable, --sec-address, --stats, --verbose;
+           7.x kbuild), --backtrace, --no-unreachable, --sec-address, --stats, --verbose,
+           --disas[=PATTERN], --trace PATTERN, --wide (listings in orctool's own rendering);
            OBJTOOL_ARGS and OBJTOOL_VERBOSE=1 as objtool reads them
          orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json,
            --jobs=N (threads for several files; default: the cores but one; 1: no workers)
