@@ -11,7 +11,7 @@ import { ElfEditor } from '../elf/writer.js';
 import { STT_FILE } from '../elf/constants.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout, kbuildRelease } from '../kernel/detect.js';
-import { type KernelLayout, LAYOUT_NAMES, layoutByName } from '../kernel/versions.js';
+import { type KernelLayout, LAYOUT_NAMES, OPTION_SPELLING, layoutByName } from '../kernel/versions.js';
 import { check, phase } from '../analysis/check.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { Warning } from '../analysis/warnings.js';
@@ -206,12 +206,10 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     out.stderr('error: objtool: --unret requires --link\n');
     return 1;
   }
-  // 7.x's option rules for the CFI options and --klp-symids.
-  if (layout.cfi === 'grow') {
-    const err = opts.cfi && !opts.prefix ? '--cfi requires --prefix' : opts.fineibt && !opts.cfi ? '--fineibt requires --cfi'
-      : opts.klpSymids && !opts.link ? '--klp-symids requires --link' : undefined;
-    if (err) {
-      out.stderr(`error: objtool: ${err}\n`);
+  // The version's own option pairs (7.x: --cfi needs --prefix, --fineibt --cfi, --klp-symids --link).
+  for (const [option, needs] of layout.optionNeeds) {
+    if (opts[option] && !opts[needs]) {
+      out.stderr(`error: objtool: ${OPTION_SPELLING[option]} requires ${OPTION_SPELLING[needs]}\n`);
       return 1;
     }
   }

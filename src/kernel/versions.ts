@@ -377,7 +377,13 @@ export interface KernelLayout {
    * retpoline call is a kCFI call unless its function is ANNOTATE_NOCFI_SYM).
    */
   cfi: 'sites' | 'grow';
+  /** Option pairs this version's opts_valid() insists on: [option, the option it needs]. */
+  optionNeeds: readonly (readonly [keyof CheckOptionsNeeds, keyof CheckOptionsNeeds])[];
 }
+
+/** The options optionNeeds can name (CheckOptions' fields, as their command-line spelling). */
+export interface CheckOptionsNeeds { cfi: '--cfi'; prefix: '--prefix'; fineibt: '--fineibt'; klpSymids: '--klp-symids'; link: '--link' }
+export const OPTION_SPELLING: CheckOptionsNeeds = { cfi: '--cfi', prefix: '--prefix', fineibt: '--fineibt', klpSymids: '--klp-symids', link: '--link' };
 
 /** classify_symbols(): global symbols objtool knows by name. */
 export interface SymbolClasses {
@@ -673,7 +679,7 @@ const LAYOUT_6_12: KernelLayout = {
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
+    check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
   };
 
 /**
@@ -701,6 +707,7 @@ const LAYOUT_7_3: KernelLayout = {
   backup: 'on-warning',
   outputSteps: OUTPUT_7_3,
   cfi: 'grow',
+  optionNeeds: [['cfi', 'prefix'], ['fineibt', 'cfi'], ['klpSymids', 'link']],
   messages: {
     ...LAYOUT_6_12.messages, missingNoreturn: '%s() missing __noreturn in .c/.h or NORETURN() in noreturns.h',
     endOfSection: 'func', jumpDest: 'offstr',
@@ -719,7 +726,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
@@ -733,7 +740,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
+    check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
   },
   {
     // tip f902cfdd46ae "x86,objtool: Introduce ORC_TYPE_*"; 1c0c1faf5692 relative annotations.
@@ -748,7 +755,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
-    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites',
+    check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
   },
   LAYOUT_6_12,
   LAYOUT_7_3,
