@@ -14,7 +14,7 @@
 # command of any failing run in $CACHE/failures/. Fixed KBUILD_BUILD_* make the two builds
 # comparable: vmlinux, bzImage, every .ko and every object objtool processed (its input, output
 # and messages) are compared with cmp, and differing objects section by section
-# (scripts/boot-test/elfcmp.py). A test module (scripts/boot-test/boot_test_mod.c: dump_stack()
+# (src/testing/elf-compare.ts). A test module (scripts/boot-test/boot_test_mod.c: dump_stack()
 # three noinline frames deep, a kthread asleep in module code) is built against each tree.
 #
 # Each bzImage boots under QEMU (TCG, 2 CPUs as sockets=2: SeaBIOS's MP table lists one CPU per
@@ -429,7 +429,7 @@ compare_builds() {
     total=$((total + 1))
     if cmp -s "$A/objtool-inputs/$k" "$B/objtool-inputs/$k"; then in_s=same; nin=$((nin + 1)); else in_s=DIFF; fi
     if cmp -s "$A/$k" "$B/$k"; then out_s=same; nout=$((nout + 1))
-    elif [[ -f $A/$k && -f $B/$k ]]; then out_s="DIFF: $(python3 "$HELP/elfcmp.py" "$A/$k" "$B/$k" || true)"
+    elif [[ -f $A/$k && -f $B/$k ]]; then out_s="DIFF: $(node "$REPO/dist/testing/elf-compare.js" "$A/$k" "$B/$k" || true)"
     else out_s="DIFF: missing"; fi
     ea=$A/objtool-stderr/$k.txt eb=$B/objtool-stderr/$k.txt
     if { [[ ! -s $ea ]] && [[ ! -s $eb ]]; } || cmp -s "$ea" "$eb"; then msg=same; nmsg=$((nmsg + 1))

@@ -37,3 +37,18 @@ export function firstElfDiff(ours: string, theirs: string): string | undefined {
   }
   return undefined;
 }
+
+// `node dist/testing/elf-compare.js A B` (scripts/boot-test.sh): "layout only (every section
+// equal)" and exit 0 when the two files differ only in where sections sit, else the first
+// difference and exit 1.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [a, b] = process.argv.slice(2);
+  if (!a || !b) {
+    process.stderr.write('usage: elf-compare.js A B\n');
+    process.exitCode = 2;
+  } else {
+    const d = firstElfDiff(a, b);
+    process.stdout.write(d === undefined ? 'layout only (every section equal)\n' : `${d}\n`);
+    process.exitCode = d === undefined ? 0 : 1;
+  }
+}
