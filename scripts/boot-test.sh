@@ -110,20 +110,14 @@ record_time() { # NAME SECONDS
 
 # --- dependencies ------------------------------------------------------------------------------
 
+# shellcheck source=scripts/apt-install.sh
+. "$SCRIPT_DIR/apt-install.sh"
+
 install_deps() {
   local pkgs=(gcc make flex bison bc libelf-dev libssl-dev xz-utils gzip perl python3 cpio kmod binutils
     qemu-system-x86 busybox-static)
   [[ $kver == 6.12 ]] || pkgs+=(libxxhash-dev)
-  local need=() p
-  for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-  done
-  ((${#need[@]})) || return 0
-  say "installing ${need[*]}"
-  local SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null ||
-    { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; } ||
-    die "apt-get install ${need[*]} failed"
+  apt_install_missing "${pkgs[@]}"
 }
 
 # --- the source ----------------------------------------------------------------------------------
