@@ -96,8 +96,8 @@ function validateInsn(file: ObjFile, s: EndbrSeal, insn: Insn): number {
     }
     const df = dest.func;
     const f = insn.func;
-    if (df && f && df.pfunc === f.pfunc) continue;
-    if (dest.noendbr || noendbrRange(file, dest)) continue;
+    if (df && f && (file.layout.ibt.sameFunction === 'parent' ? df.pfunc === f.pfunc : df === f)) continue;
+    if (dest.noendbr || (file.layout.ibt.noendbrRange && noendbrRange(file, dest))) continue;
     file.warnInsn(insn, `relocation to !ENDBR: ${file.offstr(dest.sec.index, dest.offset).text}`);
     warnings++;
   }

@@ -425,18 +425,30 @@ export interface IbtRules {
    * target"; 7.x refuses the name (fatal).
    */
   magicModuleNames: 'warn' | 'fatal';
+  /**
+   * A relocation within one function needs no ENDBR (_THIS_IP_): 'parent' (6.12, 7.3: a .cold
+   * part and its parent are one function) or 'symbol' (6.1: the same symbol only). The 6.3 and
+   * 6.4 layouts take 6.12's rules; no oracle here checks them.
+   */
+  sameFunction: 'parent' | 'symbol';
+  /** Just past a symbol that starts with (no)endbr is fine: a code range's end (6.12, 7.3; not 6.1). */
+  noendbrRange: boolean;
 }
 
 const IBT_6_12: IbtRules = {
   skipStaticCallTramp: true, pcrelFromInsnEnd: false, patchableEntriesBySubstring: true, magicModuleNames: 'warn',
+  sameFunction: 'parent', noendbrRange: true,
   dataSectionsSkipped: [
     '.altinstructions', '.ibt_endbr_seal', '.orc_unwind_ip', '.parainstructions', '.retpoline_sites', '.smp_locks',
     '.static_call_sites', '_error_injection_whitelist', '_kprobe_blacklist', '__bug_table', '__ex_table', '__jump_table',
     '__mcount_loc', '.kcfi_traps',
   ],
 };
+// 6.1.192 validate_ibt_insn(): self-references by symbol, no code-range ends; the same skip list.
+const IBT_6_1: IbtRules = { ...IBT_6_12, sameFunction: 'symbol', noendbrRange: false };
 const IBT_7_3: IbtRules = {
   skipStaticCallTramp: false, pcrelFromInsnEnd: true, patchableEntriesBySubstring: false, magicModuleNames: 'fatal',
+  sameFunction: 'parent', noendbrRange: true,
   dataSectionsSkipped: [
     '.altinstructions', '.ibt_endbr_seal', '.kcfi_traps', '.orc_unwind_ip', '.retpoline_sites', '.static_call_sites',
     '_error_injection_whitelist', '_kprobe_blacklist', '__bug_table', '__ex_table', '__jump_table', '.init.klp_funcs',
@@ -726,7 +738,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
-    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
+    check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_1, backup: 'always', cfi: 'sites', optionNeeds: [],
   },
   {
     // tip ffb1b4a41016 "x86/unwind/orc: Add 'signal' field to ORC metadata".
