@@ -446,9 +446,10 @@ const IBT_6_12: IbtRules = {
 };
 // 6.1.192 validate_ibt_insn(): self-references by symbol, no code-range ends; the same skip list.
 const IBT_6_1: IbtRules = { ...IBT_6_12, sameFunction: 'symbol', noendbrRange: false };
+// 7.x: what changed from 6.12's rules; the skip list lost .parainstructions and .smp_locks and
+// gained the klp, LLVM, tracepoint and call-site tables, and __patchable_function_entries by name.
 const IBT_7_3: IbtRules = {
-  skipStaticCallTramp: false, pcrelFromInsnEnd: true, patchableEntriesBySubstring: false, magicModuleNames: 'fatal',
-  sameFunction: 'parent', noendbrRange: true,
+  ...IBT_6_12, skipStaticCallTramp: false, pcrelFromInsnEnd: true, patchableEntriesBySubstring: false, magicModuleNames: 'fatal',
   dataSectionsSkipped: [
     '.altinstructions', '.ibt_endbr_seal', '.kcfi_traps', '.orc_unwind_ip', '.retpoline_sites', '.static_call_sites',
     '_error_injection_whitelist', '_kprobe_blacklist', '__bug_table', '__ex_table', '__jump_table', '.init.klp_funcs',
