@@ -5,7 +5,8 @@
 // orctool itself never runs objtool.
 //   npm run corpus:parity [-- [--limit N] [--set base|uaccess|stackval|all] [CORPUS...]]
 // Flag sets: `base` is each corpus' build flags (CORPUS_FLAGS); `uaccess` and `stackval` add
-// that action to them, `werror` (7.x corpora only) that option; `all` runs them in turn.
+// that action to them, `werror` (7.x corpora only) that option, `sites` the build's other module
+// actions and `full` those plus --prefix=16 (the whole command line); `all` runs them in turn.
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +34,9 @@ export const FLAG_SETS: Record<string, string[]> = {
   werror: ['--werror'],
   // The build's other module actions (but --prefix: the module has its __pfx_ symbols).
   sites: ['--hacks=jump_label', '--hacks=noinstr', '--hacks=skylake', '--ibt', '--retpoline', '--rethunk', '--sls', '--static-call', '--uaccess'],
+  // The build's whole module command line: `sites` plus --prefix=16, with the shipped __pfx_
+  // symbols stripped so that both tools make them again (6.1 has no --prefix).
+  full: ['--hacks=jump_label', '--hacks=noinstr', '--hacks=skylake', '--ibt', '--retpoline', '--rethunk', '--sls', '--static-call', '--uaccess', '--prefix=16'],
 };
 
 /** What a shipped module carries of each action's output: stripped before both tools run. */
@@ -46,8 +50,8 @@ export function setAppliesTo(set: string, corpus: CorpusName): boolean {
 /** What a flag set adds to a corpus' base flags (objtool 6.1 has no --hacks=skylake, nor --link before 6.3 needs it). */
 export function setFlags(set: string, corpus: CorpusName): string[] {
   const flags = FLAG_SETS[set]!;
-  if (CORPUS_FLAGS[corpus].objtool !== '6.1' || set !== 'sites') return flags;
-  return [...flags.filter((f) => f !== '--hacks=skylake'), '--link'];
+  if (CORPUS_FLAGS[corpus].objtool !== '6.1' || (set !== 'sites' && set !== 'full')) return flags;
+  return [...flags.filter((f) => f !== '--hacks=skylake' && !f.startsWith('--prefix')), '--link'];
 }
 
 export interface ParityResult {
@@ -81,7 +85,8 @@ export function parityForModule(module: string, corpus: CorpusName, extraFlags: 
     const base = join(dir, 'in.ko');
     const sections = ['.orc_unwind', '.orc_unwind_ip', '.rela.orc_unwind_ip'];
     if (extraFlags.includes('--retpoline')) for (const s of ACTION_SECTIONS) sections.push(s, `.rela${s}`);
-    const strip = spawnSync('objcopy', [...sections.map((s) => `--remove-section=${s}`), module, base]);
+    const symbols = extraFlags.some((f) => f.startsWith('--prefix')) ? ['--wildcard', '--strip-symbol=__pfx_*'] : [];
+    const strip = spawnSync('objcopy', [...sections.map((s) => `--remove-section=${s}`), ...symbols, module, base]);
     if (strip.status !== 0) throw new Error(`objcopy failed on ${module}: ${strip.stderr}`);
     const ours = join(dir, 'orctool.ko');
     const theirs = join(dir, 'objtool.ko');
