@@ -18,7 +18,9 @@ const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's comman
          orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json,
            --jobs=N (threads for several files; default: the cores but one; 1: no workers)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
-       orctool verify FILE...    check the ORC table against every patched variant of the code
+       orctool verify [--coverage] FILE...
+                                 check the ORC table against every patched variant of the code
+                                 (--coverage: the share of the code that can execute it checked)
        orctool explain FILE FUNC+OFF [--html]   per-offset table of an alternative site
        orctool elf FILE...       print sections, symbols and relocations as orctool reads them`;
 

@@ -5,14 +5,17 @@ import { ElfFile } from '../elf/reader.js';
 import { UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { layoutByName, LAYOUT_NAMES } from '../kernel/versions.js';
-import { verify } from '../verify/verify.js';
+import { type CoverageMap, verify } from '../verify/verify.js';
+import { coverage } from '../verify/coverage.js';
 
 export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => void }): number {
   let kernel: string | undefined;
+  let withCoverage = false;
   const files: string[] = [];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
-    if (a.startsWith('--kernel')) kernel = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++k];
+    if (a === '--coverage') withCoverage = true;
+    else if (a.startsWith('--kernel')) kernel = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++k];
     else if (a.startsWith('-')) throw new UsageError(`verify: unknown option '${a}'`);
     else files.push(a);
   }
@@ -22,7 +25,8 @@ export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => v
     const elf = ElfFile.open(file);
     const layout = kernel ? layoutByName(kernel) : detectLayout(elf).layout;
     if (!layout) throw new UsageError(`--kernel: unknown kernel layout '${kernel}' (one of ${LAYOUT_NAMES.join(', ')})`);
-    const r = verify(elf, layout);
+    const cover: CoverageMap | undefined = withCoverage ? new Map() : undefined;
+    const r = verify(elf, layout, { coverage: cover });
     const total = r.checked + r.unverified;
     const lines = [
       `${file}: ${r.variants} variants, ${r.functions} functions, ${r.checked} boundaries checked, ${r.unverified} unverified` +
@@ -30,6 +34,17 @@ export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => v
       ...(r.unverified ? [`  unverified: ${Object.entries(r.reasons).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       ...r.mismatches.map((m) => `  mismatch at ${m.location} [${m.variant}]: expected ${m.expected}, table has ${m.found}`),
     ];
+    if (cover) {
+      // (after verify: the analysis may add to the ELF it reads)
+      const c = coverage(elf, layout, cover, file);
+      if (c.analysisFailed) lines.push('  coverage: the analysis stopped on a fatal problem (run check for it)');
+      else {
+        const pct = c.canExecute ? ((100 * c.checked) / c.canExecute).toFixed(3) : '100.000';
+        lines.push(`  coverage: ${c.checked} of ${c.canExecute} instructions that can execute checked (${pct}%)` +
+          (Object.keys(c.unverified).length ? `; the rest: ${Object.entries(c.unverified).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''));
+        if (c.notWalkedSamples.length) lines.push(`  not reached by verify: ${c.notWalkedSamples.join(', ')}`);
+      }
+    }
     out.stdout(lines.join('\n') + '\n');
     if (r.mismatches.length) status = 1;
   }

@@ -154,6 +154,19 @@ export interface AnnotateInsnLayout {
   known: readonly number[];
 }
 
+/** struct bug_entry (`verify` walks on after a WARN's ud2). */
+export interface BugTableLayout {
+  /** sizeof(struct bug_entry) -> offset of its u16 flags (the size depends on CONFIG_DEBUG_BUGVERBOSE). */
+  entryFlags: Readonly<Record<number, number>>;
+  /** BUGFLAG_WARNING: the trap returns to the instruction after the ud2. */
+  warningFlag: number;
+}
+
+// {bug_addr, [file, line,] flags}: 12 bytes with BUGVERBOSE (flags at 10), else 8 (flags at 4).
+const BUG_TABLE_6_1: BugTableLayout = { entryFlags: { 12: 10, 8: 4 }, warningFlag: 1 };
+// 7.x x86-64 has HAVE_ARCH_BUG_FORMAT: {bug_addr, format, [file, line,] flags}: 16 or 12 bytes.
+const BUG_TABLE_7_3: BugTableLayout = { ...BUG_TABLE_6_1, entryFlags: { 16: 14, 12: 8 } };
+
 /** How the kernel patches alternatives at boot (arch/x86/kernel/alternative.c). */
 export interface BootPatching {
   /**
@@ -317,6 +330,7 @@ export interface KernelLayout {
   noreturnRules: NoreturnRules;
   /** Whether `.discard.unreachable` annotations exist. */
   hasUnreachableAnnotations: boolean;
+  bugTable: BugTableLayout;
   /** `.parainstructions` exists (up to 6.7): recognised, stack-neutral. */
   hasParainstructions: boolean;
   /** C jump tables live in this section. */
@@ -687,7 +701,7 @@ const LAYOUT_6_12: KernelLayout = {
     orc: { typeBits: 3, signalBit: 11, mapping: 'v3', dump: '6.4', regs: ORC_REGS_4_14 },
     hint: { entrySize: 12, signalOffset: 8, regs: HINT_REGS_4_14, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
-    annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false,
+    annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
     cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
@@ -714,6 +728,7 @@ const LAYOUT_7_3: KernelLayout = {
   annotations: { '.discard.unwind_hints': 'pc32', '.discard.func_stack_frame_non_standard': 'abs64' },
   annotationTargets: { '.discard.unwind_hints': 'symbol-offset', '.discard.func_stack_frame_non_standard': 'function' },
   noreturns: NORETURNS_7_3,
+  bugTable: BUG_TABLE_7_3,
   severity: SEVERITY_7_3,
   symbols: SYMBOLS_7_3,
   ibt: IBT_7_3,
@@ -734,7 +749,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     alt: ALT_12,
     orc: { typeBits: 2, endBit: 10, mapping: 'v1', dump: '6.1', regs: ORC_REGS_4_14 },
     hint: { entrySize: 12, endOffset: 8, regs: HINT_REGS_4_14, types: HINTS_OLD },
-    annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
+    annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
@@ -748,7 +763,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     orc: { typeBits: 2, signalBit: 10, endBit: 11, mapping: 'v1', dump: '6.3', regs: ORC_REGS_4_14 },
     hint: { entrySize: 12, signalOffset: 8, endOffset: 9, regs: HINT_REGS_4_14, types: HINTS_OLD },
     orcHeaderHash: 'db84aed4103b31dd51e017f8f79783ca985c2c51',
-    annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true,
+    annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
@@ -763,7 +778,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hint: { entrySize: 12, signalOffset: 8, regs: HINT_REGS_4_14, types: HINTS_NEW },
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: { ...ANNOTATIONS_6_1, '.discard.noendbr': 'pc32', '.discard.retpoline_safe': 'pc32', '.discard.validate_unret': 'pc32' },
-    hasUnreachableAnnotations: true, hasParainstructions: true,
+    hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
     cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },

@@ -21,6 +21,9 @@ import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_IN
 import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
+import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
+import { readWarnSites } from '../kernel/bug-table.js';
+import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { callFrame, entryFrame, type Frame, opaqueFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
@@ -165,6 +168,72 @@ interface Func {
   end: number;
   /** The function's .cold part(s): reached only from the function, with its frame. */
   cold: { start: number; end: number }[];
+  /**
+   * Parts of the same function in other sections (GCC puts `.cold` parts in .text.unlikely), and
+   * for such a part its parent and siblings: walked when a jump leaves for them.
+   */
+  away: Func[];
+}
+
+/** The status recorded for a boundary that was compared with the table (CoverageMap). */
+export const CHECKED = 'checked';
+
+/**
+ * Per section, per instruction offset: CHECKED when some variant compared it with the table,
+ * else why it was unverified (patched bytes count at their offset in the original section).
+ */
+export type CoverageMap = Map<number, Map<number, string>>;
+
+/**
+ * Where the kernel goes on where the code alone does not say: after a WARN's ud2 (__bug_table's
+ * BUGFLAG_WARNING entries, REACHABLE annotations), at __ex_table fixups, and at the targets of
+ * jump labels (static keys turn the site's NOP into a JMP, or back, at run time).
+ */
+class Traps {
+  /** Keys (sec * 2^32 + off) of trapping instructions the kernel returns from. */
+  private readonly at = new Set<number>();
+  /** Keys of instructions after such a trap (6.x `.discard.reachable` names the next one). */
+  private readonly after = new Set<number>();
+  /** Per section: faulting instruction and fixup offsets, in pairs. */
+  readonly fixups = new Map<number, number[]>();
+  /** Keys of jump label sites -> the target's offset (same section). */
+  private readonly jumps = new Map<number, number>();
+
+  constructor(elf: ElfFile, layout: KernelLayout) {
+    const key = (sec: number, off: number) => sec * 2 ** 32 + off;
+    for (const w of readWarnSites(elf, layout)) this.at.add(key(w.sec, w.off));
+    try {
+      const a = readAnnotations(elf, layout, new Set(['.discard.reachable', ANNOTATE_INSN]));
+      for (const t of a.byKind.reachable) (t.source === ANNOTATE_INSN ? this.at : this.after).add(key(t.sec, t.off));
+    } catch {
+      // (malformed annotations: the check reports them; here they only add reach)
+    }
+    let special: SpecialAlt[] = [];
+    try {
+      special = specialGetAlts(elf, layout);
+    } catch {
+      // (as above)
+    }
+    for (const x of special) {
+      if (x.origSec !== x.newSec || !x.origSec) continue;
+      if (x.kind === 'jump_label') this.jumps.set(key(x.origSec, x.origOff), x.newOff);
+      else if (x.kind === 'ex_table') {
+        const l = this.fixups.get(x.origSec);
+        if (l) l.push(x.origOff, x.newOff);
+        else this.fixups.set(x.origSec, [x.origOff, x.newOff]);
+      }
+    }
+  }
+
+  /** The target of the jump label site at `off`, if it is one. */
+  jumpLabel(sec: number, off: number): number | undefined {
+    return this.jumps.size ? this.jumps.get(sec * 2 ** 32 + off) : undefined;
+  }
+
+  /** Whether the trap at `off` (`len` bytes) returns to the next instruction. */
+  resumes(sec: number, off: number, len: number): boolean {
+    return this.at.has(sec * 2 ** 32 + off) || this.after.has(sec * 2 ** 32 + off + len);
+  }
 }
 
 function functions(elf: ElfFile): Func[] {
@@ -185,7 +254,7 @@ function functions(elf: ElfFile): Func[] {
       byName.set(syms.name(i), known);
       continue;
     }
-    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [] };
+    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [], away: [] };
     seen.set(key, f);
     byName.set(f.name, f);
     out.push(f);
@@ -195,10 +264,13 @@ function functions(elf: ElfFile): Func[] {
   for (const f of out) {
     const at = f.name.indexOf('.cold');
     const parent = at > 0 ? byName.get(f.name.slice(0, at)) : undefined;
-    // (A .cold part in another section than its parent is not reached: the walk stays in one section.)
     if (parent && parent.sec === f.sec) parent.cold.push({ start: f.start, end: f.end });
-    else if (!parent) parents.push(f);
+    else if (parent) parent.away.push(f);
+    else parents.push(f);
   }
+  // A part elsewhere is walked on its own when a jump leaves for it: from there the parent and
+  // the other parts are elsewhere in turn.
+  for (const p of parents) for (const a of p.away) a.away = [p, ...p.away.filter((x) => x !== a)];
   return parents;
 }
 
@@ -370,19 +442,32 @@ function patchedHints(hints: Hints, alts: Patcher['alts'], applied: (k: number) 
 interface Walk {
   t: Table;
   hints: Hints;
+  traps: Traps;
   layout: KernelLayout;
   r: VerifyReport;
   used: Uint8Array;
+  /** With --coverage: what each boundary of the code came to, over all variants. */
+  cover?: CoverageMap;
+  /** Mismatches already reported (a part reached from several places is walked again). */
+  reported: Set<string>;
 }
 
+/** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
+type Away = [Func, number, Frame][];
+
 /** Walk every path of `fn` in a variant's code and judge each boundary. */
-function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView): void {
+function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame], away?: Away): void {
   const { t, layout, r, used } = w;
-  const first = indexAt(ds, fn.start);
+  const first = indexAt(ds, from ? from[0] : fn.start);
   if (first < 0) return;
   const entries = t.bySection.get(fn.sec);
   const seen = new Map<number, Frame>();
-  const work: [number, Frame][] = [[first, entryFrame()]];
+  const work: [number, Frame][] = [[first, from ? from[1] : entryFrame()]];
+  let cover: Map<number, string> | undefined;
+  if (w.cover) {
+    cover = w.cover.get(fn.sec);
+    if (!cover) w.cover.set(fn.sec, (cover = new Map()));
+  }
   const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
   const ranges = [{ start: fn.start, end: fn.end }, ...fn.cold];
   // Hints in the function (most have none: then nothing is looked up per boundary).
@@ -419,6 +504,24 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
         return opaqueFrame(`unwind hint ${h.kind}`);
     }
   };
+  const inFn = (off: number) => (off >= fn.start && off < fn.end) || fn.cold.some((c) => off >= c.start && off < c.end);
+  // A faulting instruction resumes at its __ex_table fixup with the frame it had.
+  const fixups = w.traps.fixups.get(fn.sec);
+  const walkFixups = (): void => {
+    if (!fixups) return;
+    for (let again = true; again;) {
+      again = false;
+      for (let k = 0; k + 1 < fixups.length; k += 2) {
+        if (!inFn(fixups[k]!) || !inFn(fixups[k + 1]!)) continue;
+        const fr = seen.get(indexAt(ds, fixups[k]!));
+        const fi = indexAt(ds, fixups[k + 1]!);
+        if (!fr || fi < 0 || seen.has(fi)) continue;
+        work.push([fi, fr]);
+        walk();
+        again = true;
+      }
+    }
+  };
   const walk = (): void => {
     while (work.length) {
       let [i, f] = work.pop()!;
@@ -441,34 +544,57 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
         }
         seen.set(i, f);
         const k = orcFind(entries, off);
-        if (f.opaque !== undefined) unverified(r, f.opaque);
-        else if (k < 0) unverified(r, 'no entry');
+        let why: string | undefined;
+        if (f.opaque !== undefined) unverified(r, (why = f.opaque));
+        else if (k < 0) unverified(r, (why = 'no entry'));
         else {
           unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
           const v = judge(f, entry, layout);
-          if (v !== 'match' && v !== 'mismatch') unverified(r, v);
+          if (v !== 'match' && v !== 'mismatch') unverified(r, (why = v));
           else {
             r.checked++;
             used[k] = 1;
             if (v === 'mismatch') {
               const where = off >= fn.start && off < fn.end ? `${fn.name}+0x${(off - fn.start).toString(16)}` : `${fn.name}.cold+0x${(off - fn.cold.find((c) => off >= c.start && off < c.end)!.start).toString(16)}`;
-              r.mismatches.push({ location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) });
+              const m = { location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) };
+              const key = `${m.location}|${variant}`;
+              if (!w.reported.has(key)) {
+                w.reported.add(key);
+                r.mismatches.push(m);
+              }
             }
           }
         }
+        // (checked in any variant counts: a site's original may only run before boot patching)
+        if (cover && (why === undefined || cover.get(off) !== CHECKED)) cover.set(off, why ?? CHECKED);
         const type = ds.type[i]!;
-        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.BUG || type === InsnType.TRAP) break;
+        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.TRAP) break;
+        // A WARN's ud2 returns to the next instruction; BUG()'s does not.
+        if (type === InsnType.BUG && !w.traps.resumes(fn.sec, off, ds.len[i]!)) break;
         if (type === InsnType.CALL && rel.present) {
           // Nothing runs after a call to a function known never to return (the kernel's list).
           const rc = rel.find(off, off + ds.len[i]!);
           if (rc !== -1 && rel.noreturn(rc, layout)) break;
         }
         const next = step(ds, i, f);
+        const jl = w.traps.jumpLabel(fn.sec, off);
+        if (jl !== undefined) {
+          // Both ways of the site: its target and the next instruction.
+          const ti = indexAt(ds, jl);
+          if (ti >= 0) work.push([ti, next]);
+          if (i + 1 < ds.count) work.push([i + 1, next]);
+        }
         if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
           let target: number | undefined;
           const r0 = rel.present ? rel.find(off, off + ds.len[i]!) : -1;
           if (r0 !== -1) {
-            if (rel.symSection(r0) === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
+            const ts = rel.symSection(r0);
+            if (ts === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
+            else if (away) {
+              const to = rel.symValue(r0) + rel.addend(r0) + 4;
+              const part = fn.away.find((p) => p.sec === ts && to >= p.start && to < p.end);
+              if (part) away.push([part, to, next]);
+            }
           } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
           const ti = target !== undefined ? indexAt(ds, target) : -1;
           if (ti >= 0) work.push([ti, next]);
@@ -481,10 +607,12 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
     }
   };
   walk();
+  walkFixups();
   if (!hinted) return;
   lastChance = true;
   work.push(...deferred.reverse());
   walk();
+  walkFixups();
   // Code only a hint leads to (after a SYSCALL, say) is walked from the hint, as objtool does.
   const starts = [...own.filter((h) => h.kind !== 'SAVE').map((h) => h.off), ...replOffs].sort((a, b) => a - b);
   for (const off of starts) {
@@ -493,6 +621,27 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
     // (The hint there replaces this frame.)
     work.push([i, opaqueFrame('unwind hint')]);
     walk();
+  }
+}
+
+/**
+ * Walk a function and then every part of it in another section that a jump leaves for, with
+ * the frame of the jump (each part, offset and frame once).
+ */
+function walkWhole(
+  ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView,
+  codeOf: (sec: number) => { ds: DecodedSection; rel: RelocView },
+): void {
+  const away: Away = [];
+  walkFunction(ds, rel, fn, w, variant, hv, undefined, fn.away.length ? away : undefined);
+  const done = new Set<string>();
+  while (away.length) {
+    const [part, off, frame] = away.pop()!;
+    const key = `${part.sec}:${off}:${JSON.stringify(frame)}`;
+    if (done.has(key)) continue;
+    done.add(key);
+    const c = codeOf(part.sec);
+    walkFunction(c.ds, c.rel, part, w, variant, hv, [off, frame], away);
   }
 }
 
@@ -579,7 +728,7 @@ function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] 
  * (in a copy of the object with every site in its unpatched form) and walks only the function
  * holding it; a boot profile re-decodes around each site it patches.
  */
-export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
+export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap } = {}): VerifyReport {
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
@@ -604,9 +753,14 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
   };
   const patcher = new Patcher(elf, layout);
   const alts = patcher.alts;
-  const w: Walk = { t, hints: new Hints(readUnwindHints(elf, layout), patcher), layout, r, used: new Uint8Array(t.count) };
+  const w: Walk = {
+    t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout), layout, r, used: new Uint8Array(t.count),
+    cover: want.coverage, reported: new Set(),
+  };
+  // Other parts of a function are walked in their original code, whatever the variant.
+  const originalCode = (sec: number) => ({ ds: decoded(sec), rel: relocsOf(sec) });
   r.variants++;
-  for (const fn of fns) walkFunction(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS);
+  for (const fn of fns) walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode);
 
   const index = new FuncIndex(fns);
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
@@ -638,7 +792,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
     const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), opts);
     b.bytes.set(saved, g.lo);
-    walkFunction(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, patchedHints(w.hints, alts, (e) => e === k));
+    walkWhole(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, patchedHints(w.hints, alts, (e) => e === k), originalCode);
   });
 
   if (alts.length || layout.hasParainstructions) {
@@ -690,7 +844,7 @@ export function verify(elf: ElfFile, layout: KernelLayout): VerifyReport {
             : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
-        walkFunction(c.ds, c.rel, fn, w, `profile: ${name}`, hv);
+        walkWhole(c.ds, c.rel, fn, w, `profile: ${name}`, hv, originalCode);
       }
     }
   }
