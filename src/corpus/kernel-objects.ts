@@ -6,7 +6,10 @@
 // (file name normalised, sorted), the exit status, `objtool --dump=orc` of both written files,
 // and the bytes of the code sections and their relocations (what --hacks=jump_label edits).
 // Test and benchmark harness only: orctool itself never runs objtool.
-//   npm run kbuild:parity [-- [--kernel 6.12|7.3] [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]]
+//   npm run kbuild:parity [-- [--kernel 6.12|7.3] [--debug-info | --no-ibt] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]]
+// --no-ibt reads the build of scripts/build-kernel.sh --no-ibt (IBT off, so kbuild runs objtool on
+// every translation unit and the wrapper keeps each TU as objtool was handed it): each TU is
+// compared with its own logged command line.
 // orctool runs with the variables kbuild exports to objtool's command (srctree, VERSION,
 // PATCHLEVEL), as in the build, so that objects without a version marker are read as the tree's.
 import { spawnSync } from 'node:child_process';
@@ -22,6 +25,9 @@ import { type ObjtoolVersion, objtoolPath, runObjtool } from '../testing/corpus.
 
 /** The kernel whose build is compared (--kernel), and the oracle for it: Debian's objtool of that release. */
 let kernel: ObjtoolVersion = '6.12';
+
+/** --no-ibt: the build without IBT (scripts/build-kernel.sh --no-ibt, $CACHE/<version>-noibt). */
+let noIbt = false;
 
 /** What kbuild exports to objtool's command for this kernel. */
 function kbuildEnv(): Record<string, string> {
@@ -39,9 +45,9 @@ export function kbuildRoot(): string {
   return resolve(env !== undefined && env !== '' ? env : join(homedir(), '.cache', 'orctool-kbuild'));
 }
 
-/** One build variant's directory: 6.12 (no debug info) or 6.12-debug (7.3, 7.3-debug). */
+/** One build variant's directory: 6.12 (no debug info), 6.12-debug or, with --no-ibt, 6.12-noibt (7.3, ...). */
 export function kbuildDir(debugInfo = false): string {
-  return join(kbuildRoot(), debugInfo ? `${kernel}-debug` : kernel);
+  return join(kbuildRoot(), debugInfo ? `${kernel}-debug` : noIbt ? `${kernel}-noibt` : kernel);
 }
 
 export type ObjectKind = 'tu' | 'modules' | 'vmlinux';
@@ -119,6 +125,8 @@ export interface LoggedFlags {
   vmlinux: string[][];
   /** ... and on module objects (run with --module). */
   modules: string[][];
+  /** ... and on other objects: built-in objects of 7.x, every built-in TU of a build without IBT. */
+  others: string[][];
   /** Each object's own command line (the last logged), by its path in the build tree. */
   byFile: Map<string, string[]>;
 }
@@ -126,7 +134,7 @@ export interface LoggedFlags {
 /** The flag sets of the build's objtool log (every command the wrapper saw). */
 export function loggedFlags(debugInfo = false): LoggedFlags {
   const log = join(kbuildDir(debugInfo), 'objtool-commands.log');
-  const out: LoggedFlags = { vmlinux: [], modules: [], byFile: new Map() };
+  const out: LoggedFlags = { vmlinux: [], modules: [], others: [], byFile: new Map() };
   if (!existsSync(log)) return out;
   const seen = new Set<string>();
   for (const line of listFile(log)) {
@@ -137,8 +145,7 @@ export function loggedFlags(debugInfo = false): LoggedFlags {
     out.byFile.set(file, flags);
     // (7.x also runs objtool on built-in objects such as .vmlinux.export.o and the startup code:
     // their flag sets are compared on them, through byFile, not on vmlinux.o or the modules)
-    if (file !== 'vmlinux.o' && !flags.includes('--module')) continue;
-    const kind = file === 'vmlinux.o' ? 'vmlinux' : 'modules';
+    const kind = file === 'vmlinux.o' ? 'vmlinux' : flags.includes('--module') ? 'modules' : 'others';
     const key = `${kind} ${flags.join(' ')}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -172,8 +179,14 @@ export interface FlagSet {
   missing?: string[];
 }
 
-/** The flag sets each kind of object is compared with. */
-export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags): FlagSet[] {
+/**
+ * The flag sets each kind of object is compared with. The TUs of a build without IBT
+ * (`noIbtBuild`, --no-ibt) were each handed to objtool by kbuild: each with its own command line.
+ */
+export function flagSetsFor(kind: ObjectKind, logged: LoggedFlags, noIbtBuild = noIbt): FlagSet[] {
+  if (kind === 'tu' && noIbtBuild) {
+    return [{ name: `the build's own command line of each TU (IBT off)`, flags: [], perObject: true }];
+  }
   if (kind === 'tu') {
     // With IBT the kernel never runs objtool on a TU; without it a TU gets the module flag set
     // minus --link/--module, so that (restricted) set is compared too.
@@ -443,15 +456,20 @@ function main(args: string[]): number {
   for (let k = 0; k < args.length; k++) {
     const a = args[k]!;
     if (a === '--debug-info') debugInfo = true;
+    else if (a === '--no-ibt') noIbt = true;
     else if (a === '--kernel' && (args[k + 1] === '6.12' || args[k + 1] === '7.3')) kernel = args[++k] as ObjtoolVersion;
     else if (a === '--limit') limit = Number(args[++k]);
     else if (a === '--kind') kinds = args[++k]!.split(',') as ObjectKind[];
     else if (a === '--time') time = true;
     else if (a === '--rounds') rounds = Number(args[++k]);
     else {
-      console.error(`usage: kernel-objects [--kernel 6.12|7.3] [--debug-info] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]`);
+      console.error(`usage: kernel-objects [--kernel 6.12|7.3] [--debug-info | --no-ibt] [--kind tu,modules,vmlinux] [--limit N] [--time [--rounds N]]`);
       return 2;
     }
+  }
+  if (debugInfo && noIbt) {
+    console.error('kernel-objects: --debug-info and --no-ibt are two different builds: one at a time');
+    return 2;
   }
   if (!objtoolPath(kernel)) {
     console.log(`objtool ${kernel} not fetched: scripts/corpus.sh objtool-${kernel}`);
@@ -460,10 +478,11 @@ function main(args: string[]): number {
   const dir = kbuildDir(debugInfo);
   const logged = loggedFlags(debugInfo);
   console.log(`build: ${dir}`);
-  for (const kind of ['vmlinux', 'modules'] as const) {
+  const what = { vmlinux: 'vmlinux', modules: noIbt ? 'module TUs' : 'modules', others: noIbt ? 'built-in TUs' : 'other built-in objects' };
+  for (const kind of ['vmlinux', 'modules', 'others'] as const) {
     for (const flags of logged[kind]) {
       const { missing } = implementedFlags(flags);
-      console.log(`kernel's objtool flags for ${kind}: ${flags.join(' ')}`);
+      console.log(`kernel's objtool flags for ${what[kind]}: ${flags.join(' ')}`);
       console.log(`  not implemented by orctool: ${missing.length ? missing.join(' ') : '(none)'}`);
     }
   }
@@ -471,7 +490,7 @@ function main(args: string[]): number {
   for (const kind of kinds) {
     const all = kernelObjects(kind, debugInfo);
     if (all.length === 0) {
-      console.log(`${kind}: not built (scripts/build-kernel.sh --kernel ${kernel}${debugInfo ? ' --debug-info' : ''})`);
+      console.log(`${kind}: not built (scripts/build-kernel.sh --kernel ${kernel}${debugInfo ? ' --debug-info' : noIbt ? ' --no-ibt' : ''})`);
       continue;
     }
     const objects = limit ? sampleEvenly(all, limit) : all;
@@ -493,9 +512,13 @@ function main(args: string[]): number {
       let pfxObjects = 0;
       let pfxSymbols = 0;
       let compared = 0;
+      const unlogged: string[] = [];
       objects.forEach((obj, i) => {
         const flags = set.perObject ? logged.byFile.get(obj.name.replace(/ \(nop5\)$/, '')) : set.flags;
-        if (!flags) return;
+        if (!flags) {
+          unlogged.push(obj.name);
+          return;
+        }
         compared++;
         const r = parityForObject(obj, flags, { inProcess: !obj.name.startsWith('vmlinux.o') });
         if (identical(r)) same++;
@@ -513,6 +536,9 @@ function main(args: string[]): number {
         `(warnings ${counts.warnings}/${n}, ORC ${counts.orc}/${n}; also exit status ${counts.status}/${n}, code+relocs ${counts.code}/${n}, symbols ${counts.symbols}/${n}, whole ELF ${counts.elf}/${n}; ` +
         `${((performance.now() - t0) / 1000).toFixed(0)} s)` + (set.missing?.length ? `; kernel flags dropped: ${set.missing.join(' ')}` : ''));
       if (pfxObjects) console.log(`  ${pfxObjects} objects differ only by ${pfxSymbols} __pfx_ symbols that objtool added and orctool did not`);
+      if (unlogged.length) {
+        console.log(`  ${unlogged.length} objects with no logged command line, not compared: ${unlogged.slice(0, 5).join(' ')}${unlogged.length > 5 ? ' ...' : ''}`);
+      }
       for (const l of lines) console.log(l);
       if (same !== n) failed++;
     }

@@ -240,7 +240,13 @@ function functions(elf: ElfFile): Func[] {
   const syms = elf.symbols;
   const out: Func[] = [];
   const seen = new Map<string, Func>();
-  const byName = new Map<string, Func>();
+  // Every function of a name: static functions of different files may share one.
+  const byName = new Map<string, Func[]>();
+  const named = (name: string, f: Func): void => {
+    const l = byName.get(name);
+    if (!l) byName.set(name, [f]);
+    else if (!l.includes(f)) l.push(f);
+  };
   if (!syms) return out;
   for (let i = 1; i < syms.count; i++) {
     if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
@@ -251,26 +257,34 @@ function functions(elf: ElfFile): Func[] {
     // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
     const known = seen.get(key);
     if (known) {
-      byName.set(syms.name(i), known);
+      named(syms.name(i), known);
       continue;
     }
     const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [], away: [] };
     seen.set(key, f);
-    byName.set(f.name, f);
+    named(f.name, f);
     out.push(f);
   }
-  // A .cold part is entered from its parent, never called: walk it as part of the parent.
+  // A .cold part is entered from its parent, never called: walk it as part of the parent (of
+  // each function of that name: only the right one jumps there).
   const parents: Func[] = [];
   for (const f of out) {
     const at = f.name.indexOf('.cold');
-    const parent = at > 0 ? byName.get(f.name.slice(0, at)) : undefined;
-    if (parent && parent.sec === f.sec) parent.cold.push({ start: f.start, end: f.end });
-    else if (parent) parent.away.push(f);
-    else parents.push(f);
+    const ps = at > 0 ? byName.get(f.name.slice(0, at))?.filter((p) => !p.name.includes('.cold')) : undefined;
+    if (!ps?.length) {
+      parents.push(f);
+      continue;
+    }
+    for (const p of ps) {
+      if (p.sec === f.sec) p.cold.push({ start: f.start, end: f.end });
+      else p.away.push(f);
+    }
   }
   // A part elsewhere is walked on its own when a jump leaves for it: from there the parent and
   // the other parts are elsewhere in turn.
-  for (const p of parents) for (const a of p.away) a.away = [p, ...p.away.filter((x) => x !== a)];
+  for (const p of parents) {
+    for (const a of p.away) for (const x of [p, ...p.away]) if (x !== a && !a.away.includes(x)) a.away.push(x);
+  }
   return parents;
 }
 
