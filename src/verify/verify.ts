@@ -24,6 +24,7 @@ import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
 import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
 import { readWarnSites } from '../kernel/bug-table.js';
 import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
+import { objtoolIsInFunc } from '../x86/in-func.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { callFrame, entryFrame, type Frame, opaqueFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
@@ -582,7 +583,8 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
         // (checked in any variant counts: a site's original may only run before boot patching)
         if (cover && (why === undefined || cover.get(off) !== CHECKED)) cover.set(off, why ?? CHECKED);
         const type = ds.type[i]!;
-        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.TRAP) break;
+        // (7.x: SYSRET is a return to user space or a far transfer; SYSCALL goes on, as in objtool)
+        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.SYSRET || type === InsnType.TRAP) break;
         // A WARN's ud2 returns to the next instruction; BUG()'s does not.
         if (type === InsnType.BUG && !w.traps.resumes(fn.sec, off, ds.len[i]!)) break;
         if (type === InsnType.CALL && rel.present) {
@@ -749,14 +751,20 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const fns = functions(elf);
   r.functions = fns.length;
   const syms = elf.symbols!;
-  const opts: DecodeOptions = { onInvalid: 'skip', variant: layout.decoder };
+  // (iret inside a function is sync_core()'s IRET-to-self, which pops its own frame: objtool's rule)
+  const optsBySec = new Map<number, DecodeOptions>();
+  const optsOf = (sec: number): DecodeOptions => {
+    let o = optsBySec.get(sec);
+    if (!o) optsBySec.set(sec, (o = { onInvalid: 'skip', variant: layout.decoder, isInFunc: objtoolIsInFunc(syms, sec) }));
+    return o;
+  };
   const sectionSymbols = new Map<number, number>();
   const viewOf = (sec: number, st?: SectionState) => new RelocView(elf.relocationsFor(elf.section(sec)!), st ? sortedAdded(st) : [], st ? st.dropped : new Set(), syms, sectionSymbols);
 
   const original = new Map<number, DecodedSection>();
   const decoded = (sec: number): DecodedSection => {
     let ds = original.get(sec);
-    if (!ds) original.set(sec, (ds = decodeSection(elf.section(sec)!.data, elf.section(sec)!.name, opts)));
+    if (!ds) original.set(sec, (ds = decodeSection(elf.section(sec)!.data, elf.section(sec)!.name, optsOf(sec))));
     return ds;
   };
   const originalRelocs = new Map<number, RelocView>();
@@ -788,7 +796,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const decodedBase = (sec: number): DecodedSection => {
     let ref = baseDecoded.get(sec);
     const b = base.get(sec)!;
-    if (!ref) baseDecoded.set(sec, (ref = spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), opts)));
+    if (!ref) baseDecoded.set(sec, (ref = spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), optsOf(sec))));
     return ref;
   };
   alts.forEach((a, k) => {
@@ -804,7 +812,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
     b.bytes.set(sectionBytes(a.origSec).subarray(g.lo, g.hi), g.lo);
     const st = new SectionState(a.origSec, b.bytes, b.relocs);
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
-    const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), opts);
+    const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), optsOf(a.origSec));
     b.bytes.set(saved, g.lo);
     walkWhole(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, patchedHints(w.hints, alts, (e) => e === k), originalCode);
   });
@@ -854,8 +862,8 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
           const st = states.get(fn.sec);
           const ref = base.has(fn.sec) ? decodedBase(fn.sec) : decoded(fn.sec);
           const ds = !st ? ref
-            : layout.hasParainstructions ? spliceDecode(ref, st.bytes, mergeRanges(st.written), opts)
-            : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), opts);
+            : layout.hasParainstructions ? spliceDecode(ref, st.bytes, mergeRanges(st.written), optsOf(fn.sec))
+            : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), optsOf(fn.sec));
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
         walkWhole(c.ds, c.rel, fn, w, `profile: ${name}`, hv, originalCode);
