@@ -614,7 +614,10 @@ compare_passes() {
     ni=$((ni + 1)); [[ $k == *.ko ]] && nko=$((nko + 1))
     if cmp -s "$IA/$k" "$IB/$k"; then nisame=$((nisame + 1))
     elif [[ -f $IA/$k && -f $IB/$k ]]; then
-      r="$(cmp "$IA/$k" "$IB/$k" 2>&1 | head -n1 | sed "s|$IA/||; s|$IB/||")"
+      r=$(cmp "$IA/$k" "$IB/$k" 2>&1 | head -n1)
+      if [[ $r =~ differ:\ byte\ ([0-9]+), ]]; then r="first differing byte at offset $(printf '0x%x' $((BASH_REMATCH[1] - 1)))"
+      else r=${r//"$IA/"/objtool:}; r=${r//"$IB/"/orctool:}; fi
+      r="$r (sizes: objtool $(stat -c %s "$IA/$k"), orctool $(stat -c %s "$IB/$k"))"
       [[ $k == bzImage || $k == System.map ]] || r="$r; as ELF: $(node "$ec" "$IB/$k" "$IA/$k" 2>&1 || true)"
       diffs+=("image $k: $r")
     else diffs+=("image $k: only in the $([[ -f $IA/$k ]] && echo objtool || echo orctool) pass"); fi
