@@ -34,6 +34,12 @@ export interface Frame {
    * undefined, end of stack): why. Every other field is then unknown, until the next hint.
    */
   opaque: string | undefined;
+  /**
+   * 1 (REGS) or 2 (REGS_PARTIAL) after such an unwind hint based on %rsp: pt_regs (or its iret
+   * part) at the CFA; only %rsp moves are followed then, as objtool's update_cfi_state_regs().
+   * 0 for a call frame.
+   */
+  regs?: 0 | 1 | 2;
 }
 
 /** The frame at a function's entry (or where UNWIND_HINT_FUNC says it is one): CFA at %rsp + 8. */
@@ -49,6 +55,11 @@ export function callFrame(sp: number): Frame {
   };
 }
 
+/** The frame of an UNWIND_HINT_REGS / _IRET_REGS (partial) based on %rsp: pt_regs at %rsp + sp - 168 or so. */
+export function regsFrame(sp: number, partial: boolean): Frame {
+  return { ...callFrame(sp), savedBp: undefined, regs: partial ? 2 : 1 };
+}
+
 /** A frame only a hint describes, in a form not modelled here. */
 export function opaqueFrame(why: string): Frame {
   return {
@@ -60,7 +71,23 @@ export function opaqueFrame(why: string): Frame {
 export function sameFrame(a: Frame, b: Frame): boolean {
   return a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
     a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp &&
-    a.opaque === b.opaque;
+    a.opaque === b.opaque && (a.regs ?? 0) === (b.regs ?? 0);
+}
+
+/** A pt_regs frame: pushes, pops and `add $n,%rsp` move the CFA offset; nothing else counts. */
+function stepRegs(ds: DecodedSection, i: number, f: Frame): Frame {
+  if (f.sp === undefined) return f;
+  let sp = f.sp;
+  const n = ds.opCount[i]!;
+  let k = ds.opStart[i]! * OP_STRIDE;
+  for (let j = 0; j < n; j++, k += OP_STRIDE) {
+    const dt = ds.ops[k]!;
+    const st = ds.ops[k + 3]!;
+    if (dt === OpDestType.PUSH || dt === OpDestType.PUSHF) sp += 8;
+    if (st === OpSrcType.POP || st === OpSrcType.POPF) sp -= 8;
+    if (dt === OpDestType.REG && st === OpSrcType.ADD && ds.ops[k + 1] === SP && ds.ops[k + 4] === SP) sp -= ds.ops[k + 5]!;
+  }
+  return sp === f.sp ? f : { ...f, sp };
 }
 
 /** The frame after instruction `i` (for everything but control flow). Frames are never modified: shared when unchanged. */
@@ -69,6 +96,7 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   // A call's push is undone by the callee's return.
   // (An opaque frame stays so: what instructions do to an unmodelled frame is not modelled either.)
   if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC || ds.opCount[i] === 0 || f.opaque !== undefined) return f;
+  if (f.regs) return stepRegs(ds, i, f);
   let { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp } = f;
   // %rsp moved by `delta` bytes (positive: up).
   const moveSp = (delta: number | undefined): void => {

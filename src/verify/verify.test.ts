@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
 // inside a function body) is caught in each of 50 real modules, in a replacement that only its
-// own one-site variant runs, in code only a patched jump leads to, and after unwind hints.
+// own one-site variant runs, in code only a patched jump leads to, after unwind hints, and in
+// code only the kernel's trap handlers, static keys or a .cold part elsewhere lead to.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { readOrcTable } from '../orc/read.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { CORPUS_FLAGS } from '../corpus/parity.js';
 import { verify } from './verify.js';
+import { coverage } from './coverage.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
 import { type CorpusName, corpusAvailable, corpusModules } from '../testing/corpus.js';
 
@@ -59,12 +61,12 @@ describe('orctool verify', () => {
     assert.ok(r.checked > 0);
   });
 
-  /** Verify `o` with its .text entry at `offset` moved by 8: where the mismatches are. */
-  function plantedAt(o: string, offset: number): string[] {
+  /** Verify `o` with its entry at `section`+`offset` moved by 8: where the mismatches are. */
+  function plantedAt(o: string, offset: number, section = '.text'): string[] {
     const elf = ElfFile.open(o);
     assert.equal(verify(elf, detectLayout(elf).layout).mismatches.length, 0);
     const t = readOrcTable(elf)!;
-    const k = Array.from(t.offsets).findIndex((off, i) => off === offset && elf.section(t.sections[i]!)!.name === '.text');
+    const k = Array.from(t.offsets).findIndex((off, i) => off === offset && elf.section(t.sections[i]!)!.name === section);
     assert.ok(k >= 0);
     const orc = elf.sectionByName('.orc_unwind')!;
     const bytes = new Uint8Array(2);
@@ -93,18 +95,51 @@ describe('orctool verify', () => {
     ]);
   });
 
-  test('unwind hints: FUNC and RESTORE frames are taken and checked, a pt_regs frame is unverified', () => {
+  test('unwind hints: FUNC, RESTORE and pt_regs frames are taken and checked', () => {
     const o = compileFixture(srcPath('verify', 'fixtures', 'hints.S'), dir);
     runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
     const elf = ElfFile.open(o);
     const r = verify(elf, detectLayout(elf).layout);
     assert.deepEqual(r.mismatches, []);
-    // Every boundary but the two under UNWIND_HINT_IRET_REGS, the code after SYSCALL included.
-    assert.equal(r.checked, 13);
-    assert.deepEqual(r.reasons, { 'unwind hint REGS_PARTIAL': 2 });
+    // Every boundary, the two under UNWIND_HINT_IRET_REGS and the code after SYSCALL included.
+    assert.equal(r.checked, 15);
+    assert.deepEqual(r.reasons, {});
+    // The iret frame's entry is checked too (the nop and the add after it share it).
+    assert.deepEqual(plantedAt(o, 0x9), ['iret_like+0x4 original', 'iret_like+0x5 original']);
     // After the FUNC hint (rethook_like+3) and after the RESTORE (hypercall_like+7) errors are caught.
     assert.deepEqual(plantedAt(o, 3), ['rethook_like+0x3 original']);
     assert.deepEqual(plantedAt(o, 0x16), ['hypercall_like+0x7 original']);
+  });
+
+  test('code reached through a WARN trap, an exception fixup, a jump label or a .cold part elsewhere is checked', () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'traps.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const elf = ElfFile.open(o);
+    const layout = detectLayout(elf).layout;
+    const cover = new Map();
+    const r = verify(elf, layout, { coverage: cover });
+    assert.deepEqual(r.mismatches, []);
+    const c = coverage(elf, layout, cover, o);
+    assert.equal(c.checked, c.canExecute);
+    assert.ok(c.canExecute >= 30, `${c.canExecute}`);
+    // warn_like+0xc: after the WARN's ud2 (push %r12 done).
+    assert.deepEqual(plantedAt(o, 0xc), ['warn_like+0xc original']);
+    // ex_like+0x8, jl_like+0xa: the fixup and the jump label target, one push deeper.
+    assert.deepEqual(plantedAt(o, 0x22), ['ex_like+0x8 original', 'ex_like+0xa original']);
+    assert.deepEqual(plantedAt(o, 0x32), ['jl_like+0xa original']);
+    assert.deepEqual(plantedAt(o, 0x2, '.text.unlikely'), ['cold_like.cold+0x2 original']);
+  });
+
+  test('after a WARN the walk goes on by __bug_table alone (shipped modules lose the annotation), never after BUG()', () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'traps.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const stripped = join(dir, 'no-annotation.o');
+    spawnSync('objcopy', ['--remove-section=.discard.reachable', '--remove-section=.rela.discard.reachable', o, stripped]);
+    assert.deepEqual(plantedAt(stripped, 0xc), ['warn_like+0xc original']);
+    // Without the table either, nothing says the trap returns: the code is not walked.
+    const neither = join(dir, 'no-table.o');
+    spawnSync('objcopy', ['--remove-section=__bug_table', '--remove-section=.rela__bug_table', stripped, neither]);
+    assert.deepEqual(plantedAt(neither, 0xc), []);
   });
 
   for (const corpora of [['6.12-cloud', '6.12-generic', '6.1-generic'], ['7.3-cloud', '7.3-generic']] as CorpusName[][]) {

@@ -17,7 +17,7 @@ import type { SymbolTable } from '../elf/symbols.js';
 import { STB_LOCAL, STT_FUNC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
-import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
+import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_TYPE_CALL, ORC_TYPE_REGS, ORC_TYPE_REGS_PARTIAL, ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
 import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
@@ -26,7 +26,7 @@ import { readWarnSites } from '../kernel/bug-table.js';
 import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
-import { callFrame, entryFrame, type Frame, opaqueFrame, sameFrame, step } from './frame.js';
+import { callFrame, entryFrame, type Frame, opaqueFrame, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
 
 export interface Mismatch {
@@ -126,15 +126,18 @@ function describeFrame(f: Frame): string {
   const cfa = f.sp !== undefined ? `sp+${f.sp}` : f.bp !== undefined ? `bp+${f.bp}`
     : f.drapReg !== undefined && f.drapOff !== undefined ? `r${f.drapReg}+${f.drapOff}`
     : f.drapSlotFromBp !== undefined ? `(bp${f.drapSlotFromBp})` : '?';
-  return `sp:${cfa} bp:${bp}`;
+  return `${f.regs === 1 ? 'regs ' : f.regs === 2 ? 'iret regs ' : ''}sp:${cfa} bp:${f.regs ? '(und)' : bp}`;
 }
 
 type Verdict = 'match' | 'mismatch' | 'entry type' | 'entry base' | 'frame unknown' | 'caller bp unknown';
 
 /** Compare a frame with the entry the unwinder would use. */
 function judge(f: Frame, e: OrcEntry, layout: KernelLayout): Verdict {
-  const callType = layout.orc.mapping === 'v3' ? 2 : 0;
-  if (e.type !== callType) return 'entry type';
+  const v3 = layout.orc.mapping === 'v3';
+  const want = !f.regs ? (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL) : f.regs === 1 ? (v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS) : (v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL);
+  // (a pt_regs frame described as a call frame, or the other way round, unwinds wrongly)
+  if (f.regs && e.type !== want && e.type === (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL)) return 'mismatch';
+  if (e.type !== want) return 'entry type';
   if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return 'entry type';
   let cfaOk: boolean;
   if (e.spReg === ORC_REG_SP) {
@@ -154,6 +157,8 @@ function judge(f: Frame, e: OrcEntry, layout: KernelLayout): Verdict {
     cfaOk = e.spOffset === f.drapSlotFromBp;
   } else return 'entry base';
   if (!cfaOk) return 'mismatch';
+  // pt_regs frames: %rbp is in pt_regs, the entry says nothing of it.
+  if (f.regs) return e.bpReg === ORC_REG_UNDEFINED ? 'match' : 'mismatch';
   if (f.savedBp === undefined && e.bpReg === ORC_REG_BP && f.slotFromBp !== undefined) return e.bpOffset === f.slotFromBp ? 'match' : 'mismatch';
   if (f.savedBp === undefined) return 'caller bp unknown';
   if (f.savedBp === 'live') return e.bpReg === ORC_REG_UNDEFINED ? 'match' : 'mismatch';
@@ -191,21 +196,25 @@ export type CoverageMap = Map<number, Map<number, string>>;
  * jump labels (static keys turn the site's NOP into a JMP, or back, at run time).
  */
 class Traps {
-  /** Keys (sec * 2^32 + off) of trapping instructions the kernel returns from. */
-  private readonly at = new Set<number>();
-  /** Keys of instructions after such a trap (6.x `.discard.reachable` names the next one). */
-  private readonly after = new Set<number>();
-  /** Per section: faulting instruction and fixup offsets, in pairs. */
-  readonly fixups = new Map<number, number[]>();
-  /** Keys of jump label sites -> the target's offset (same section). */
-  private readonly jumps = new Map<number, number>();
+  /** Per section: offsets of trapping instructions the kernel returns from. */
+  private readonly at = new Map<number, Set<number>>();
+  /** Per section: offsets of instructions after such a trap (6.x `.discard.reachable` names the next one). */
+  private readonly after = new Map<number, Set<number>>();
+  /** Per section: faulting instruction and fixup offsets, sorted by the instruction's. */
+  private readonly fixups = new Map<number, { insn: Float64Array; fixup: Float64Array }>();
+  /** Per section: jump label sites -> the target's offset (same section). */
+  private readonly jumps = new Map<number, Map<number, number>>();
 
   constructor(elf: ElfFile, layout: KernelLayout) {
-    const key = (sec: number, off: number) => sec * 2 ** 32 + off;
-    for (const w of readWarnSites(elf, layout)) this.at.add(key(w.sec, w.off));
+    const add = (m: Map<number, Set<number>>, sec: number, off: number) => {
+      const s = m.get(sec);
+      if (s) s.add(off);
+      else m.set(sec, new Set([off]));
+    };
+    for (const w of readWarnSites(elf, layout)) add(this.at, w.sec, w.off);
     try {
       const a = readAnnotations(elf, layout, new Set(['.discard.reachable', ANNOTATE_INSN]));
-      for (const t of a.byKind.reachable) (t.source === ANNOTATE_INSN ? this.at : this.after).add(key(t.sec, t.off));
+      for (const t of a.byKind.reachable) add(t.source === ANNOTATE_INSN ? this.at : this.after, t.sec, t.off);
     } catch {
       // (malformed annotations: the check reports them; here they only add reach)
     }
@@ -215,25 +224,49 @@ class Traps {
     } catch {
       // (as above)
     }
+    const fix = new Map<number, [number, number][]>();
     for (const x of special) {
       if (x.origSec !== x.newSec || !x.origSec) continue;
-      if (x.kind === 'jump_label') this.jumps.set(key(x.origSec, x.origOff), x.newOff);
-      else if (x.kind === 'ex_table') {
-        const l = this.fixups.get(x.origSec);
-        if (l) l.push(x.origOff, x.newOff);
-        else this.fixups.set(x.origSec, [x.origOff, x.newOff]);
+      if (x.kind === 'jump_label') {
+        let m = this.jumps.get(x.origSec);
+        if (!m) this.jumps.set(x.origSec, (m = new Map()));
+        m.set(x.origOff, x.newOff);
+      } else if (x.kind === 'ex_table') {
+        const l = fix.get(x.origSec);
+        if (l) l.push([x.origOff, x.newOff]);
+        else fix.set(x.origSec, [[x.origOff, x.newOff]]);
       }
+    }
+    for (const [sec, l] of fix) {
+      l.sort((a, b) => a[0] - b[0]);
+      this.fixups.set(sec, { insn: Float64Array.from(l, (x) => x[0]), fixup: Float64Array.from(l, (x) => x[1]) });
     }
   }
 
-  /** The target of the jump label site at `off`, if it is one. */
-  jumpLabel(sec: number, off: number): number | undefined {
-    return this.jumps.size ? this.jumps.get(sec * 2 ** 32 + off) : undefined;
+  /** The jump label sites of a section: offset -> target. */
+  jumpLabels(sec: number): Map<number, number> | undefined {
+    return this.jumps.get(sec);
+  }
+
+  /** The (instruction, fixup) pairs of __ex_table whose instruction is in [start, end). */
+  fixupsIn(sec: number, start: number, end: number): [number, number][] {
+    const f = this.fixups.get(sec);
+    if (!f) return [];
+    let lo = 0;
+    let hi = f.insn.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (f.insn[mid]! < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: [number, number][] = [];
+    for (let k = lo; k < f.insn.length && f.insn[k]! < end; k++) out.push([f.insn[k]!, f.fixup[k]!]);
+    return out;
   }
 
   /** Whether the trap at `off` (`len` bytes) returns to the next instruction. */
   resumes(sec: number, off: number, len: number): boolean {
-    return this.at.has(sec * 2 ** 32 + off) || this.after.has(sec * 2 ** 32 + off + len);
+    return this.at.get(sec)?.has(off) === true || this.after.get(sec)?.has(off + len) === true;
   }
 }
 
@@ -406,6 +439,11 @@ class Hints {
     return lo;
   }
 
+  /** Every hint kept (the last of those at one offset). */
+  *all(): Iterable<UnwindHint> {
+    for (const e of this.bySec.values()) yield* e.hint;
+  }
+
   /** The hints in [start, end) of a section, by offset. */
   inRange(sec: number, start: number, end: number): UnwindHint[] {
     const e = this.bySec.get(sec);
@@ -465,19 +503,29 @@ interface Walk {
   cover?: CoverageMap;
   /** Mismatches already reported (a part reached from several places is walked again). */
   reported: Set<string>;
+  /** Functions by address. */
+  index: FuncIndex;
+  /**
+   * Where static_cpu_has()'s `.altinstr_aux` test at (sec, off) jumps back to: it runs until
+   * boot patching, has no ORC entries of its own, and returns into the function both ways.
+   */
+  auxExits: (sec: number, off: number) => { sec: number; off: number }[] | undefined;
 }
 
 /** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
 type Away = [Func, number, Frame][];
 
 /** Walk every path of `fn` in a variant's code and judge each boundary. */
-function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame], away?: Away): void {
+function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away): void {
   const { t, layout, r, used } = w;
-  const first = indexAt(ds, from ? from[0] : fn.start);
-  if (first < 0) return;
+  const work: [number, Frame][] = [];
+  for (const [off, f] of from ?? [[fn.start, entryFrame()]]) {
+    const i = indexAt(ds, off);
+    if (i >= 0) work.push([i, f]);
+  }
+  if (!work.length) return;
   const entries = t.bySection.get(fn.sec);
   const seen = new Map<number, Frame>();
-  const work: [number, Frame][] = [[first, from ? from[1] : entryFrame()]];
   let cover: Map<number, string> | undefined;
   if (w.cover) {
     cover = w.cover.get(fn.sec);
@@ -507,6 +555,9 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
       case 'CALL':
         // (a hint's sp_reg is in the era's numbering)
         return orcRegFromRaw(h.spReg, layout.orc) === ORC_REG_SP && !h.end ? callFrame(h.spOffset) : opaqueFrame('unwind hint CALL');
+      case 'REGS':
+      case 'REGS_PARTIAL':
+        return orcRegFromRaw(h.spReg, layout.orc) === ORC_REG_SP && !h.end ? regsFrame(h.spOffset, h.kind === 'REGS_PARTIAL') : opaqueFrame(`unwind hint ${h.kind}`);
       case 'RESTORE': {
         const c = ranges.find((x) => off >= x.start && off < x.end)!;
         const s = w.hints.saveBefore(fn.sec, off, c.start);
@@ -521,15 +572,15 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
   };
   const inFn = (off: number) => (off >= fn.start && off < fn.end) || fn.cold.some((c) => off >= c.start && off < c.end);
   // A faulting instruction resumes at its __ex_table fixup with the frame it had.
-  const fixups = w.traps.fixups.get(fn.sec);
+  const fixups = ranges.flatMap((c) => w.traps.fixupsIn(fn.sec, c.start, c.end)).filter((x) => inFn(x[1]));
+  const jumpLabels = w.traps.jumpLabels(fn.sec);
   const walkFixups = (): void => {
-    if (!fixups) return;
+    if (!fixups.length) return;
     for (let again = true; again;) {
       again = false;
-      for (let k = 0; k + 1 < fixups.length; k += 2) {
-        if (!inFn(fixups[k]!) || !inFn(fixups[k + 1]!)) continue;
-        const fr = seen.get(indexAt(ds, fixups[k]!));
-        const fi = indexAt(ds, fixups[k + 1]!);
+      for (const [insn, fixup] of fixups) {
+        const fr = seen.get(indexAt(ds, insn));
+        const fi = indexAt(ds, fixup);
         if (!fr || fi < 0 || seen.has(fi)) continue;
         work.push([fi, fr]);
         walk();
@@ -593,7 +644,7 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
           if (rc !== -1 && rel.noreturn(rc, layout)) break;
         }
         const next = step(ds, i, f);
-        const jl = w.traps.jumpLabel(fn.sec, off);
+        const jl = jumpLabels?.get(off);
         if (jl !== undefined) {
           // Both ways of the site: its target and the next instruction.
           const ti = indexAt(ds, jl);
@@ -606,10 +657,16 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
           if (r0 !== -1) {
             const ts = rel.symSection(r0);
             if (ts === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
-            else if (away) {
+            else if (ts > 0) {
               const to = rel.symValue(r0) + rel.addend(r0) + 4;
-              const part = fn.away.find((p) => p.sec === ts && to >= p.start && to < p.end);
-              if (part) away.push([part, to, next]);
+              const part = away ? fn.away.find((p) => p.sec === ts && to >= p.start && to < p.end) : undefined;
+              if (part) away!.push([part, to, next]);
+              else {
+                for (const x of w.auxExits(ts, to) ?? []) {
+                  const xi = x.sec === fn.sec ? indexAt(ds, x.off) : -1;
+                  if (xi >= 0) work.push([xi, next]);
+                }
+              }
             }
           } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
           const ti = target !== undefined ? indexAt(ds, target) : -1;
@@ -640,6 +697,20 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
   }
 }
 
+/** The jump targets in other sections of the straight-line snippet at `off`, up to its first unconditional jump. */
+function auxSnippetExits(ds: DecodedSection, rel: RelocView, off: number): { sec: number; off: number }[] {
+  const out: { sec: number; off: number }[] = [];
+  for (let i = indexAt(ds, off); i >= 0 && i < ds.count; i++) {
+    const type = ds.type[i]!;
+    if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
+      const r0 = rel.present ? rel.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!) : -1;
+      if (r0 !== -1) out.push({ sec: rel.symSection(r0), off: rel.symValue(r0) + rel.addend(r0) + 4 });
+      if (type === InsnType.JUMP_UNCONDITIONAL) break;
+    } else if (type !== InsnType.OTHER && type !== InsnType.NOP) break;
+  }
+  return out;
+}
+
 /**
  * Walk a function and then every part of it in another section that a jump leaves for, with
  * the frame of the jump (each part, offset and frame once).
@@ -649,7 +720,7 @@ function walkWhole(
   codeOf: (sec: number) => { ds: DecodedSection; rel: RelocView },
 ): void {
   const away: Away = [];
-  walkFunction(ds, rel, fn, w, variant, hv, undefined, fn.away.length ? away : undefined);
+  walkFunction(ds, rel, fn, w, variant, hv, undefined, away);
   const done = new Set<string>();
   while (away.length) {
     const [part, off, frame] = away.pop()!;
@@ -657,7 +728,7 @@ function walkWhole(
     if (done.has(key)) continue;
     done.add(key);
     const c = codeOf(part.sec);
-    walkFunction(c.ds, c.rel, part, w, variant, hv, [off, frame], away);
+    walkFunction(c.ds, c.rel, part, w, variant, hv, [[off, frame]], away);
   }
 }
 
@@ -777,14 +848,42 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const alts = patcher.alts;
   const w: Walk = {
     t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout), layout, r, used: new Uint8Array(t.count),
-    cover: want.coverage, reported: new Set(),
+    cover: want.coverage, reported: new Set(), index: new FuncIndex(fns), auxExits: () => undefined,
   };
+  const aux = elf.sectionByName('.altinstr_aux');
+  if (aux) {
+    const exits = new Map<number, { sec: number; off: number }[]>();
+    w.auxExits = (sec, off) => {
+      if (sec !== aux.index) return undefined;
+      let l = exits.get(off);
+      if (!l) exits.set(off, (l = auxSnippetExits(decoded(sec), relocsOf(sec), off)));
+      return l;
+    };
+  }
   // Other parts of a function are walked in their original code, whatever the variant.
   const originalCode = (sec: number) => ({ ds: decoded(sec), rel: relocsOf(sec) });
   r.variants++;
   for (const fn of fns) walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode);
 
-  const index = new FuncIndex(fns);
+  const index = w.index;
+  // Code outside any function (entry code: SYM_CODE, labels) starts at unwind hints, as objtool's
+  // validate_unwind_hints() walks it: one walk per section, over the whole section.
+  const outside = new Map<number, number[]>();
+  for (const h of w.hints.all()) {
+    if (h.kind === 'SAVE' || h.kind === 'RESTORE' || index.of(h.sec, h.off) >= 0) continue;
+    const sec = elf.section(h.sec);
+    if (!sec?.isExec) continue;
+    const l = outside.get(h.sec);
+    if (l) l.push(h.off);
+    else outside.set(h.sec, [h.off]);
+  }
+  for (const [sec, offs] of outside) {
+    const s = elf.section(sec)!;
+    const whole: Func = { name: s.name, sec, start: 0, end: s.size, cold: [], away: [] };
+    r.functions++;
+    walkFunction(decoded(sec), relocsOf(sec), whole, w, 'original', ORIGINAL_HINTS, offs.map((o) => [o, opaqueFrame('unwind hint')]));
+  }
+
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   const windowsOf = (list: Iterable<Func>) => mergeRanges([...list].flatMap((fn) => [fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]));
   const groups = altGroups(patcher);
