@@ -136,15 +136,18 @@ function judge(f: Frame, e: OrcEntry, layout: KernelLayout): Verdict {
   const v3 = layout.orc.mapping === 'v3';
   const want = !f.regs ? (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL) : f.regs === 1 ? (v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS) : (v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL);
   // (a pt_regs frame described as a call frame, or the other way round, unwinds wrongly)
-  if (f.regs && e.type !== want && e.type === (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL)) return 'mismatch';
-  if (e.type !== want) return 'entry type';
-  if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return 'entry type';
+  const known = [v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL, v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS, v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL];
+  if (e.type !== want && known.includes(e.type)) return 'mismatch';
+  // An undefined or end-of-stack entry where the code has a frame stops the unwinder there.
+  if (e.type !== want) return 'mismatch';
+  if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return 'mismatch';
   let cfaOk: boolean;
   if (e.spReg === ORC_REG_SP) {
     if (f.sp === undefined) return 'frame unknown';
     cfaOk = e.spOffset === f.sp;
   } else if (e.spReg === ORC_REG_BP) {
-    if (f.bp === undefined) return 'frame unknown';
+    // (%rbp is no frame pointer here, while %rsp gives the CFA: an entry based on %rbp is wrong)
+    if (f.bp === undefined) return f.sp !== undefined && !f.regs ? 'mismatch' : 'frame unknown';
     cfaOk = e.spOffset === f.bp;
   } else if (e.spReg === ORC_REG_R10 || e.spReg === ORC_REG_R13) {
     const reg = e.spReg === ORC_REG_R10 ? 10 : 13;
