@@ -12,7 +12,9 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { createHash } from 'node:crypto';
 import { BUNDLE_FILE } from '../cli/launch.cjs';
+import { BUILD_ID_FILE } from '../cli/server.cjs';
 import { removeCodeCache, writeCodeCache } from './code-cache.js';
 
 const DIST = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -105,6 +107,9 @@ export function writeBundle(): { modules: number; bytes: number } {
   const tmp = `${BUNDLE}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, BUNDLE);
+  // The resident server's identity (src/cli/server.cts): a server of another build is never asked.
+  writeFileSync(`${tmp}.id`, createHash('sha256').update(text).digest('hex').slice(0, 16) + '\n');
+  renameSync(`${tmp}.id`, BUILD_ID_FILE);
   return { modules: modules.length, bytes: Buffer.byteLength(text) };
 }
 

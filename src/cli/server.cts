@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The resident orctool: kbuild starts objtool once per object (every module with IBT, every
+// translation unit without), and starting Node costs more than checking a small object. The
+// first call of bin/orctool starts this server in the background and runs in-process itself;
+// later calls hand their command line to it through a few lines of bash (bin/orctool) and print
+// what it answers. It runs the same bundle an in-process run loads (dist/orctool.cjs), one
+// request at a time, in the client's working directory and with the client's values of the
+// variables orctool reads (SERVED_ENV).
+//
+// Reach: it listens on 127.0.0.1 only and answers only requests that carry the secret of its
+// port file, RUNTIME_DIR/server-<build id>, which only the owner can read (0600, in a 0700
+// directory the owner owns; bin/orctool checks ownership before reading it). A server of
+// another build is never asked: the build id is part of the file name. It exits after
+// IDLE_MS without a request (ORCTOOL_SERVER_IDLE, seconds) and removes its files.
+//
+// Protocol (NUL-terminated fields from the client): "orctool-1", secret, cwd, the number of
+// variables, NAME=value each, the number of arguments, each argument. The answer, once the run
+// is over, is lines: "1"/"2" + a line of stdout/stderr, "3"/"4" + a last piece without newline,
+// then "X" + the exit status. A client that sees no "X" runs in-process instead.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { loadBundle } from './launch.cjs';
+
+/** The variables orctool reads (objtool's and kbuild's); bin/orctool sends these and no others. */
+export const SERVED_ENV = ['OBJTOOL_ARGS', 'OBJTOOL_VERBOSE', 'srctree', 'VERSION', 'PATCHLEVEL', 'SUBLEVEL', 'ORCTOOL_DEBUG'];
+
+export const PROTOCOL = 'orctool-1';
+export const BUILD_ID_FILE = join(__dirname, '..', 'orctool.buildid');
+
+/** Where the port files live: the per-user runtime directory, else /tmp, as bin/orctool computes it. */
+export function runtimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const base = env['XDG_RUNTIME_DIR'] || env['TMPDIR'] || '/tmp';
+  return join(base, `orctool-${process.getuid!()}`);
+}
+
+/** The directory, made 0700 if missing; refused unless it is ours, a real directory, and 0700. */
+function ownDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  if (!st.isDirectory() || st.uid !== process.getuid!() || (st.mode & 0o777) !== 0o700) {
+    throw new Error(`${dir} is not a 0700 directory of this user`);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Parsed request, or undefined while incomplete. */
+function parseRequest(buf: Buffer): { fields: string[]; complete: boolean } {
+  const fields: string[] = [];
+  let at = 0;
+  for (;;) {
+    const nul = buf.indexOf(0, at);
+    if (nul < 0) break;
+    fields.push(buf.subarray(at, nul).toString('latin1'));
+    at = nul + 1;
+  }
+  if (fields.length < 4) return { fields, complete: false };
+  const nEnv = Number(fields[3]);
+  if (!Number.isInteger(nEnv) || nEnv < 0) return { fields, complete: true };
+  if (fields.length < 5 + nEnv) return { fields, complete: false };
+  const nArgs = Number(fields[4 + nEnv]);
+  if (!Number.isInteger(nArgs) || nArgs < 0) return { fields, complete: true };
+  return { fields, complete: fields.length >= 5 + nEnv + nArgs };
+}
+
+/** The answer's lines for what a run wrote, in the order it wrote it. */
+export function encodeOutput(chunks: readonly [1 | 2, Buffer][], status: number): Buffer {
+  const out: Buffer[] = [];
+  // Pieces of one stream are joined until the other stream writes.
+  const merged: [1 | 2, Buffer][] = [];
+  for (const [s, b] of chunks) {
+    const last = merged[merged.length - 1];
+    if (last && last[0] === s) last[1] = Buffer.concat([last[1], b]);
+    else merged.push([s, b]);
+  }
+  for (const [s, b] of merged) {
+    let at = 0;
+    while (at < b.length) {
+      const nl = b.indexOf(10, at);
+      if (nl < 0) {
+        out.push(Buffer.from(s === 1 ? '3' : '4'), b.subarray(at), Buffer.from('\n'));
+        break;
+      }
+      out.push(Buffer.from(s === 1 ? '1' : '2'), b.subarray(at, nl + 1));
+      at = nl + 1;
+    }
+  }
+  out.push(Buffer.from(`X${status}\n`));
+  return Buffer.concat(out);
+}
+
+function serve(): void {
+  const buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
+  const dir = runtimeDir();
+  ownDir(dir);
+  const portFile = join(dir, `server-${buildId}`);
+  const pidFile = `${portFile}.pid`;
+  // One server per build and user: the pid file is taken exclusively; a dead owner's is taken over.
+  for (let tries = 0; ; tries++) {
+    try {
+      const fd = openSync(pidFile, 'wx', 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || tries > 2) return;
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      if (alive(pid)) return;
+      rmSync(pidFile, { force: true });
+    }
+  }
+  const bundle = loadBundle();
+  const secret = randomBytes(24).toString('hex');
+  const idleMs = Math.max(1, Number(process.env['ORCTOOL_SERVER_IDLE'] || 120)) * 1000;
+  let idle: NodeJS.Timeout | undefined;
+  const cleanup = (): void => {
+    try {
+      if (readFileSync(portFile, 'utf8').includes(secret)) rmSync(portFile, { force: true });
+    } catch {
+      // (gone already)
+    }
+    rmSync(pidFile, { force: true });
+  };
+  const server = createServer({ allowHalfOpen: true });
+  const stop = (): void => {
+    cleanup();
+    server.close();
+    process.exit(0);
+  };
+  const armIdle = (): void => {
+    if (idle) clearTimeout(idle);
+    idle = setTimeout(stop, idleMs);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+
+  // One run at a time: a run owns the process' working directory, environment and stdio.
+  let queue: Promise<void> = Promise.resolve();
+  const home = process.cwd();
+  const run = async (sock: Socket, fields: string[]): Promise<void> => {
+    const nEnv = Number(fields[3]);
+    const envs = fields.slice(4, 4 + nEnv);
+    const argv = fields.slice(5 + nEnv);
+    const chunks: [1 | 2, Buffer][] = [];
+    const saved = new Map(SERVED_ENV.map((k) => [k, process.env[k]]));
+    const out = process.stdout.write;
+    const err = process.stderr.write;
+    let status = 1;
+    try {
+      for (const k of SERVED_ENV) delete process.env[k];
+      for (const kv of envs) {
+        const eq = kv.indexOf('=');
+        const k = kv.slice(0, eq);
+        if (eq > 0 && SERVED_ENV.includes(k)) process.env[k] = kv.slice(eq + 1);
+      }
+      process.chdir(fields[2]!);
+      const capture = (s: 1 | 2) => ((chunk: string | Uint8Array, enc?: BufferEncoding | (() => void)) => {
+        chunks.push([s, typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk)]);
+        return true;
+      }) as typeof process.stdout.write;
+      process.stdout.write = capture(1);
+      process.stderr.write = capture(2);
+      status = await bundle.main(argv);
+    } catch {
+      // (main() reports its own errors; this is the server failing: no answer, the client runs in-process)
+      process.stdout.write = out;
+      process.stderr.write = err;
+      sock.destroy();
+      return;
+    } finally {
+      process.stdout.write = out;
+      process.stderr.write = err;
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      try {
+        process.chdir(home);
+      } catch {
+        // (the directory went away: later runs chdir to theirs first anyway)
+      }
+    }
+    sock.end(encodeOutput(chunks, status));
+  };
+
+  server.on('connection', (sock) => {
+    armIdle();
+    let buf = Buffer.alloc(0);
+    let taken = false;
+    sock.on('error', () => sock.destroy());
+    sock.on('data', (d: Buffer) => {
+      if (taken) return;
+      buf = Buffer.concat([buf, d]);
+      if (buf.length > 1 << 20) return void sock.destroy();
+      const { fields, complete } = parseRequest(buf);
+      if (fields.length >= 2) {
+        const a = Buffer.from(fields[1]!);
+        const b = Buffer.from(secret);
+        if (fields[0] !== PROTOCOL || a.length !== b.length || !timingSafeEqual(a, b)) return void sock.destroy();
+      }
+      if (!complete) return;
+      taken = true;
+      queue = queue.then(() => run(sock, fields)).finally(armIdle);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const addr = server.address();
+    if (!addr || typeof addr === 'string') return stop();
+    const tmp = `${portFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${addr.port} ${secret}\n`, { mode: 0o600 });
+    renameSync(tmp, portFile);
+    armIdle();
+  });
+}
+
+if (require.main === module) {
+  try {
+    serve();
+  } catch {
+    process.exit(1);
+  }
+}
