@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,elf,decode] [--rounds=N]`:
+// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,replay,replay-noibt,elf,decode] [--rounds=N]`:
 // figures, never pass/fail. orctool against Debian's objtool on each input (compare.ts), then
 // a markdown table; the ELF-reading and decoding micro-benchmarks run only when named.
 // Needs scripts/corpus.sh (modules, objtool) and, for vmlinux, npm run kbuild.
@@ -10,13 +10,20 @@ import { ElfFile } from '../elf/reader.js';
 import { type CorpusName, corpusAvailable, corpusModules, sampleModules } from '../testing/corpus.js';
 import { benchDecode } from './decode.bench.js';
 import { type BenchCase, type CaseResult, markdownTable, runCase } from './compare.js';
+import { replay } from './replay.js';
 
 const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm'];
+/** A build's objtool calls replayed (replay.ts): the 7.3 IBT build, and the 7.3 build without IBT. */
+const REPLAYS: Record<string, string> = { replay: '7.3', 'replay-noibt': '7.3-noibt' };
 const MICRO = ['elf', 'decode'];
 const MODULE_FLAGS = ['--orc', '--link', '--module'];
 
+function kbuildRootDir(): string {
+  return process.env['ORCTOOL_KBUILD'] || join(homedir(), '.cache', 'orctool-kbuild');
+}
+
 function kbuildObject(variant: string): string | undefined {
-  const root = process.env['ORCTOOL_KBUILD'] || join(homedir(), '.cache', 'orctool-kbuild');
+  const root = kbuildRootDir();
   const p = join(root, variant, 'objects', 'vmlinux', 'vmlinux.o');
   return existsSync(p) ? p : undefined;
 }
@@ -88,11 +95,11 @@ async function main(argv: string[]): Promise<number> {
     if (a.startsWith('--only=')) only = new Set(a.slice('--only='.length).split(',').filter((s) => s !== ''));
     else if (/^--rounds=[1-9]\d*$/.test(a)) rounds = Number(a.slice('--rounds='.length));
     else {
-      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...MICRO].join(',')}] [--rounds=N]`);
+      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...Object.keys(REPLAYS), ...MICRO].join(',')}] [--rounds=N]`);
       return 2;
     }
   }
-  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n));
+  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n) && !(n in REPLAYS));
   if (unknown.length) {
     console.error(`bench: unknown input ${unknown.join(', ')} (one of ${[...TOOL_CASES, ...MICRO].join(', ')})`);
     return 2;
@@ -106,6 +113,21 @@ async function main(argv: string[]): Promise<number> {
     results.push(r);
   }
   if (results.length) console.log(`\n${markdownTable(results)}`);
+  const rows: string[] = [];
+  for (const [name, variant] of Object.entries(REPLAYS)) {
+    if (!only.has(name)) continue;
+    const r = await replay(join(kbuildRootDir(), variant), variant.replace(/-.*$/, ''), ['served', 'in-process'], 2, (s) => console.log(s));
+    if (!r) {
+      console.log(`${name}: no ${variant} build with its objtool log (scripts/build-kernel.sh), skipped`);
+      continue;
+    }
+    for (const [mode, o] of Object.entries(r.orctool)) {
+      for (const d of o.differ.slice(0, 5)) console.log(`${name} (${mode}): differs: ${d}`);
+      rows.push(`| ${variant} build, ${r.calls} objtool calls, 2 at a time | orctool ${mode} | ${o.secs.toFixed(2)} s | ${r.objtoolSecs.toFixed(2)} s | ` +
+        `${(o.secs / r.objtoolSecs).toFixed(2)}x | ${r.calls - o.differ.length}/${r.calls} |`);
+    }
+  }
+  if (rows.length) console.log(['', '| replay | orctool | orctool total | objtool total | time ratio | same output, messages, status |', '| --- | --- | ---: | ---: | ---: | ---: |', ...rows].join('\n'));
   return 0;
 }
 
