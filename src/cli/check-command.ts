@@ -20,12 +20,15 @@ import { printFunctions } from '../actions/disas.js';
 import { dumpOrcFile } from '../orc/dump.js';
 import { errorLine } from './error-line.js';
 import type { BatchOutput } from './batch.js';
+import { ORCTOOL_VERSION, type SarifWarning, toSarif } from './sarif.js';
 
 export interface CommandLine {
   opts: CheckOptions;
   dumpOrc: boolean;
   kernel?: KernelLayout;
   json: boolean;
+  /** --format=sarif: the JSON records are gathered into one SARIF log (sarif.ts) at the end. */
+  sarif?: boolean;
   /** orctool's --jobs=N: threads for a batch of files (the main one and N-1 workers); 1: no workers. */
   jobs?: number;
   /** 7.x -o/--output: the file is copied here and the copy is worked on (and named in messages). */
@@ -111,8 +114,9 @@ export function parseCommandLine(args: string[], env: NodeJS.ProcessEnv = proces
       cl.kernel = l;
     } else if (name === '--format') {
       const v = value ?? argv[++k];
-      if (v !== 'json' && v !== 'text') throw new UsageError(`--format: '${v}' (text or json)`);
-      cl.json = v === 'json';
+      if (v !== 'json' && v !== 'text' && v !== 'sarif') throw new UsageError(`--format: '${v}' (text, json or sarif)`);
+      cl.json = v === 'json' || v === 'sarif';
+      cl.sarif = v === 'sarif';
     } else if (name === '--jobs') {
       const v = value ?? argv[++k];
       if (v === undefined || !/^[1-9]\d*$/.test(v)) throw new UsageError('--jobs needs a positive number');
@@ -218,8 +222,11 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const emit = cl.json
     ? (_: string, w: Warning) => {
         // A conflict comes with the command that draws its per-offset table.
-        const extra = w.message.startsWith('stack layout conflict in alternatives') && w.location
+        const extra: { explain?: string; fileOffset?: number } = w.message.startsWith('stack layout conflict in alternatives') && w.location
           ? { explain: `orctool explain ${path} ${w.location.split(' ')[0]}` } : {};
+        // (SARIF's physical location: the instruction's offset in the file)
+        const sec = cl.sarif && w.section !== undefined && w.sectionOffset !== undefined ? elf.sectionByName(w.section) : undefined;
+        if (sec) extra.fileOffset = sec.offset + w.sectionOffset!;
         out.stdout(JSON.stringify({ ...w, ...extra }) + '\n');
       }
     : (line: string) => out.stderr(line + '\n');
@@ -291,6 +298,29 @@ export function runCheckCommand(argv: string[], out: CheckOutput): number {
  */
 export async function runCheckCommandJobs(argv: string[], out: BatchOutput): Promise<number> {
   const cl = parseCommandLine(argv);
+  if (cl.sarif) {
+    // Every file's JSON records, then one SARIF log of them all.
+    const records: SarifWarning[] = [];
+    let pending = '';
+    const status = await runCheckCommandJobsAs(cl, argv, {
+      ...out,
+      stdout: (t) => {
+        pending += t;
+        for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n')) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          if (line.startsWith('{')) records.push(JSON.parse(line) as SarifWarning);
+          else out.stdout(line + '\n');
+        }
+      },
+    });
+    out.stdout(JSON.stringify(toSarif(records, ORCTOOL_VERSION), null, 2) + '\n');
+    return status;
+  }
+  return runCheckCommandJobsAs(cl, argv, out);
+}
+
+async function runCheckCommandJobsAs(cl: CommandLine, argv: string[], out: BatchOutput): Promise<number> {
   const err = optionsError(cl);
   if (err) {
     out.stderr(`error: objtool: ${err}\n`);

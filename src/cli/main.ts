@@ -15,7 +15,7 @@ const USAGE = `usage: orctool <actions> [<options>] file.o...   objtool's comman
            7.x kbuild), --backtrace, --no-unreachable, --sec-address, --stats, --verbose,
            --disas[=PATTERN], --trace PATTERN, --wide (listings in orctool's own rendering);
            OBJTOOL_ARGS and OBJTOOL_VERBOSE=1 as objtool reads them
-         orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json,
+         orctool's own: --kernel=6.1|6.3|6.4|6.12|7.3 (default: detected), --format=json|sarif,
            --jobs=N (threads for several files; default: the cores but one; 1: no workers)
        orctool patch FILE --features LIST [-o OUT]   apply alternatives as the kernel does at boot
        orctool verify [--coverage] FILE...
