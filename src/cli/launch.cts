@@ -66,6 +66,15 @@ export function loadBundle(bundleFile = BUNDLE_FILE, cacheFile: string | null = 
 }
 
 if (require.main === module) {
+  // A reader that went away (`orctool --dump=orc x.o | head`) ends the run quietly, as SIGPIPE
+  // ends objtool, instead of an unhandled 'error' event; files are written atomically, so
+  // nothing is left half-done.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(141);
+      throw e;
+    });
+  }
   let bundle: LoadedBundle;
   try {
     bundle = loadBundle();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify FILE... [--kernel=V]`: the ORC table against every patched variant of the code.
-// Exit status 0 only when no boundary contradicts the table.
+// Exit status 0 only when no boundary contradicts the table. Reads relocatable objects and
+// linked images (a vmlinux: fields resolved by address, see src/elf/linked.ts).
 import { ElfFile } from '../elf/reader.js';
 import { UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
@@ -34,7 +35,9 @@ export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => v
       ...(r.unverified ? [`  unverified: ${Object.entries(r.reasons).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
       ...r.mismatches.map((m) => `  mismatch at ${m.location} [${m.variant}]: expected ${m.expected}, table has ${m.found}`),
     ];
-    if (cover) {
+    if (cover && !elf.isRelocatable) {
+      lines.push('  coverage: needs a relocatable object (the analysis that gives the denominator reads relocations): verify vmlinux.o for it');
+    } else if (cover) {
       // (after verify: the analysis may add to the ELF it reads)
       const c = coverage(elf, layout, cover, file);
       if (c.analysisFailed) lines.push('  coverage: the analysis stopped on a fatal problem (run check for it)');

@@ -4,8 +4,12 @@
 // alt_instr, layout per kernel version), __jump_table (struct jump_entry) and __ex_table (struct
 // exception_table_entry), in that order, one record per entry. Also .parainstructions (up to
 // 6.7), which objtool never reads: listed for the patching feature, stack-neutral.
+// In a relocatable object every field is read through its relocation, as objtool does; in a
+// linked image (a vmlinux, for `verify`) there are none: the self-relative fields (`.long X - .`)
+// and absolute pointers are resolved by address (src/elf/linked.ts).
 import { R_X86_64_64 } from '../elf/constants.js';
 import type { ElfFile } from '../elf/reader.js';
+import { LinkedImage } from '../elf/linked.js';
 import type { Section } from '../elf/section.js';
 import type { AltInstrLayout, KernelLayout, ParaInstrLayout } from './versions.js';
 import { KernelMetadataError, offstr, relocAt, type RelocRef, relocRef, relocsOf, relocTarget } from './common.js';
@@ -111,6 +115,15 @@ function needReloc(elf: ElfFile, sec: Section, rel: RelocTable | undefined, offs
   return relocRef(rel!, i);
 }
 
+/**
+ * Where the self-relative field at `offset` of an entry points: its relocation's target, or, in a
+ * linked image, the field's address plus its value.
+ */
+function fieldTarget(elf: ElfFile, sec: Section, rel: RelocTable | undefined, linked: LinkedImage | undefined, offset: number, what: string): { sec: number; off: number } {
+  if (!linked) return relocTarget(elf.symbols, needReloc(elf, sec, rel, offset, what));
+  return linked.selfRel32(sec, offset) ?? fail(elf, sec, offset, `${what} points outside the image's sections`);
+}
+
 function checkSize(elf: ElfFile, sec: Section, size: number): number {
   if (sec.size % size !== 0) throw new KernelMetadataError(elf.path, sec.name, undefined, `${sec.name} size not a multiple of ${size}`);
   return sec.size / size;
@@ -182,8 +195,8 @@ function readAltinstructions(elf: ElfFile, layout: KernelLayout, opts: AltOption
   const n = checkSize(elf, sec, a.entrySize);
   if (n === 0) return;
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
-  const rel = relocsOf(elf, sec);
-  const syms = elf.symbols;
+  const linked = LinkedImage.of(elf);
+  const rel = linked ? undefined : relocsOf(elf, sec);
   const nested = a.nestedSites ? new NestedFixup() : undefined;
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * a.entrySize;
@@ -191,17 +204,13 @@ function readAltinstructions(elf: ElfFile, layout: KernelLayout, opts: AltOption
     alt.origLen = alt.entryOrigLen = view.getUint8(offset + a.origLenOffset);
     alt.newLen = view.getUint8(offset + a.newLenOffset);
     Object.assign(alt, decodeFeature(a, view, offset + a.featureOffset));
-    const o = needReloc(elf, sec, rel, offset + a.origOffset, 'orig');
-    const t = relocTarget(syms, o);
+    const t = fieldTarget(elf, sec, rel, linked, offset + a.origOffset, 'orig');
     alt.origSec = t.sec;
     alt.origOff = t.off;
     out.push(alt);
     nested?.apply(out, out.length - 1);
     handleFeature(alt, opts);
-    if (alt.newLen) {
-      const r = needReloc(elf, sec, rel, offset + a.newOffset, 'new');
-      setNew(alt, relocTarget(syms, r));
-    }
+    if (alt.newLen) setNew(alt, fieldTarget(elf, sec, rel, linked, offset + a.newOffset, 'new'));
   }
 }
 
@@ -215,17 +224,23 @@ function readJumpTable(elf: ElfFile, out: SpecialAlt[]): void {
   const sec = elf.sectionByName('__jump_table');
   if (!sec) return;
   const n = checkSize(elf, sec, JUMP_ENTRY.size);
-  const rel = n ? relocsOf(elf, sec) : undefined;
-  const syms = elf.symbols;
+  const linked = LinkedImage.of(elf);
+  const rel = n && !linked ? relocsOf(elf, sec) : undefined;
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * JUMP_ENTRY.size;
     const alt = blank('jump_label', sec, idx, offset);
-    const o = needReloc(elf, sec, rel, offset + JUMP_ENTRY.orig, 'orig');
-    const t = relocTarget(syms, o);
+    const t = fieldTarget(elf, sec, rel, linked, offset + JUMP_ENTRY.orig, 'orig');
     alt.origSec = t.sec;
     alt.origOff = t.off;
-    const r = needReloc(elf, sec, rel, offset + JUMP_ENTRY.new, 'new');
-    setNew(alt, relocTarget(syms, r));
+    setNew(alt, fieldTarget(elf, sec, rel, linked, offset + JUMP_ENTRY.new, 'new'));
+    if (linked) {
+      // `.quad key - . + flags`: key and field are 8-aligned, so the low bits are the flags.
+      alt.keyAddendFull = alt.keyAddend = Number(linked.selfRel64Value(sec, offset + JUMP_ENTRY.key) & 3n);
+      alt.branch = (alt.keyAddend & 1) !== 0;
+      alt.jumpLabelHack = (alt.keyAddend & 2) !== 0;
+      out.push(alt);
+      continue;
+    }
     const key = needReloc(elf, sec, rel, offset + JUMP_ENTRY.key, 'key');
     alt.keySym = key.sym;
     alt.keyAddendFull = key.addend;
@@ -241,18 +256,16 @@ function readExTable(elf: ElfFile, out: SpecialAlt[]): void {
   const sec = elf.sectionByName('__ex_table');
   if (!sec) return;
   const n = checkSize(elf, sec, EX_ENTRY.size);
-  const rel = n ? relocsOf(elf, sec) : undefined;
-  const syms = elf.symbols;
+  const linked = LinkedImage.of(elf);
+  const rel = n && !linked ? relocsOf(elf, sec) : undefined;
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * EX_ENTRY.size;
     const alt = blank('ex_table', sec, idx, offset);
-    const o = needReloc(elf, sec, rel, offset + EX_ENTRY.orig, 'orig');
-    const t = relocTarget(syms, o);
+    const t = fieldTarget(elf, sec, rel, linked, offset + EX_ENTRY.orig, 'orig');
     alt.origSec = t.sec;
     alt.origOff = t.off;
-    const r = needReloc(elf, sec, rel, offset + EX_ENTRY.new, 'new');
-    setNew(alt, relocTarget(syms, r));
+    setNew(alt, fieldTarget(elf, sec, rel, linked, offset + EX_ENTRY.new, 'new'));
     alt.exData = view.getInt32(offset + EX_ENTRY.data, true);
     out.push(alt);
   }
@@ -319,15 +332,24 @@ export function readParainstructions(elf: ElfFile, layout: KernelLayout): ParaSi
   const sec = layout.hasParainstructions && p ? elf.sectionByName('.parainstructions') : undefined;
   if (!sec || !p) return [];
   const n = checkSize(elf, sec, p.entrySize);
-  const rel = n ? relocsOf(elf, sec) : undefined;
+  const linked = LinkedImage.of(elf);
+  const rel = n && !linked ? relocsOf(elf, sec) : undefined;
   const syms = elf.symbols;
   const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
   const out: ParaSite[] = [];
+  const instr = (offset: number): { sec: number; off: number } => {
+    // (an absolute pointer: `.quad 661b`)
+    if (linked) {
+      const t = linked.pointer(sec, offset);
+      return t && t !== 'null' ? t : fail(elf, sec, offset, 'instr points outside the image\'s sections');
+    }
+    const ref = needReloc(elf, sec, rel, offset, 'instr');
+    if (ref.type !== R_X86_64_64) fail(elf, sec, offset, `unexpected relocation type ${ref.type} for the instruction pointer`);
+    return relocTarget(syms, ref);
+  };
   for (let idx = 0; idx < n; idx++) {
     const offset = idx * p.entrySize;
-    const ref = needReloc(elf, sec, rel, offset + p.instrOffset, 'instr');
-    if (ref.type !== R_X86_64_64) fail(elf, sec, offset + p.instrOffset, `unexpected relocation type ${ref.type} for the instruction pointer`);
-    const t = relocTarget(syms, ref);
+    const t = instr(offset + p.instrOffset);
     const site: ParaSite = {
       instrSec: t.sec, instrOff: t.off, type: view.getUint8(offset + p.typeOffset), len: view.getUint8(offset + p.lenOffset),
       index: idx, offset,

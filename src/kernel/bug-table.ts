@@ -3,8 +3,12 @@
 // (handle_bug(), report_bug(), BUGFLAG_WARNING). objtool does not read it (it has the REACHABLE
 // annotations, which shipped modules no longer carry); `verify` does, to walk what follows.
 // The fields are self-relative `.long X - .`; in a relocatable object each is a relocation, so an
-// entry's address is its relocation's symbol + addend.
+// entry's address is its relocation's symbol + addend. In a linked image (vmlinux) it is the
+// field's own address plus its value, and the entry size (the config) is the one of the layout's
+// sizes for which every entry's bug_addr is in code.
 import type { ElfFile } from '../elf/reader.js';
+import { LinkedImage } from '../elf/linked.js';
+import type { Section } from '../elf/section.js';
 import type { KernelLayout } from './versions.js';
 import { relocsOf, relocTarget, relocRef } from './common.js';
 
@@ -37,6 +41,8 @@ function fieldTargets(elf: ElfFile, name: string, field: number, entrySize: numb
 export function readWarnSites(elf: ElfFile, layout: KernelLayout): CodeRef[] {
   const sec = elf.sectionByName('__bug_table');
   if (!sec || !sec.size) return [];
+  const linked = LinkedImage.of(elf);
+  if (linked) return linkedWarnSites(elf, linked, sec, layout);
   const rel = relocsOf(elf, sec);
   if (!rel) return [];
   // One relocation per entry points at code (bug_addr); the others at strings.
@@ -58,4 +64,22 @@ export function readWarnSites(elf: ElfFile, layout: KernelLayout): CodeRef[] {
     if (a && flags & layout.bugTable.warningFlag) out.push(a);
   }
   return out;
+}
+
+/** readWarnSites() of a linked image. */
+function linkedWarnSites(elf: ElfFile, linked: LinkedImage, sec: Section, layout: KernelLayout): CodeRef[] {
+  const data = sec.data;
+  for (const [sizeKey, flagsAt] of Object.entries(layout.bugTable.entryFlags)) {
+    const size = Number(sizeKey);
+    if (sec.size % size) continue;
+    const out: CodeRef[] = [];
+    let fits = true;
+    for (let at = 0; at < sec.size && fits; at += size) {
+      const t = linked.selfRel32(sec, at);
+      if (!t || !elf.section(t.sec)?.isExec) fits = false;
+      else if ((data[at + flagsAt]! | (data[at + flagsAt + 1]! << 8)) & layout.bugTable.warningFlag) out.push(t);
+    }
+    if (fits) return out;
+  }
+  return [];
 }

@@ -163,6 +163,26 @@ export interface BugTableLayout {
 }
 
 // {bug_addr, [file, line,] flags}: 12 bytes with BUGVERBOSE (flags at 10), else 8 (flags at 4).
+/**
+ * Functions whose frame an unwind hint inside the body describes, from the x86 sources of 6.12.118
+ * and 7.3.4 (UNWIND_HINT_* between SYM_FUNC_START and SYM_FUNC_END, or in a C function's inline
+ * asm), the same list in both; checked against the hints of kbuild's vmlinux.o of both. A hint
+ * that only says what the entry already is (srso_alias_untrain_ret's FUNC at offset 0) is left
+ * out. Hints in code outside functions (SYM_CODE: entry code) are not listed: `verify` does not
+ * walk that code in a linked image at all. For 6.1 to 6.10 the list is 6.12's (names absent
+ * from an image do nothing).
+ *  - arch_rethook_trampoline: UNWIND_HINT_FUNC after pushing a fake return address (rethook.c);
+ *  - ftrace_regs_caller: UNWIND_HINT_FUNC where it returns to the direct caller (ftrace_64.S);
+ *  - srso_alias_safe_ret: UNWIND_HINT_FUNC after `lea 8(%rsp), %rsp` (retpoline.S);
+ *  - xen_hypercall_pv, asm_fred_entry_from_kvm, __vmx_vcpu_run: UNWIND_HINT_SAVE/RESTORE around
+ *    a SYSCALL, an interrupt frame, a VM entry.
+ * (vmware.h's VMware hypercalls carry SAVE/UNDEFINED/RESTORE in inline asm too, inlined into
+ * the callers of vmware_hypercall_hb_*(): only modules in Debian's configurations.)
+ */
+const HINTED_FUNCTIONS_6_X = [
+  'arch_rethook_trampoline', 'ftrace_regs_caller', 'srso_alias_safe_ret', 'xen_hypercall_pv', 'asm_fred_entry_from_kvm', '__vmx_vcpu_run',
+] as const;
+
 const BUG_TABLE_6_1: BugTableLayout = { entryFlags: { 12: 10, 8: 4 }, warningFlag: 1 };
 // 7.x x86-64 has HAVE_ARCH_BUG_FORMAT: {bug_addr, format, [file, line,] flags}: 16 or 12 bytes.
 const BUG_TABLE_7_3: BugTableLayout = { ...BUG_TABLE_6_1, entryFlags: { 16: 14, 12: 8 } };
@@ -337,6 +357,11 @@ export interface KernelLayout {
   cJumpTableSection: string;
   /** Functions known never to return, besides the ones found by analysis. */
   noreturns: readonly string[];
+  /**
+   * Functions (STT_FUNC symbols) in whose body an unwind hint changes the frame: a linked image
+   * has lost its hints, so `verify` cannot know their frames there (see HINTED_FUNCTIONS_6_X).
+   */
+  hintedFunctions: readonly string[];
   /** Functions that may be called with AC set (--uaccess). */
   uaccessSafe: readonly string[];
   /** Version-dependent warning texts. */
@@ -703,7 +728,7 @@ const LAYOUT_6_12: KernelLayout = {
     orcHeaderHash: 'fe5d32bf581bd63b2ca9a5c65ba5a625eab3fe24',
     annotations: ANNOTATIONS_6_12, hasUnreachableAnnotations: false, hasParainstructions: false, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_12, noreturnRules: { includesWeak: true, rust: RUST_NORETURNS_6_12 },
-    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
+    cJumpTableSection: '.data.rel.ro.c_jump_table', noreturns: NORETURNS_6_12, hintedFunctions: HINTED_FUNCTIONS_6_X, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'MITIGATION_RETPOLINE build', rethunkBuild: 'MITIGATION_RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
     check: CHECK_6_12, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
@@ -751,7 +776,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     hint: { entrySize: 12, endOffset: 8, regs: HINT_REGS_4_14, types: HINTS_OLD },
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_1, noreturnRules: { includesWeak: false },
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, hintedFunctions: HINTED_FUNCTIONS_6_X, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: false, pvSlotInCallName: true, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
     check: CHECK_6_1, noinstr: NOINSTR_6_1, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_1, ibt: IBT_6_1, backup: 'always', cfi: 'sites', optionNeeds: [],
@@ -765,7 +790,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     orcHeaderHash: 'db84aed4103b31dd51e017f8f79783ca985c2c51',
     annotations: ANNOTATIONS_6_1, hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: false },
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, uaccessSafe: UACCESS_SAFE_6_1,
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_1, hintedFunctions: HINTED_FUNCTIONS_6_X, uaccessSafe: UACCESS_SAFE_6_1,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: false,
     check: CHECK_6_3, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],
@@ -780,7 +805,7 @@ export const LAYOUTS: readonly KernelLayout[] = [
     annotations: { ...ANNOTATIONS_6_1, '.discard.noendbr': 'pc32', '.discard.retpoline_safe': 'pc32', '.discard.validate_unret': 'pc32' },
     hasUnreachableAnnotations: true, hasParainstructions: true, bugTable: BUG_TABLE_6_1,
     annotationTargets: TARGETS_6_1, parainstr: PARA_6_2, noreturnRules: { includesWeak: true },
-    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, uaccessSafe: UACCESS_SAFE_6_12,
+    cJumpTableSection: '.rodata..c_jump_table', noreturns: NORETURNS_6_12, hintedFunctions: HINTED_FUNCTIONS_6_X, uaccessSafe: UACCESS_SAFE_6_12,
     messages: { altConflictWithLocation: true, pvSlotInCallName: false, retpolineBuild: 'RETPOLINE build', rethunkBuild: 'RETHUNK build', ...MESSAGES_6_X },
     warnOncePerSymbol: true,
     check: CHECK_6_4, noinstr: NOINSTR_6_3, severity: SEVERITY_6_1, symbols: SYMBOLS_6_1, outputSteps: OUTPUT_6_12, ibt: IBT_6_12, backup: 'always', cfi: 'sites', optionNeeds: [],

@@ -9,7 +9,13 @@
 // same section as the site (the distance is known); otherwise the long form and its relocation
 // stay. A DIRECT_CALL site (6.8+) and a paravirt site become a direct call to the pv_ops target
 // when that table is initialised in this object; otherwise the site is reported as unresolved.
+//
+// A linked image (vmlinux) has no relocations: its bytes are final, so the patching works by
+// address as the kernel does (apply_relocation(): a relative operand pointing outside the
+// replacement gets the distance between replacement and site added; a DIRECT_CALL site calls what
+// its pv_ops slot holds), with the same choices as for the object (see retargetLinked()).
 import type { ElfFile } from '../elf/reader.js';
+import { LinkedImage } from '../elf/linked.js';
 import type { RelocTable } from '../elf/relocations.js';
 import { ElfEditor, type NewReloc } from '../elf/writer.js';
 import { R_X86_64_64, R_X86_64_NONE, R_X86_64_PC32, R_X86_64_PLT32, SHT_RELA } from '../elf/constants.js';
@@ -142,8 +148,11 @@ export class Patcher {
   /** Bytes each entry patches: its site's longest length (nested ALTERNATIVE()s share a site). */
   readonly siteLen: Int32Array;
   private readonly p: KernelLayout['patching'];
+  /** The address layer of a linked image; undefined for a relocatable object. */
+  private readonly linked: LinkedImage | undefined;
 
   constructor(readonly elf: ElfFile, readonly layout: KernelLayout) {
+    this.linked = LinkedImage.of(elf);
     this.alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
     const longest = new Map<string, number>();
     for (const a of this.alts) {
@@ -157,7 +166,8 @@ export class Patcher {
   /** A state over a copy of a section's bytes. */
   state(sec: number): SectionState {
     const section = this.elf.section(sec)!;
-    return new SectionState(sec, new Uint8Array(section.data), this.elf.relocationsFor(section));
+    // (a linked image's relocation sections, if kept, hold addresses: never read here)
+    return new SectionState(sec, new Uint8Array(section.data), this.linked ? undefined : this.elf.relocationsFor(section));
   }
 
   /** optimize_nops() results by site bytes: the same few byte patterns recur at thousands of sites. */
@@ -235,11 +245,26 @@ export class Patcher {
     buf.set(replBytes.subarray(0, Math.min(a.newLen, len)));
     // The replacement's own relocations, positioned within the buffer.
     const relocs: PendingReloc[] = [];
-    const rt = repl ? elf.relocationsFor(repl) : undefined;
+    const linked = this.linked;
+    const rt = repl && !linked ? elf.relocationsFor(repl) : undefined;
     if (rt) for (const i of rt.inRange(a.newOff, a.newOff + a.newLen)) relocs.push({ offset: rt.offset(i) - a.newOff, type: rt.type(i), sym: rt.sym(i), addend: rt.addend(i) });
     let size = a.newLen;
+    // Linked: where a DIRECT_CALL site's call goes, once its pv_ops slot is read.
+    let direct: { sec: number; off: number } | undefined;
 
-    if (a.directCall) {
+    if (a.directCall && linked) {
+      // `call *disp(%rip)`: the slot is at the next instruction + disp.
+      const disp = new DataView(st.bytes.buffer, st.bytes.byteOffset).getInt32(a.origOff + 2, true);
+      const slot = linked.target(a.origSec, a.origOff + 6, disp);
+      const slotSec = slot ? elf.section(slot.sec) : undefined;
+      const target = slotSec && slotSec.size >= slot!.off + 8 ? linked.pointer(slotSec, slot!.off) : undefined;
+      if (target && target !== 'null') {
+        if (linked.symbolsAt(target.sec, target.off).some((i) => linked.symbols!.name(i) === 'nop_func')) size = 0;
+        else direct = target;
+      } else if (target === undefined && site) {
+        site.note = 'pv_ops target not initialised in this image: left as the replacement (call BUG_func)';
+      }
+    } else if (a.directCall) {
       // alt_replace_call(): `call *ptr(%rip)` becomes `call <what ptr holds>`.
       const orig = st.relocs ? st.relocs.at(a.origOff + 2) : -1;
       const ptr = orig >= 0 && !st.dropped.has(orig) ? this.relocTarget({ sym: st.relocs!.sym(orig), addend: st.relocs!.addend(orig) + 4 }) : undefined;
@@ -255,7 +280,10 @@ export class Patcher {
     }
     buf.fill(0x90, size);
     if (size === 0) relocs.length = 0;
-    retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site, this.decodeBuf);
+    if (linked) {
+      if (size) retargetLinked(buf, a, this.layout, st.index, linked, site, this.decodeBuf);
+      if (direct) setRel32(buf, 1, linked.rel(direct.sec, direct.off) - linked.rel(a.origSec, a.origOff + 5));
+    } else retarget(buf, relocs, a, this.layout, st.index, this.relocTarget, site, this.decodeBuf);
     this.optimize(buf, relocs);
     st.clear(a.origOff, a.origOff + len);
     st.bytes.set(buf, a.origOff);
@@ -275,6 +303,10 @@ export class Patcher {
       const before = st.bytes.slice(ps.instrOff, ps.instrOff + ps.len);
       const site: PatchedSite = { kind: 'paravirt', sectionIndex: ps.instrSec, section: elf.section(ps.instrSec)!.name, offset: ps.instrOff, len: ps.len, condition: `pv_ops[${ps.type}]`, applied: false, before, after: before };
       sites?.push(site);
+      if (this.linked) {
+        this.paravirtLinked(this.linked, ps, st, site);
+        continue;
+      }
       const pvOps = syms ? syms.byNameIndex('pv_ops') : -1;
       const target = pvOps >= 0 && syms!.isDefined(pvOps) ? this.pvTarget({ sec: syms!.shndx[pvOps]!, off: syms!.value[pvOps]! + ps.type * 8 }) : undefined;
       if (target === undefined) {
@@ -305,6 +337,43 @@ export class Patcher {
       site.applied = true;
       site.after = buf.slice();
     }
+  }
+
+  /** patchParavirt() on one site of a linked image: the call's distance computed by address. */
+  private paravirtLinked(linked: LinkedImage, ps: ReturnType<typeof readParainstructions>[number], st: SectionState, site: PatchedSite): void {
+    const syms = linked.symbols;
+    const sym = (name: string): { sec: number; off: number } | undefined => {
+      const i = syms ? syms.byNameIndex(name) : -1;
+      return i >= 0 && syms!.isDefined(i) && linked.placed(syms!.shndx[i]!) ? { sec: syms!.shndx[i]!, off: syms!.value[i]! } : undefined;
+    };
+    const pvOps = sym('pv_ops');
+    const slotSec = pvOps ? this.elf.section(pvOps.sec) : undefined;
+    const target = slotSec && slotSec.size >= pvOps!.off + ps.type * 8 + 8 ? linked.pointer(slotSec, pvOps!.off + ps.type * 8) : undefined;
+    if (target === undefined) {
+      site.note = 'pv_ops is not in this image: site left as the indirect call';
+      return;
+    }
+    const buf = new Uint8Array(ps.len);
+    let used = 0;
+    const callTo = (t: { sec: number; off: number }): void => {
+      buf[0] = 0xe8;
+      setRel32(buf, 1, linked.rel(t.sec, t.off) - linked.rel(ps.instrSec, ps.instrOff + 5));
+      used = 5;
+    };
+    if (target === 'null') {
+      const bug = sym('paravirt_BUG');
+      if (bug) callTo(bug);
+      else site.note = 'paravirt_BUG is not in this image';
+    } else if (!linked.symbolsAt(target.sec, target.off).some((i) => syms!.name(i) === '_paravirt_nop')) {
+      callTo(target);
+    }
+    if (used > ps.len) return;
+    addNops(buf, used, ps.len - used, this.p.nopMax);
+    st.clear(ps.instrOff, ps.instrOff + ps.len);
+    st.bytes.set(buf, ps.instrOff);
+    st.written.push(ps.instrOff, ps.instrOff + ps.len);
+    site.applied = true;
+    site.after = buf.slice();
   }
 
   /** Every site for a feature set (or a selection), as the kernel patches them at boot. */
@@ -402,3 +471,68 @@ function retarget(
   }
 }
 
+
+function setRel32(buf: Uint8Array, at: number, v: number): void {
+  new DataView(buf.buffer, buf.byteOffset).setInt32(at, v, true);
+}
+
+/**
+ * retarget() for a linked image, by address: a relative operand pointing outside the replacement
+ * gets the distance from the replacement to the site added (apply_reloc()), so that it still
+ * points where it did. The object's choices are kept: there, an operand pointing into another
+ * section is relocated (it moves with the bytes, whatever the version re-targets, and a JMP.d32
+ * to the site's section becomes JMP.d8 where it fits), while one pointing elsewhere in the
+ * replacement section is re-targeted only by versions that do so.
+ */
+function retargetLinked(
+  buf: Uint8Array, a: SpecialAlt, layout: KernelLayout, siteSec: number, linked: LinkedImage, site: PatchedSite | undefined,
+  decode: (buf: Uint8Array) => DecodedSection,
+): void {
+  if (a.newLen === 0) return;
+  const ds = decode(buf);
+  const all = layout.patching.retarget === 'all';
+  const view = new DataView(buf.buffer, buf.byteOffset);
+  const replAt = linked.rel(a.newSec, a.newOff);
+  // repl - instr
+  const shift = replAt - linked.rel(siteSec, a.origOff);
+  for (let k = 0; k < ds.count; k++) {
+    const at = ds.offset[k]!;
+    const len = ds.len[k]!;
+    if (at >= a.newLen) break;
+    const rel = (ds.flags[k]! & InsnFlag.REL_TARGET) !== 0;
+    const rip = (ds.flags[k]! & InsnFlag.RIP) !== 0;
+    const op = buf[at]!;
+    const fixed61 = (a.newLen === 5 && at === 0 && op === 0xe8) || (at === 0 && (op === 0xe9 || op === 0xeb) && a.newLen === 5);
+    if (!rel && !(rip && all)) continue;
+    const pos = rel ? ds.immPos[k]! : ds.dispPos[k]!;
+    const width = rel ? ds.fieldSizes[k]! >>> 4 : ds.fieldSizes[k]! & 0xf;
+    const disp = width === 1 ? view.getInt8(at + pos) : width === 2 ? view.getInt16(at + pos, true) : view.getInt32(at + pos, true);
+    const target = at + len + disp;
+    if (target >= 0 && target <= a.newLen) continue;
+    const to = linked.locate(replAt + target);
+    // (in the object: no relocation, the assembler resolved it in the replacement section)
+    const inReplSection = to !== undefined && to.sec === a.newSec;
+    if (inReplSection && !all && !fixed61) {
+      if (site) site.note = 'relative operand outside the replacement that this kernel version does not re-target';
+      continue;
+    }
+    if (!inReplSection && !all && !fixed61 && site) site.note = 'relocated operand that 6.1 would not re-target (kept relocated)';
+    const v = disp + shift;
+    if (width === 1 ? v < -128 || v > 127 : width === 2 ? v < -32768 || v > 32767 : false) {
+      if (site) site.note = 'relative operand out of reach of the site: left as it was';
+      continue;
+    }
+    if (width === 1) view.setInt8(at + pos, v);
+    else if (width === 2) view.setInt16(at + pos, v, true);
+    else view.setInt32(at + pos, v, true);
+    // A JMP.d32 whose target is in the site's section: the kernel shortens it when it fits.
+    const isJmp32 = op === 0xe9 && at === 0 || (all && op === 0xe9);
+    if (!isJmp32 || inReplSection || !to || to.sec !== siteSec) continue;
+    const imm = to.off - (a.origOff + at + 2);
+    if (imm < -128 || imm > 127) continue;
+    buf[at] = 0xeb;
+    buf[at + 1] = imm & 0xff;
+    if (all) buf.fill(0xcc, at + 2, at + len);
+    else addNops(buf, at + 2, 3, layout.patching.nopMax);
+  }
+}

@@ -17,7 +17,8 @@ import type { SymbolTable } from '../elf/symbols.js';
 import { STB_LOCAL, STT_FUNC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
-import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_TYPE_CALL, ORC_TYPE_REGS, ORC_TYPE_REGS_PARTIAL, ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED } from '../orc/entry.js';
+import { LinkedImage, sectionSymbols } from '../elf/linked.js';
+import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_TYPE_CALL, ORC_TYPE_REGS, ORC_TYPE_REGS_PARTIAL, ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED, ORC_TYPE_UNDEFINED, ORC_TYPE_END_OF_STACK } from '../orc/entry.js';
 import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
@@ -182,6 +183,8 @@ interface Func {
    * for such a part its parent and siblings: walked when a jump leaves for them.
    */
   away: Func[];
+  /** Set when the frame at the entry cannot be known (a linked image's hinted functions): why. */
+  opaque?: string;
 }
 
 /** The status recorded for a boundary that was compared with the table (CoverageMap). */
@@ -273,8 +276,7 @@ class Traps {
   }
 }
 
-function functions(elf: ElfFile): Func[] {
-  const syms = elf.symbols;
+function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
   const out: Func[] = [];
   const seen = new Map<string, Func>();
   // Every function of a name: static functions of different files may share one.
@@ -330,7 +332,7 @@ function functions(elf: ElfFile): Func[] {
  * and those the patching added (sorted by offset). A handle is an index into the object's
  * table, or -2 - k for the k-th added one.
  */
-class RelocView {
+class RelocView implements CodeRefs {
   /** Whether the section has relocations at all. */
   readonly present: boolean;
 
@@ -400,6 +402,59 @@ class RelocView {
   symValue(h: number): number {
     const s = this.sym(h);
     return s >= 0 ? this.syms.value[s]! : 0;
+  }
+
+  callsNoreturn(ds: DecodedSection, i: number, _sec: number, layout: KernelLayout): boolean {
+    if (!this.present) return false;
+    const rc = this.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!);
+    return rc !== -1 && this.noreturn(rc, layout);
+  }
+
+  /** A relocated jump's target is its relocation's (none when its symbol is undefined); others', the decoded one. */
+  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
+    const r0 = this.present ? this.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!) : -1;
+    if (r0 !== -1) {
+      const ts = this.symSection(r0);
+      return ts > 0 ? { sec: ts, off: this.symValue(r0) + this.addend(r0) + 4 } : undefined;
+    }
+    return ds.flags[i]! & InsnFlag.REL_TARGET ? { sec, off: ds.target[i]! } : undefined;
+  }
+}
+
+/**
+ * What the walk asks of the code's references, whether by relocations (objects: RelocView) or by
+ * address (linked images: LinkedRefs).
+ */
+interface CodeRefs {
+  /** Whether the call at instruction i of section `sec` goes to a function the kernel's list says never returns. */
+  callsNoreturn(ds: DecodedSection, i: number, sec: number, layout: KernelLayout): boolean;
+  /** Where the jump at instruction i of section `sec` goes, when known. */
+  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined;
+}
+
+/**
+ * A linked image's code refers by address: a relative operand's target is the instruction's
+ * address + its length + the displacement (the decoder's section-relative target, placed in the
+ * section holding it), and a call's callee is named by the symbols at its target. Patched code
+ * needs nothing more: the patching wrote final displacements, as the kernel does.
+ */
+class LinkedRefs implements CodeRefs {
+  constructor(private readonly linked: LinkedImage, private readonly syms: SymbolTable) {}
+
+  private target(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
+    if (!(ds.flags[i]! & InsnFlag.REL_TARGET)) return undefined;
+    const t = ds.target[i]!;
+    const size = this.linked.elf.section(sec)!.size;
+    return t >= 0 && t < size ? { sec, off: t } : this.linked.target(sec, 0, t);
+  }
+
+  callsNoreturn(ds: DecodedSection, i: number, sec: number, layout: KernelLayout): boolean {
+    const t = this.target(ds, i, sec);
+    return t !== undefined && this.linked.symbolsAt(t.sec, t.off).some((s) => isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)));
+  }
+
+  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
+    return this.target(ds, i, sec);
   }
 }
 
@@ -519,10 +574,10 @@ interface Walk {
 type Away = [Func, number, Frame][];
 
 /** Walk every path of `fn` in a variant's code and judge each boundary. */
-function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away): void {
+function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away): void {
   const { t, layout, r, used } = w;
   const work: [number, Frame][] = [];
-  for (const [off, f] of from ?? [[fn.start, entryFrame()]]) {
+  for (const [off, f] of from ?? [[fn.start, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : entryFrame()]]) {
     const i = indexAt(ds, off);
     if (i >= 0) work.push([i, f]);
   }
@@ -641,11 +696,8 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
         if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.SYSRET || type === InsnType.TRAP) break;
         // A WARN's ud2 returns to the next instruction; BUG()'s does not.
         if (type === InsnType.BUG && !w.traps.resumes(fn.sec, off, ds.len[i]!)) break;
-        if (type === InsnType.CALL && rel.present) {
-          // Nothing runs after a call to a function known never to return (the kernel's list).
-          const rc = rel.find(off, off + ds.len[i]!);
-          if (rc !== -1 && rel.noreturn(rc, layout)) break;
-        }
+        // Nothing runs after a call to a function known never to return (the kernel's list).
+        if (type === InsnType.CALL && rel.callsNoreturn(ds, i, fn.sec, layout)) break;
         const next = step(ds, i, f);
         const jl = jumpLabels?.get(off);
         if (jl !== undefined) {
@@ -656,22 +708,19 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
         }
         if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
           let target: number | undefined;
-          const r0 = rel.present ? rel.find(off, off + ds.len[i]!) : -1;
-          if (r0 !== -1) {
-            const ts = rel.symSection(r0);
-            if (ts === fn.sec) target = rel.symValue(r0) + rel.addend(r0) + 4;
-            else if (ts > 0) {
-              const to = rel.symValue(r0) + rel.addend(r0) + 4;
-              const part = away ? fn.away.find((p) => p.sec === ts && to >= p.start && to < p.end) : undefined;
-              if (part) away!.push([part, to, next]);
-              else {
-                for (const x of w.auxExits(ts, to) ?? []) {
-                  const xi = x.sec === fn.sec ? indexAt(ds, x.off) : -1;
-                  if (xi >= 0) work.push([xi, next]);
-                }
+          const jt = rel.jumpTarget(ds, i, fn.sec);
+          if (jt?.sec === fn.sec) target = jt.off;
+          else if (jt) {
+            const { sec: ts, off: to } = jt;
+            const part = away ? fn.away.find((p) => p.sec === ts && to >= p.start && to < p.end) : undefined;
+            if (part) away!.push([part, to, next]);
+            else {
+              for (const x of w.auxExits(ts, to) ?? []) {
+                const xi = x.sec === fn.sec ? indexAt(ds, x.off) : -1;
+                if (xi >= 0) work.push([xi, next]);
               }
             }
-          } else if (ds.flags[i]! & InsnFlag.REL_TARGET) target = ds.target[i]!;
+          }
           const ti = target !== undefined ? indexAt(ds, target) : -1;
           if (ti >= 0) work.push([ti, next]);
           if (type === InsnType.JUMP_UNCONDITIONAL) break;
@@ -701,17 +750,50 @@ function walkFunction(ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, var
 }
 
 /** The jump targets in other sections of the straight-line snippet at `off`, up to its first unconditional jump. */
-function auxSnippetExits(ds: DecodedSection, rel: RelocView, off: number): { sec: number; off: number }[] {
+function auxSnippetExits(ds: DecodedSection, rel: CodeRefs, sec: number, off: number): { sec: number; off: number }[] {
   const out: { sec: number; off: number }[] = [];
   for (let i = indexAt(ds, off); i >= 0 && i < ds.count; i++) {
     const type = ds.type[i]!;
     if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
-      const r0 = rel.present ? rel.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!) : -1;
-      if (r0 !== -1) out.push({ sec: rel.symSection(r0), off: rel.symValue(r0) + rel.addend(r0) + 4 });
+      const t = rel.jumpTarget(ds, i, sec);
+      if (t && t.sec !== sec) out.push(t);
       if (type === InsnType.JUMP_UNCONDITIONAL) break;
     } else if (type !== InsnType.OTHER && type !== InsnType.NOP) break;
   }
   return out;
+}
+
+/** Why the boundaries of a linked image's hinted functions are unverified (KernelLayout.hintedFunctions). */
+export const HINT_LOST = 'unwind hint lost at link';
+/** Why a linked image's code outside functions is unverified. */
+export const OUTSIDE_FUNCTIONS = 'outside functions, not walked: unwind hints lost at link';
+
+/**
+ * A linked image's code outside every function (entry code, SYM_CODE) is walked from its unwind
+ * hints in an object; the image has none. Its instructions to which the table gives a defined
+ * frame (a CALL or pt_regs entry: what the unwinder would use, not padding) are counted as
+ * unverified; the table only says which instructions to count, never what a frame is.
+ */
+function countOutside(elf: ElfFile, t: Table, index: FuncIndex, decoded: (sec: number) => DecodedSection, w: Walk): void {
+  const { layout, r } = w;
+  const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
+  const v3 = layout.orc.mapping === 'v3';
+  for (const [sec, entries] of t.bySection) {
+    if (!elf.section(sec)?.isExec) continue;
+    const ds = decoded(sec);
+    let cover = w.cover?.get(sec);
+    if (w.cover && !cover) w.cover.set(sec, (cover = new Map()));
+    for (let i = 0; i < ds.count; i++) {
+      const off = ds.offset[i]!;
+      const k = orcFind(entries, off);
+      if (k < 0 || index.of(sec, off) >= 0) continue;
+      unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
+      const defined = v3 ? entry.type !== ORC_TYPE_UNDEFINED && entry.type !== ORC_TYPE_END_OF_STACK : entry.spReg !== ORC_REG_UNDEFINED && !entry.end;
+      if (!defined) continue;
+      unverified(r, OUTSIDE_FUNCTIONS);
+      cover?.set(off, OUTSIDE_FUNCTIONS);
+    }
+  }
 }
 
 /**
@@ -719,8 +801,8 @@ function auxSnippetExits(ds: DecodedSection, rel: RelocView, off: number): { sec
  * the frame of the jump (each part, offset and frame once).
  */
 function walkWhole(
-  ds: DecodedSection, rel: RelocView, fn: Func, w: Walk, variant: string, hv: HintView,
-  codeOf: (sec: number) => { ds: DecodedSection; rel: RelocView },
+  ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView,
+  codeOf: (sec: number) => { ds: DecodedSection; rel: CodeRefs },
 ): void {
   const away: Away = [];
   walkFunction(ds, rel, fn, w, variant, hv, undefined, away);
@@ -822,9 +904,15 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
-  const fns = functions(elf);
+  // (a linked image's symbols by section offset, as an object's)
+  const linked = LinkedImage.of(elf);
+  const syms = sectionSymbols(elf)!;
+  const fns = functions(elf, syms);
   r.functions = fns.length;
-  const syms = elf.symbols!;
+  if (linked) {
+    const lost = new Set(layout.hintedFunctions);
+    for (const fn of fns) if (lost.has(fn.name)) fn.opaque = HINT_LOST;
+  }
   // (iret inside a function is sync_core()'s IRET-to-self, which pops its own frame: objtool's rule)
   const optsBySec = new Map<number, DecodeOptions>();
   const optsOf = (sec: number): DecodeOptions => {
@@ -832,8 +920,10 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
     if (!o) optsBySec.set(sec, (o = { onInvalid: 'skip', variant: layout.decoder, isInFunc: objtoolIsInFunc(syms, sec) }));
     return o;
   };
-  const sectionSymbols = new Map<number, number>();
-  const viewOf = (sec: number, st?: SectionState) => new RelocView(elf.relocationsFor(elf.section(sec)!), st ? sortedAdded(st) : [], st ? st.dropped : new Set(), syms, sectionSymbols);
+  const createdSymbols = new Map<number, number>();
+  const linkedRefs = linked ? new LinkedRefs(linked, syms) : undefined;
+  const viewOf = (sec: number, st?: SectionState): CodeRefs => linkedRefs
+    ?? new RelocView(elf.relocationsFor(elf.section(sec)!), st ? sortedAdded(st) : [], st ? st.dropped : new Set(), syms, createdSymbols);
 
   const original = new Map<number, DecodedSection>();
   const decoded = (sec: number): DecodedSection => {
@@ -841,8 +931,8 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
     if (!ds) original.set(sec, (ds = decodeSection(elf.section(sec)!.data, elf.section(sec)!.name, optsOf(sec))));
     return ds;
   };
-  const originalRelocs = new Map<number, RelocView>();
-  const relocsOf = (sec: number): RelocView => {
+  const originalRelocs = new Map<number, CodeRefs>();
+  const relocsOf = (sec: number): CodeRefs => {
     let v = originalRelocs.get(sec);
     if (!v) originalRelocs.set(sec, (v = viewOf(sec)));
     return v;
@@ -859,7 +949,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
     w.auxExits = (sec, off) => {
       if (sec !== aux.index) return undefined;
       let l = exits.get(off);
-      if (!l) exits.set(off, (l = auxSnippetExits(decoded(sec), relocsOf(sec), off)));
+      if (!l) exits.set(off, (l = auxSnippetExits(decoded(sec), relocsOf(sec), sec, off)));
       return l;
     };
   }
@@ -886,6 +976,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
     r.functions++;
     walkFunction(decoded(sec), relocsOf(sec), whole, w, 'original', ORIGINAL_HINTS, offs.map((o) => [o, opaqueFrame('unwind hint')]));
   }
+  if (linked) countOutside(elf, t, index, decoded, w);
 
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   const windowsOf = (list: Iterable<Func>) => mergeRanges([...list].flatMap((fn) => [fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]));
@@ -956,7 +1047,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
         });
       }
       const hv = patchedHints(w.hints, alts, applies);
-      const code = new Map<number, { ds: DecodedSection; rel: RelocView }>();
+      const code = new Map<number, { ds: DecodedSection; rel: CodeRefs }>();
       for (const fn of walked) {
         let c = code.get(fn.sec);
         if (!c) {
