@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { ElfEditor } from '../elf/writer.js';
+import { recoverInterruptedWrite } from '../elf/atomic-write.js';
 import { STT_FILE } from '../elf/constants.js';
 import { OrctoolError, UsageError } from '../errors.js';
 import { detectLayout, kbuildRelease } from '../kernel/detect.js';
@@ -180,6 +181,8 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
     out.stderr(r.stderr);
     return r.status;
   }
+  // (a run killed while writing this file left a marker: what it half did is undone first)
+  recoverInterruptedWrite(path);
   let elf = ElfFile.open(path);
   const layout = cl.kernel ?? detectLayout(elf).layout;
   const opts = { ...cl.opts };

@@ -4,8 +4,13 @@
 // starts as the input file unchanged, the kernel copies those bytes (copy_file_range or a
 // reflink) and only the changes are written from memory. When the changes only append (an
 // object gaining ORC sections), they are appended to the file itself, header last.
+// While a write runs, a marker beside the file (`.<name>.orctool-write`: pid and the size before)
+// makes two runs on one file write one after the other (the second then finds the file changed
+// and writes nothing), and lets the next run undo what a run killed mid-write left: the bytes an
+// append added under the old header, and its temporary file.
 import {
-  type Stats, chmodSync, closeSync, constants, copyFileSync, fstatSync, ftruncateSync, openSync, renameSync, statSync, unlinkSync, writeSync,
+  type Stats, chmodSync, closeSync, constants, copyFileSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, renameSync,
+  rmSync, statSync, truncateSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 
@@ -43,6 +48,83 @@ function writeAll(fd: number, c: Chunk): void {
   }
 }
 
+function markerPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.orctool-write`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+type WriteKind = 'append' | 'replace';
+
+/** The marker's pid, size before and kind of write, or undefined when it is gone. */
+function readMarker(marker: string): { pid: number; size: number; kind: string } | undefined {
+  try {
+    const [pid, size, kind] = readFileSync(marker, 'utf8').trim().split(' ');
+    return Number.isInteger(Number(pid)) && Number.isInteger(Number(size)) ? { pid: Number(pid), size: Number(size), kind: kind ?? '' } : { pid: 0, size: -1, kind: '' };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Undo what a run killed while writing `path` left, if one did (its marker names a process that
+ * is gone): an append whose header was not written yet (the header's section table still lies
+ * below the recorded size) is cut back to that size; its temporary file is removed. A run calls
+ * this before it reads the file.
+ */
+export function recoverInterruptedWrite(path: string): void {
+  const marker = markerPath(path);
+  const m = readMarker(marker);
+  if (!m || (m.pid > 0 && alive(m.pid))) return;
+  try {
+    const fd = openSync(path, 'r');
+    const h = Buffer.alloc(HEADER_SIZE);
+    const n = readSync(fd, h, 0, HEADER_SIZE, 0);
+    const size = fstatSync(fd).size;
+    closeSync(fd);
+    // (e_shoff at 0x28: a finished append put the section table past the old end)
+    if (m.kind === 'append' && m.size >= 0 && size > m.size && n === HEADER_SIZE && Number(h.readBigUInt64LE(0x28)) < m.size) truncateSync(path, m.size);
+  } catch {
+    // (no file: nothing to undo)
+  }
+  const prefix = `.${basename(path)}.orctool-${m.pid}-`;
+  try {
+    for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(join(dirname(path), f), { force: true });
+  } catch {
+    // (an unreadable directory: the write below fails and says so)
+  }
+  rmSync(marker, { force: true });
+}
+
+/** Take `path` for a write (waiting for another run's write to end); returns the release. */
+function takeForWrite(path: string, size: number, kind: WriteKind): () => void {
+  const marker = markerPath(path);
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; ) {
+    try {
+      const fd = openSync(marker, 'wx', 0o600);
+      writeSync(fd, `${process.pid} ${size} ${kind}\n`);
+      closeSync(fd);
+      return () => rmSync(marker, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    const m = readMarker(marker);
+    if (m && m.pid > 0 && alive(m.pid)) {
+      if (waited > 10 * 60_000) throw new Error(`${path} is being written by another run (pid ${m.pid}); not written`);
+      Atomics.wait(nap, 0, 0, 20);
+      waited += 20;
+    } else recoverInterruptedWrite(path);
+  }
+}
+
 /** The ELF header: the one place below the old end an in-place append may write. */
 const HEADER_SIZE = 64;
 
@@ -64,8 +146,10 @@ export function appendsOnly(chunks: readonly Chunk[], size: number): boolean {
  */
 export function appendInPlace(path: string, chunks: readonly Chunk[], id: FileIdentity): void {
   if (!appendsOnly(chunks, id.size)) throw new Error('internal error: appendInPlace() given chunks that overwrite');
-  const fd = openSync(path, 'r+');
+  const release = takeForWrite(path, id.size, 'append');
+  let fd = -1;
   try {
+    fd = openSync(path, 'r+');
     if (!sameIdentity(fd, id)) throw new Error(`${path} changed since orctool read it; not written`);
     const header = chunks.filter((c) => c.position < id.size);
     try {
@@ -76,7 +160,8 @@ export function appendInPlace(path: string, chunks: readonly Chunk[], id: FileId
     }
     for (const c of header) writeAll(fd, c);
   } finally {
-    closeSync(fd);
+    if (fd >= 0) closeSync(fd);
+    release();
   }
 }
 
@@ -94,6 +179,13 @@ export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFr
   }
   const tmp = join(dirname(path), `.${basename(path)}.orctool-${process.pid}-${Date.now()}.tmp`);
   let fd = -1;
+  let size = -1;
+  try {
+    size = statSync(path).size;
+  } catch {
+    // (a new file)
+  }
+  const release = takeForWrite(path, size, 'replace');
   try {
     if (base) {
       if (!sameIdentity(base.path, base.id)) throw new Error(`${base.path} changed since orctool read it; not written`);
@@ -119,5 +211,7 @@ export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFr
       // Nothing was created.
     }
     throw e;
+  } finally {
+    release();
   }
 }
