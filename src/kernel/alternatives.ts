@@ -221,13 +221,17 @@ function setNew(alt: SpecialAlt, t: { sec: number; off: number }): void {
 }
 
 function readJumpTable(elf: ElfFile, out: SpecialAlt[]): void {
-  const sec = elf.sectionByName('__jump_table');
-  if (!sec) return;
-  const n = checkSize(elf, sec, JUMP_ENTRY.size);
+  // (a linked image keeps the table in .rodata, between __start___jump_table and __stop___jump_table)
   const linked = LinkedImage.of(elf);
+  const range = linked?.table('__jump_table');
+  const sec = linked ? range?.sec : elf.sectionByName('__jump_table');
+  if (!sec) return;
+  const base = range ? range.start : 0;
+  if (range && (range.end - range.start) % JUMP_ENTRY.size !== 0) throw new KernelMetadataError(elf.path, sec.name, undefined, `__jump_table size not a multiple of ${JUMP_ENTRY.size}`);
+  const n = range ? (range.end - range.start) / JUMP_ENTRY.size : checkSize(elf, sec, JUMP_ENTRY.size);
   const rel = n && !linked ? relocsOf(elf, sec) : undefined;
   for (let idx = 0; idx < n; idx++) {
-    const offset = idx * JUMP_ENTRY.size;
+    const offset = base + idx * JUMP_ENTRY.size;
     const alt = blank('jump_label', sec, idx, offset);
     const t = fieldTarget(elf, sec, rel, linked, offset + JUMP_ENTRY.orig, 'orig');
     alt.origSec = t.sec;
