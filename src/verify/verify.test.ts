@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
-// inside a function body) is caught in each of 50 real modules, in a replacement that only its
+// inside a function body) is caught in each of 50 real modules (the tables they shipped with), in a replacement that only its
 // own one-site variant runs, in code only a patched jump leads to, after unwind hints, and in
 // code only the kernel's trap handlers, static keys or a .cold part elsewhere lead to.
 import { test, describe, before, after } from 'node:test';
@@ -14,7 +14,6 @@ import { detectLayout } from '../kernel/detect.js';
 import { unpackOrcEntry, ORC_REG_SP } from '../orc/entry.js';
 import { readOrcTable } from '../orc/read.js';
 import { runCheckCommand } from '../cli/check-command.js';
-import { CORPUS_FLAGS } from '../corpus/parity.js';
 import { verify } from './verify.js';
 import { coverage } from './coverage.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
@@ -158,9 +157,9 @@ describe('orctool verify', () => {
       for (const list of candidates) {
         if (picks.length >= 50) break;
         const [m, name] = list[i]!;
-        const f = join(dir, 'm.ko');
-        spawnSync('objcopy', ['--remove-section=.orc_unwind', '--remove-section=.orc_unwind_ip', '--remove-section=.rela.orc_unwind_ip', m, f]);
-        runCheckCommand([...CORPUS_FLAGS[name].flags, f], { stdout: () => {}, stderr: () => {} });
+        // The table the build shipped: one regenerated from the module lacks what only the
+        // build's annotations said (REACHABLE after a WARN), and verify rightly says so.
+        const f = m;
         const clean = ElfFile.open(f);
         assert.equal(verify(clean, detectLayout(clean).layout).mismatches.length, 0, `${m} clean`);
         const bad = join(dir, 'bad.ko');
