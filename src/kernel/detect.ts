@@ -3,7 +3,7 @@
 //
 // Markers, strongest first:
 //  1. `.orc_header` (vmlinux, modules from 6.4): its SHA-1 names the ORC format exactly;
-//  2. the module's vermagic (`.modinfo`): the release;
+//  2. the module's vermagic (`.modinfo`), or a linked image's (vmlinux) linux_banner: the release;
 //  3. the kernel build orctool runs in (kbuild exports VERSION and PATCHLEVEL to objtool's
 //     command, beside srctree): the release of the tree being built;
 //  4. for objects with neither (translation units, vmlinux.o, module objects before modpost):
@@ -19,6 +19,7 @@ import type { ElfFile } from '../elf/reader.js';
 import { R_X86_64_32, R_X86_64_PC32, SHF_MERGE } from '../elf/constants.js';
 import { OrctoolError } from '../errors.js';
 import { type KernelLayout, LAYOUTS, layoutByName } from './versions.js';
+import { LinkedImage } from '../elf/linked.js';
 
 export interface Detection {
   layout: KernelLayout;
@@ -79,6 +80,21 @@ function vermagic(elf: ElfFile): string | undefined {
   if (!s) return undefined;
   const text = Buffer.from(s.data).toString('latin1');
   return /(?:^|\0)vermagic=([^\0 ]+)/.exec(text)?.[1];
+}
+
+/**
+ * A linked image's release, from linux_banner ("Linux version 6.12.118+deb12-cloud-amd64 (...)"):
+ * only in an ET_EXEC (vmlinux.o has the banner too, but objects are told apart as they were).
+ */
+function bannerRelease(elf: ElfFile): string | undefined {
+  const linked = LinkedImage.of(elf);
+  const syms = linked?.symbols;
+  const i = syms ? syms.byNameIndex('linux_banner') : -1;
+  if (i < 0 || !syms!.isDefined(i)) return undefined;
+  const s = elf.section(syms!.shndx[i]!);
+  if (!s || !linked!.placed(s.index) || syms!.value[i]! + 15 > s.size) return undefined;
+  const text = Buffer.from(s.data.subarray(syms!.value[i]!, Math.min(s.size, syms!.value[i]! + 256))).toString('latin1');
+  return /^Linux version ([^\0 ]+)/.exec(text)?.[1];
 }
 
 /** The release of the kernel tree a kbuild run is building, from the variables it exports. */
@@ -165,6 +181,11 @@ export function detectLayout(elf: ElfFile, env: NodeJS.ProcessEnv = process.env)
   if (vm) {
     const l = layoutOrRefusal(vm, 'vermagic');
     candidates.push(typeof l === 'string' ? refuse(l) : { layout: l, reason: `vermagic ${vm}` });
+  }
+  const banner = elf.isRelocatable ? undefined : bannerRelease(elf);
+  if (banner) {
+    const l = layoutOrRefusal(banner, 'linux_banner');
+    candidates.push(typeof l === 'string' ? refuse(l) : { layout: l, reason: `linux_banner ${banner}` });
   }
   const kb = kbuildRelease(env);
   if (kb) {

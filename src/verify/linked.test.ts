@@ -73,6 +73,11 @@ describe('orctool verify on a linked image', () => {
     image = link(obj, join(dir, 'linked.elf'));
     layout = detectLayout(ElfFile.open(obj)).layout;
   });
+
+  test("the image's release is read from linux_banner (the object's kernel is found as before)", () => {
+    assert.deepEqual(detectLayout(ElfFile.open(image)), { layout, reason: 'linux_banner 6.12.118' });
+    assert.equal(detectLayout(ElfFile.open(obj)).reason, 'absolute .discard.reachable relocations');
+  });
   after(() => removeDir(dir));
 
   test('the image is read by address and checked boundary for boundary as the object', () => {
