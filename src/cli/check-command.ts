@@ -225,8 +225,13 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const emit = cl.json
     ? (_: string, w: Warning) => {
         // A conflict comes with the command that draws its per-offset table.
-        const extra: { explain?: string; fileOffset?: number } = w.message.startsWith('stack layout conflict in alternatives') && w.location
-          ? { explain: `orctool explain ${path} ${w.location.split(' ')[0]}` } : {};
+        // Each warning comes with the command that explains it (with this run's options).
+        const extra: { explain?: string; fileOffset?: number } = {};
+        const place = w.location?.split(' ')[0] ?? /^(\S+)\(\) falls through/.exec(w.message)?.[1];
+        if (place && w.kind === 'warning') {
+          const flags = cl.argv.filter((a) => a.startsWith('-') && !a.startsWith('--format') && !a.startsWith('--jobs') && !a.startsWith('--output') && a !== '-o');
+          extra.explain = ['orctool', 'explain', path, place, ...flags].join(' ');
+        }
         // (SARIF's physical location: the instruction's offset in the file)
         const sec = cl.sarif && w.section !== undefined && w.sectionOffset !== undefined ? elf.sectionByName(w.section) : undefined;
         if (sec) extra.fileOffset = sec.offset + w.sectionOffset!;

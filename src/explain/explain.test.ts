@@ -58,4 +58,37 @@ describe('orctool explain', () => {
     assert.equal((dom.match(/<tr/g) ?? []).length, 1 + 4);
     assert.match(dom, /!XENPV/);
   });
+
+  test('a stack state mismatch: both paths and the states they bring', () => {
+    const o = compileFixture(srcPath('analysis', 'fixtures', 'stack-errors.S'), dir);
+    const t = explain([o, 'mismatch+0x5', '--orc', '--uaccess']);
+    assert.match(t, /warning: objtool: mismatch\+0x5: stack state mismatch: cfa1=4\+8 cfa2=4\+16/);
+    assert.match(t, /state recorded first: cfa=%rsp\+8\./);
+    assert.match(t, /other path brings cfa=%rsp\+16\./);
+    assert.match(t, /first path, through mismatch\+0x2:[^]*je [^\n]*-> to mismatch\+0x5/);
+    assert.match(t, /second path, through mismatch\+0x4:[^]*-> not taken[^]*push +%rbx[^\n]*-> to mismatch\+0x5/);
+  });
+
+  test('a return with modified stack frame: the path and the frame it leaves', () => {
+    const o = compileFixture(srcPath('analysis', 'fixtures', 'stack-errors.S'), dir);
+    const t = explain([o, 'ret_modified+0x1', '--orc']);
+    assert.match(t, /ret_modified\+0x1: return with modified stack frame/);
+    assert.match(t, /ret_modified\+0x0 +push +%rbx +cfa=%rsp\+8\n +ret_modified\+0x1 +ret +cfa=%rsp\+16/);
+  });
+
+  test('an unreachable instruction: the dead end before it', () => {
+    const o = compileFixture(srcPath('analysis', 'fixtures', 'unreachable.S'), dir);
+    const t = explain([o, 'after_ret+0x3', '--orc']);
+    assert.match(t, /after_ret\+0x3: unreachable instruction/);
+    assert.match(t, /after_ret\+0x2 +ret +cfa=%rsp\+8/);
+    assert.match(t, /after_ret\+0x3 +inc +%eax +not reached/);
+    assert.match(t, /The instruction before, after_ret\+0x2, is a return\./);
+  });
+
+  test('a function that falls through: its end and the next function', () => {
+    const o = compileFixture(srcPath('analysis', 'fixtures', 'stack-errors.S'), dir);
+    const t = explain([o, 'falls_a', '--orc']);
+    assert.match(t, /falls_a\(\) falls through to next function falls_b\(\)/);
+    assert.match(t, /then: falls_b\+0x0/);
+  });
 });

@@ -65,3 +65,9 @@ ${verdict}
 </body></html>
 `;
 }
+
+/** A warning's explanation (text lines) as a page: the lines as they are, escaped. */
+export function renderPathHtml(lines: readonly string[]): string {
+  const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>orctool explain</title></head><body><pre>\n${lines.map(esc).join('\n')}\n</pre></body></html>\n`;
+}

@@ -57,6 +57,18 @@ export function describeCfi(c: CfiState | undefined): string {
   return `sp:${cfa}${bpText}${type}`;
 }
 
+/** An instruction in AT&T syntax, with what a relocation makes of its operand (as objdump -dr). */
+export function insnText(file: ObjFile, insn: Insn): string {
+  if (insn.pos < 0) return `(filler nop, ${insn.len} bytes)`;
+  let text = formatInstructions(insn.sec.elf.data.subarray(insn.offset, insn.offset + insn.len), insn.offset)[0]?.text ?? '?';
+  const r = file.insnReloc(insn);
+  if (r) {
+    const a = r.table.addend(r.i);
+    text += ` <${file.relocSym(r).name}${a < 0 ? `-0x${(-a).toString(16)}` : a ? `+0x${a.toString(16)}` : ''}>`;
+  }
+  return text;
+}
+
 function streamInsns(file: ObjFile, g: AltGroup): Insn[] {
   const out: Insn[] = [];
   if (g.firstInsn.pos >= 0) {
@@ -74,18 +86,7 @@ function cellsOf(file: ObjFile, g: AltGroup): Map<number, Cell> {
   const cells = new Map<number, Cell>();
   const start = g.firstInsn.offset;
   for (const insn of streamInsns(file, g)) {
-    let text: string;
-    if (insn.pos < 0) text = `(filler nop, ${insn.len} bytes)`;
-    else {
-      text = formatInstructions(insn.sec.elf.data.subarray(insn.offset, insn.offset + insn.len), insn.offset)[0]?.text ?? '?';
-      // Name what a relocation makes of the operand, as objdump -dr does.
-      const r = insn.pos >= 0 ? file.insnReloc(insn) : undefined;
-      if (r) {
-        const a = r.table.addend(r.i);
-        text += ` <${file.relocSym(r).name}${a < 0 ? `-0x${(-a).toString(16)}` : a ? `+0x${a.toString(16)}` : ''}>`;
-      }
-    }
-    cells.set(insn.offset - start, { insn: text, state: insn.visited ? describeCfi(insn.cfi) : 'not reached' });
+    cells.set(insn.offset - start, { insn: insnText(file, insn), state: insn.visited ? describeCfi(insn.cfi) : 'not reached' });
   }
   return cells;
 }
