@@ -26,7 +26,7 @@ describe('check command line', () => {
   });
   after(() => removeDir(dir));
 
-  test('--format=json: one JSON line per warning, a conflict carries its explain command', () => {
+  test('--format=json: one JSON line per warning, each with its explain command', () => {
     const f = join(dir, 'c.o');
     copyFileSync(conflict, f);
     const r = run(['--orc', '--format=json', f]);
@@ -35,7 +35,7 @@ describe('check command line', () => {
     assert.equal(lines.length, 1);
     assert.deepEqual(
       { file: lines[0].file, kind: lines[0].kind, symbol: lines[0].symbol, offset: lines[0].offset, section: lines[0].section, message: lines[0].message, explain: lines[0].explain },
-      { file: f, kind: 'warning', symbol: 'save_fl_conflict', offset: 0, section: '.text', message: 'stack layout conflict in alternatives: save_fl_conflict+0x1', explain: `orctool explain ${f} save_fl_conflict+0x0` });
+      { file: f, kind: 'warning', symbol: 'save_fl_conflict', offset: 0, section: '.text', message: 'stack layout conflict in alternatives: save_fl_conflict+0x1', explain: `orctool explain ${f} save_fl_conflict+0x0 --orc` });
   });
 
   test('the same input and flags give the same bytes', () => {
