@@ -5,9 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=()
+# --minimal: only what the demo needs (gcc and binutils; no browser, no corpus tools).
+tools="gcc:gcc as:binutils readelf:binutils objdump:binutils ld:binutils"
 # chromium renders `orctool explain --html` in a test; time(1) measures peak memory in benchmarks.
-for tool in gcc:gcc as:binutils readelf:binutils objdump:binutils ld:binutils xz:xz-utils flock:util-linux chromium:chromium /usr/bin/time:time; do
+[ "${1:-}" = --minimal ] || tools="$tools xz:xz-utils flock:util-linux chromium:chromium /usr/bin/time:time"
+need=()
+for tool in $tools; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
