@@ -92,11 +92,6 @@ export class LinkedImage {
     return (this.base[sec] ?? NaN) + off;
   }
 
-  /** The full 64-bit address of (sec, off). */
-  address(sec: number, off: number): bigint {
-    return this.elf.section(sec)!.addr + BigInt(off);
-  }
-
   /**
    * The section holding the relative address `a`, and the offset in it; an address just past the
    * end of a section no other section starts at belongs to that section's end (where ORC puts

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // `orctool verify`: clean tables pass, and a planted error (one entry's stack offset moved by 8
-// inside a function body) is caught in each of 50 real modules (the tables they shipped with), in a replacement that only its
-// own one-site variant runs, in code only a patched jump leads to, after unwind hints, and in
-// code only the kernel's trap handlers, static keys or a .cold part elsewhere lead to.
+// inside a function body) is caught in each of 50 real modules (in the tables they shipped
+// with), in a replacement that only its own one-site variant runs, in code only a patched jump
+// leads to, after unwind hints, and in code only the kernel's trap handlers, static keys or a
+// .cold part elsewhere lead to. Linked images: linked.test.ts.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, statSync } from 'node:fs';

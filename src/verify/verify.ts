@@ -11,6 +11,11 @@
 // frame of its SAVE), as the kernel's table does; other hints give frames that are not modelled,
 // and the boundaries they reach are unverified. Like objtool, walks also start at hints that
 // the function's entry does not reach (the code after a SYSCALL).
+// A linked image (vmlinux) is read by address (src/elf/linked.ts: the table's ips, the special
+// sections, symbols; LinkedRefs for jump and call targets; the Patcher re-targets by address) and
+// walked by the same engine. Its unwind hints were discarded at link: the functions whose frame
+// a hint describes (the layout's hintedFunctions) are unverified ('unwind hint lost at link'),
+// and the code outside functions, walked from hints in an object, is only counted.
 import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { SymbolTable } from '../elf/symbols.js';
