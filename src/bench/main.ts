@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,replay,replay-noibt,elf,decode] [--rounds=N]`:
+// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,replay,replay-noibt,growth,elf,decode] [--rounds=N]`:
 // figures, never pass/fail. orctool against Debian's objtool on each input (compare.ts), then
 // a markdown table; the ELF-reading and decoding micro-benchmarks run only when named.
 // Needs scripts/corpus.sh (modules, objtool) and, for vmlinux, npm run kbuild.
@@ -11,11 +11,14 @@ import { type CorpusName, corpusAvailable, corpusModules, sampleModules } from '
 import { benchDecode } from './decode.bench.js';
 import { type BenchCase, type CaseResult, markdownTable, runCase } from './compare.js';
 import { replay } from './replay.js';
+import { measureGrowth, writeGrowth } from './growth.js';
 
 const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm'];
 /** A build's objtool calls replayed (replay.ts): the 7.3 IBT build, and the 7.3 build without IBT. */
 const REPLAYS: Record<string, string> = { replay: '7.3', 'replay-noibt': '7.3-noibt' };
 const MICRO = ['elf', 'decode'];
+/** Cost against input size (growth.ts): writes bench-out/growth.md and growth.svg. */
+const GROWTH = 'growth';
 const MODULE_FLAGS = ['--orc', '--link', '--module'];
 
 function kbuildRootDir(): string {
@@ -95,11 +98,11 @@ async function main(argv: string[]): Promise<number> {
     if (a.startsWith('--only=')) only = new Set(a.slice('--only='.length).split(',').filter((s) => s !== ''));
     else if (/^--rounds=[1-9]\d*$/.test(a)) rounds = Number(a.slice('--rounds='.length));
     else {
-      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...Object.keys(REPLAYS), ...MICRO].join(',')}] [--rounds=N]`);
+      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...Object.keys(REPLAYS), GROWTH, ...MICRO].join(',')}] [--rounds=N]`);
       return 2;
     }
   }
-  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n) && !(n in REPLAYS));
+  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n) && !(n in REPLAYS) && n !== GROWTH);
   if (unknown.length) {
     console.error(`bench: unknown input ${unknown.join(', ')} (one of ${[...TOOL_CASES, ...MICRO].join(', ')})`);
     return 2;
@@ -126,6 +129,13 @@ async function main(argv: string[]): Promise<number> {
       rows.push(`| ${variant} build, ${r.calls} objtool calls, 2 at a time | orctool ${mode} | ${o.secs.toFixed(2)} s | ${r.objtoolSecs.toFixed(2)} s | ` +
         `${(o.secs / r.objtoolSecs).toFixed(2)}x | ${r.calls - o.differ.length}/${r.calls} |`);
     }
+  }
+  if (only.has(GROWTH)) {
+    const extra = [['vmlinux.o (6.12)', kbuildObject('6.12')], ['vmlinux.o with DWARF (6.12)', kbuildObject('6.12-debug')]]
+      .filter((e): e is [string, string] => e[1] !== undefined).map(([name, path]) => ({ name, path, flags: ['--orc', '--link'] }));
+    const points = corpusAvailable('6.12-cloud') ? measureGrowth('6.12-cloud', 24, extra, (s) => console.log(s)) : [];
+    if (points.length) console.log(`\n${writeGrowth(points, join(process.cwd(), 'bench-out'))}(bench-out/growth.md, bench-out/growth.svg)`);
+    else console.log('growth: needs the 6.12-cloud corpus and objtool 6.12 (scripts/corpus.sh), skipped');
   }
   if (rows.length) console.log(['', '| replay | orctool | orctool total | objtool total | time ratio | same output, messages, status |', '| --- | --- | ---: | ---: | ---: | ---: |', ...rows].join('\n'));
   return 0;
