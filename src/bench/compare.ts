@@ -18,6 +18,11 @@ export interface BenchCase {
   flags: string[];
   /** orctool's own options on top of objtool's flags (--jobs=1). */
   orctoolFlags?: string[];
+  /**
+   * 'served': orctool as a build runs it, through its resident server, warmed by one untimed run
+   * first (its RSS is then the client's: the server's own is not in it); default: in-process.
+   */
+  orctoolMode?: 'served' | 'in-process';
   rounds: number;
   /** Remove the ORC the files already have (Debian's modules ship with it). */
   strip: boolean;
@@ -132,9 +137,19 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
         return q;
       });
     }
+    const served = bench.orctoolMode === 'served';
+    const ourEnv = { ...process.env, ORCTOOL_SERVER: served ? '1' : '0' };
+    if (served) {
+      // (the first call starts the server and runs in-process; wait until it answers)
+      for (let k = 0; k < 50; k++) {
+        const files = freshCopies(pristine.slice(0, 1), join(dir, 'warmup'));
+        if (timed(orctool, [...bench.flags, ...files], dir, { ...ourEnv, ORCTOOL_SERVER: k ? 'require' : '1' }).status === 0 && k) break;
+        spawnSync('sleep', ['0.2']);
+      }
+    }
     const runOurs = (): string[] => {
       const files = freshCopies(pristine, join(dir, 'orctool'));
-      const t = timed(orctool, [...bench.flags, ...(bench.orctoolFlags ?? []), ...files], dir);
+      const t = timed(orctool, [...bench.flags, ...(bench.orctoolFlags ?? []), ...files], dir, ourEnv);
       ours.secs.push(t.secs);
       ours.rss.push(t.rssMiB);
       ours.failures.push(...failure(t, 'orctool'));
@@ -187,9 +202,11 @@ export function markdownTable(results: CaseResult[]): string {
   ];
   for (const r of results) {
     const failed = r.orctool.failures.length + r.objtool.failures.length ? ' (runs failed, see above)' : '';
-    rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${seconds(r.orctool.secs)} | ${r.orctool.rssMiB.toFixed(0)} MiB | ` +
+    // (served: the client's RSS; the server's own is not measured per call)
+    const client = r.bench.orctoolMode === 'served';
+    rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${seconds(r.orctool.secs)} | ${r.orctool.rssMiB.toFixed(0)} MiB${client ? ' (client)' : ''} | ` +
       `${seconds(r.objtool.secs)} | ${r.objtool.rssMiB.toFixed(0)} MiB | ${(r.orctool.secs / r.objtool.secs).toFixed(2)}x | ` +
-      `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x | ${r.orcIdentical}${failed} |`);
+      `${client ? 'n/a' : `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x`} | ${r.orcIdentical}${failed} |`);
   }
   return rows.join('\n');
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,replay,replay-noibt,growth,elf,decode] [--rounds=N]`:
+// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,small-served,mid-served,replay,replay-noibt,growth,elf,decode] [--rounds=N]`:
 // figures, never pass/fail. orctool against Debian's objtool on each input (compare.ts), then
 // a markdown table; the ELF-reading and decoding micro-benchmarks run only when named.
 // Needs scripts/corpus.sh (modules, objtool) and, for vmlinux, npm run kbuild.
@@ -13,7 +13,7 @@ import { type BenchCase, type CaseResult, markdownTable, runCase } from './compa
 import { replay } from './replay.js';
 import { measureGrowth, writeGrowth } from './growth.js';
 
-const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm'];
+const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm', 'small-served', 'mid-served'];
 /** A build's objtool calls replayed (replay.ts): the 7.3 IBT build, and the 7.3 build without IBT. */
 const REPLAYS: Record<string, string> = { replay: '7.3', 'replay-noibt': '7.3-noibt' };
 const MICRO = ['elf', 'decode'];
@@ -47,14 +47,23 @@ function toolCases(only: Set<string>, roundsOverride: number | undefined): Bench
     add({ name: 'small', label: `small module (${small.replace(/^.*\//, '')})`, files: [small], flags: MODULE_FLAGS, rounds: 7, strip: true, version: '6.12' });
     if (kvm) add({ name: 'kvm', label: 'kvm.ko', files: [kvm], flags: MODULE_FLAGS, rounds: 5, strip: true, version: '6.12' });
     else missing('kvm', 'no kvm.ko in the 6.12-cloud corpus');
+    add({ name: 'small-served', label: `small module (${small.replace(/^.*\//, '')}), orctool served`, files: [small], flags: MODULE_FLAGS, rounds: 7, strip: true, version: '6.12', orctoolMode: 'served' });
     const batch = sampleModules('6.12-cloud', 200);
     add({ name: 'batch', label: '200 modules (6.12-cloud; objtool once per file)', files: batch, flags: MODULE_FLAGS, rounds: 3, strip: true, version: '6.12' });
     // The same batch on two threads (the main one and a worker), to show what a worker brings
     // on this machine (the default leaves one core to V8's threads: none on 2 cores).
     add({ name: 'batch-jobs2', label: '200 modules, orctool --jobs=2', files: batch, flags: MODULE_FLAGS, orctoolFlags: ['--jobs=2'], rounds: 3, strip: true, version: '6.12' });
   } else {
-    for (const n of ['small', 'kvm', 'batch', 'batch-jobs2']) missing(n, 'the 6.12-cloud corpus is not fetched (scripts/corpus.sh)');
+    for (const n of ['small', 'kvm', 'batch', 'batch-jobs2', 'small-served']) missing(n, 'the 6.12-cloud corpus is not fetched (scripts/corpus.sh)');
   }
+  // Mid-size modules, one call each, as a build makes them (issue 15, target 3).
+  if (corpusAvailable('6.12-generic')) {
+    const all = corpusModules('6.12-generic');
+    for (const m of ['/kvm.ko', '/btrfs.ko', '/amdgpu.ko']) {
+      const f = all.find((x) => x.endsWith(m));
+      if (f) add({ name: 'mid-served', label: `${m.slice(1)}, orctool served`, files: [f], flags: MODULE_FLAGS, rounds: 3, strip: true, version: '6.12', orctoolMode: 'served' });
+    }
+  } else missing('mid-served', 'the 6.12-generic corpus is not fetched (scripts/corpus.sh)');
   // The kbuild cache keeps vmlinux.o as objtool was handed it: no ORC yet, nothing to strip.
   const vmlinux = kbuildObject('6.12');
   if (vmlinux) add({ name: 'vmlinux', label: 'vmlinux.o (6.12)', files: [vmlinux], flags: ['--orc', '--link'], rounds: 3, strip: false, version: '6.12' });
