@@ -18,7 +18,8 @@ import type { ElfFile } from '../elf/reader.js';
 import { LinkedImage } from '../elf/linked.js';
 import type { RelocTable } from '../elf/relocations.js';
 import { ElfEditor, type NewReloc } from '../elf/writer.js';
-import { R_X86_64_64, R_X86_64_NONE, R_X86_64_PC32, R_X86_64_PLT32, SHT_RELA } from '../elf/constants.js';
+import { R_X86_64_64, R_X86_64_NONE, R_X86_64_PC32, R_X86_64_PLT32, SHT_NOBITS, SHT_RELA } from '../elf/constants.js';
+import { KernelMetadataError } from '../kernel/common.js';
 import { specialGetAlts, readParainstructions, type SpecialAlt } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, InsnFlag, type DecodedSection } from '../x86/index.js';
@@ -161,6 +162,11 @@ export class Patcher {
     }
     this.siteLen = Int32Array.from(this.alts, (a) => longest.get(`${a.origSec}:${a.origOff}`)!);
     this.p = layout.patching;
+    // (a damaged entry would have the patching write outside its section: refused, never done)
+    this.alts.forEach((a, k) => {
+      inside(elf, a, 'original', a.origSec, a.origOff, this.siteLen[k]!);
+      if (a.newLen) inside(elf, a, 'replacement', a.newSec, a.newOff, a.newLen);
+    });
   }
 
   /** A state over a copy of a section's bytes. */
@@ -299,6 +305,10 @@ export class Patcher {
     const elf = this.elf;
     const syms = elf.symbols;
     for (const ps of readParainstructions(elf, this.layout)) {
+      const sec = elf.section(ps.instrSec);
+      if (!sec || sec.type === SHT_NOBITS || ps.instrOff < 0 || ps.instrOff + ps.len > sec.size) {
+        throw new KernelMetadataError(elf.path, '.parainstructions', ps.offset, `.parainstructions[${ps.index}]: the site (${ps.len} bytes at ${sec?.name ?? `section ${ps.instrSec}`}+0x${ps.instrOff.toString(16)}) is not inside its section`);
+      }
       const st = state(ps.instrSec);
       const before = st.bytes.slice(ps.instrOff, ps.instrOff + ps.len);
       const site: PatchedSite = { kind: 'paravirt', sectionIndex: ps.instrSec, section: elf.section(ps.instrSec)!.name, offset: ps.instrOff, len: ps.len, condition: `pv_ops[${ps.type}]`, applied: false, before, after: before };
@@ -471,6 +481,14 @@ function retarget(
   }
 }
 
+
+/** Refuse an entry whose bytes (original or replacement) are not all inside their section. */
+function inside(elf: ElfFile, a: SpecialAlt, what: string, sec: number, off: number, len: number): void {
+  const s = elf.section(sec);
+  if (s && sec !== 0 && s.type !== SHT_NOBITS && off >= 0 && off + len <= s.size) return;
+  const where = s && sec !== 0 ? `${s.name}+0x${off.toString(16)}` : `section ${sec}`;
+  throw new KernelMetadataError(elf.path, a.section, a.offset, `${a.section}[${a.index}]: the ${what} (${len} bytes at ${where}) is not inside its section`);
+}
 
 function setRel32(buf: Uint8Array, at: number, v: number): void {
   new DataView(buf.buffer, buf.byteOffset).setInt32(at, v, true);
