@@ -133,6 +133,17 @@ fi
 CORPUS=$CACHE/corpus/$target
 FINDINGS=$CACHE/findings/$target
 mkdir -p "$CORPUS" "$FINDINGS" "$CACHE/logs"
+# The fuzzer (and each process -fork starts) loads a copy of dist/ taken now: a build during the
+# run (other work in the tree) changes nothing under it. node_modules and package.json ("type":
+# "module") beside the copy resolve as from the tree.
+SNAP=$CACHE/build
+mkdir -p "$SNAP"
+cp "$ROOT/package.json" "$SNAP/package.json"
+ln -sfn "$ROOT/node_modules" "$SNAP/node_modules"
+rm -rf "$SNAP/dist.new"
+cp -a "$ROOT/dist" "$SNAP/dist.new"
+rm -rf "$SNAP/dist"
+mv "$SNAP/dist.new" "$SNAP/dist"
 flock -u 9
 
 # --- the run ------------------------------------------------------------------------------
@@ -145,10 +156,10 @@ export ORCTOOL_FUZZ_NODE=$RT/node
 export NODE_OPTIONS="--max-old-space-size=2048"
 
 jazzer=(
-  "$RT/node" "$ROOT/node_modules/@jazzer.js/core/dist/cli.js" "dist/fuzz/$target.js"
+  "$RT/node" "$ROOT/node_modules/@jazzer.js/core/dist/cli.js" "$SNAP/dist/fuzz/$target.js"
   --sync --timeout=10000
   # Coverage instrumentation of orctool's code only: not node_modules (iced-x86), not the harness.
-  --includes "$ROOT/dist/" --excludes node_modules --excludes "$ROOT/dist/fuzz/"
+  --includes "$SNAP/dist/" --excludes node_modules --excludes "$SNAP/dist/fuzz/"
   # No bug detectors: inputs never reach a command line or a path; what counts is the exceptions.
   --disable_bug_detectors '.*'
 )
