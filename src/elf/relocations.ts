@@ -2,7 +2,7 @@
 // Relocations of one SHT_RELA/SHT_REL section, read straight from the file's bytes. Only an
 // ordering index is built (and only when the entries are not already sorted by offset), so
 // no object exists per relocation.
-import { REL_SIZE, RELA_SIZE, SHT_RELA } from './constants.js';
+import { REL_SIZE, RELA_SIZE, SHT_REL, SHT_RELA } from './constants.js';
 import { s64, u64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
@@ -31,6 +31,10 @@ export class RelocTable {
   }
 
   static read(file: ElfFile, section: Section): RelocTable {
+    // (a section found by its .rela name whose header says something else has no entries to read)
+    if (section.type !== SHT_RELA && section.type !== SHT_REL) {
+      throw file.error(section.name, section.offset, `not a relocation section (type ${section.type})`);
+    }
     const t = new RelocTable(file, section, file.section(section.info));
     t.validateAndIndex();
     return t;
