@@ -19,7 +19,7 @@
 import type { ElfFile } from '../elf/reader.js';
 import type { RelocTable } from '../elf/relocations.js';
 import type { SymbolTable } from '../elf/symbols.js';
-import { STB_LOCAL, STT_FUNC } from '../elf/constants.js';
+import { ET_EXEC, STB_LOCAL, STT_FUNC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
 import { LinkedImage, sectionSymbols } from '../elf/linked.js';
@@ -135,18 +135,28 @@ function describeFrame(f: Frame): string {
   return `${f.regs === 1 ? 'regs ' : f.regs === 2 ? 'iret regs ' : ''}sp:${cfa} bp:${f.regs ? '(und)' : bp}`;
 }
 
-type Verdict = 'match' | 'mismatch' | 'entry type' | 'entry base' | 'frame unknown' | 'caller bp unknown';
+type Verdict = 'match' | 'mismatch' | 'entry type' | 'entry base' | 'frame unknown' | 'caller bp unknown' | typeof UNDEFINED_HINT_LOST;
 
-/** Compare a frame with the entry the unwinder would use. */
-function judge(f: Frame, e: OrcEntry, layout: KernelLayout): Verdict {
+/**
+ * Why an undefined entry where the code has a frame is not called a mismatch in a linked module
+ * or image: UNWIND_HINT_UNDEFINED (VMware's hypercalls, say) made it, and the hints were dropped
+ * at link, so nothing here tells it from a wrong one.
+ */
+const UNDEFINED_HINT_LOST = 'undefined entry (its unwind hint is dropped at link)';
+
+/** Why the boundaries of a function without any defined entry are unverified. */
+const NO_ENTRIES = 'function without unwind entries (objtool skips it: STACK_FRAME_NON_STANDARD)';
+
+/** Compare a frame with the entry the unwinder would use (`hintsLost`: a linked module or image). */
+function judge(f: Frame, e: OrcEntry, layout: KernelLayout, hintsLost = false): Verdict {
   const v3 = layout.orc.mapping === 'v3';
   const want = !f.regs ? (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL) : f.regs === 1 ? (v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS) : (v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL);
   // (a pt_regs frame described as a call frame, or the other way round, unwinds wrongly)
   const known = [v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL, v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS, v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL];
   if (e.type !== want && known.includes(e.type)) return 'mismatch';
   // An undefined or end-of-stack entry where the code has a frame stops the unwinder there.
-  if (e.type !== want) return 'mismatch';
-  if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return 'mismatch';
+  if (e.type !== want) return hintsLost ? UNDEFINED_HINT_LOST : 'mismatch';
+  if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return hintsLost ? UNDEFINED_HINT_LOST : 'mismatch';
   let cfaOk: boolean;
   if (e.spReg === ORC_REG_SP) {
     if (f.sp === undefined) return 'frame unknown';
@@ -573,6 +583,45 @@ interface Walk {
    * boot patching, has no ORC entries of its own, and returns into the function both ways.
    */
   auxExits: (sec: number, off: number) => { sec: number; off: number }[] | undefined;
+  /** The object's unwind hints were dropped at link (a .ko, a vmlinux): see UNDEFINED_HINT_LOST. */
+  hintsLost: boolean;
+  /** STACK_FRAME_NON_STANDARD functions, where the annotations are still there (an object before link). */
+  nonStandard: Set<string>;
+}
+
+/** The functions STACK_FRAME_NON_STANDARD names (empty when unreadable: the check reports it). */
+function nonStandardFunctions(elf: ElfFile, layout: KernelLayout): Set<string> {
+  try {
+    const a = readAnnotations(elf, layout, new Set(['.discard.func_stack_frame_non_standard']));
+    return new Set(a.ignoredFuncs.map((f) => elf.symbols!.name(f.sym)));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Whether an entry says where the frame is (CALL, REGS, REGS_PARTIAL with a CFA). */
+function definedEntry(t: Table, k: number, layout: KernelLayout, e: OrcEntry): boolean {
+  unpackOrcEntry(t.entries, k * 6, layout.orc, e);
+  const v3 = layout.orc.mapping === 'v3';
+  if (v3) return (e.type === ORC_TYPE_CALL || e.type === ORC_TYPE_REGS || e.type === ORC_TYPE_REGS_PARTIAL) && e.spReg !== ORC_REG_UNDEFINED;
+  return e.spReg !== ORC_REG_UNDEFINED && !e.end;
+}
+
+/** Whether any entry covering [start, end) of a section is defined: objtool validated that code. */
+function anyDefinedEntry(t: Table, entries: SectionEntries | undefined, start: number, end: number, layout: KernelLayout): boolean {
+  if (!entries) return false;
+  const e: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
+  const first = orcFind(entries, start);
+  if (first >= 0 && definedEntry(t, first, layout, e)) return true;
+  let lo = 0;
+  let hi = entries.offset.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries.offset[mid]! < start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let j = lo; j < entries.offset.length && entries.offset[j]! < end; j++) if (definedEntry(t, entries.index[j]!, layout, e)) return true;
+  return false;
 }
 
 /** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
@@ -589,6 +638,11 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   if (!work.length) return;
   const entries = t.bySection.get(fn.sec);
   const seen = new Map<number, Frame>();
+  // A function objtool skips (STACK_FRAME_NON_STANDARD) has nothing to check against. Once the
+  // annotation is dropped at link, such a function is told by its having no defined entry at all.
+  const skipped = !from && (w.hintsLost
+    ? !anyDefinedEntry(t, entries, fn.start, fn.end, layout) && fn.cold.every((c) => !anyDefinedEntry(t, entries, c.start, c.end, layout))
+    : w.nonStandard.has(fn.name));
   let cover: Map<number, string> | undefined;
   if (w.cover) {
     cover = w.cover.get(fn.sec);
@@ -675,10 +729,11 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         const k = orcFind(entries, off);
         let why: string | undefined;
         if (f.opaque !== undefined) unverified(r, (why = f.opaque));
+        else if (skipped) unverified(r, (why = NO_ENTRIES));
         else if (k < 0) unverified(r, (why = 'no entry'));
         else {
           unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
-          const v = judge(f, entry, layout);
+          const v = judge(f, entry, layout, w.hintsLost);
           if (v !== 'match' && v !== 'mismatch') unverified(r, (why = v));
           else {
             r.checked++;
@@ -947,6 +1002,10 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const w: Walk = {
     t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout), layout, r, used: new Uint8Array(t.count),
     cover: want.coverage, reported: new Set(), index: new FuncIndex(fns), auxExits: () => undefined,
+    // (a module linked by modpost, or a linked image: no .discard.* section is left)
+    hintsLost: !elf.sections.some((s) => s.name.startsWith('.discard.')) &&
+      (elf.header.type === ET_EXEC || elf.sectionByName('.gnu.linkonce.this_module') !== undefined),
+    nonStandard: nonStandardFunctions(elf, layout),
   };
   const aux = elf.sectionByName('.altinstr_aux');
   if (aux) {
