@@ -60,6 +60,17 @@ export function regsFrame(sp: number, partial: boolean): Frame {
   return { ...callFrame(sp), savedBp: undefined, regs: partial ? 2 : 1 };
 }
 
+/** The frame after a push of 8 bytes (an intra-function call's return address). */
+export function pushed(f: Frame): Frame {
+  if (f.opaque !== undefined) return f;
+  return {
+    ...f,
+    sp: f.sp !== undefined ? f.sp + 8 : undefined,
+    slotFromSp: f.slotFromSp !== undefined ? f.slotFromSp + 8 : undefined,
+    spFromBp: f.spFromBp !== undefined ? f.spFromBp - 8 : undefined,
+  };
+}
+
 /** A frame only a hint describes, in a form not modelled here. */
 export function opaqueFrame(why: string): Frame {
   return {

@@ -32,7 +32,7 @@ import { readWarnSites } from '../kernel/bug-table.js';
 import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
-import { callFrame, entryFrame, type Frame, opaqueFrame, regsFrame, sameFrame, step } from './frame.js';
+import { callFrame, entryFrame, type Frame, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
 
 export interface Mismatch {
@@ -200,6 +200,8 @@ interface Func {
   away: Func[];
   /** Set when the frame at the entry cannot be known (a linked image's hinted functions): why. */
   opaque?: string;
+  /** The code outside functions of a whole section, walked from its unwind hints. */
+  whole?: boolean;
 }
 
 /** The status recorded for a boundary that was compared with the table (CoverageMap). */
@@ -638,11 +640,11 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   if (!work.length) return;
   const entries = t.bySection.get(fn.sec);
   const seen = new Map<number, Frame>();
-  // A function objtool skips (STACK_FRAME_NON_STANDARD) has nothing to check against. Once the
+  // A function objtool skips (STACK_FRAME_NON_STANDARD), and its prefix, have nothing to check against. Once the
   // annotation is dropped at link, such a function is told by its having no defined entry at all.
   const skipped = !from && (w.hintsLost
     ? !anyDefinedEntry(t, entries, fn.start, fn.end, layout) && fn.cold.every((c) => !anyDefinedEntry(t, entries, c.start, c.end, layout))
-    : w.nonStandard.has(fn.name));
+    : w.nonStandard.has(fn.name) || (fn.name.startsWith('__pfx_') && w.nonStandard.has(fn.name.slice(6))));
   let cover: Map<number, string> | undefined;
   if (w.cover) {
     cover = w.cover.get(fn.sec);
@@ -758,6 +760,18 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (type === InsnType.BUG && !w.traps.resumes(fn.sec, off, ds.len[i]!)) break;
         // Nothing runs after a call to a function known never to return (the kernel's list).
         if (type === InsnType.CALL && rel.callsNoreturn(ds, i, fn.sec, layout)) break;
+        if (type === InsnType.CALL) {
+          // A call inside the function (RSB stuffing, retpolines: ANNOTATE_INTRA_FUNCTION_CALL)
+          // pushes its return address and goes on at its target; nothing returns after it.
+          const ct = rel.jumpTarget(ds, i, fn.sec);
+          // (in code outside functions, walked over its whole section: a target outside every function)
+          const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFn(ct.off);
+          if (ct?.sec === fn.sec && inside) {
+            const ti = indexAt(ds, ct.off);
+            if (ti >= 0) work.push([ti, pushed(f)]);
+            break;
+          }
+        }
         const next = step(ds, i, f);
         const jl = jumpLabels?.get(off);
         if (jl !== undefined) {
@@ -1036,7 +1050,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   }
   for (const [sec, offs] of outside) {
     const s = elf.section(sec)!;
-    const whole: Func = { name: s.name, sec, start: 0, end: s.size, cold: [], away: [] };
+    const whole: Func = { name: s.name, sec, start: 0, end: s.size, cold: [], away: [], whole: true };
     r.functions++;
     walkFunction(decoded(sec), relocsOf(sec), whole, w, 'original', ORIGINAL_HINTS, offs.map((o) => [o, opaqueFrame('unwind hint')]));
   }
