@@ -1,21 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `orctool verify FILE... [--kernel=V]`: the ORC table against every patched variant of the code.
+// `orctool verify FILE... [--kernel=V] [--coverage] [--profile=P]...`: the ORC table against
+// every patched variant of the code, or (--profile) against the boot profiles named: bare-metal,
+// kvm, xen-pv, or a comma-separated CPU feature list (cpufeatures.h names or numbers).
 // Exit status 0 only when no boundary contradicts the table. Reads relocatable objects and
 // linked images (a vmlinux: fields resolved by address, see src/elf/linked.ts).
 import { ElfFile } from '../elf/reader.js';
 import { UsageError } from '../errors.js';
 import { detectLayout } from '../kernel/detect.js';
 import { layoutByName, LAYOUT_NAMES } from '../kernel/versions.js';
-import { type CoverageMap, verify } from '../verify/verify.js';
+import { BOOT_PROFILES, type CoverageMap, verify } from '../verify/verify.js';
+
+/** --profile's short names for the built-in boot profiles. */
+const PROFILE_NAMES: Record<string, string> = { 'bare-metal': 'bare metal', kvm: 'KVM guest', 'xen-pv': 'Xen PV' };
 import { coverage } from '../verify/coverage.js';
 
 export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => void }): number {
   let kernel: string | undefined;
   let withCoverage = false;
+  let profiles: Record<string, string> | undefined;
   const files: string[] = [];
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k]!;
     if (a === '--coverage') withCoverage = true;
+    else if (a.startsWith('--profile')) {
+      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++k];
+      if (!v) throw new UsageError('verify: --profile needs bare-metal, kvm, xen-pv or a feature list');
+      profiles ??= {};
+      const known = PROFILE_NAMES[v];
+      if (known) profiles[known] = BOOT_PROFILES[known]!;
+      else profiles[`features ${v}`] = v;
+    }
     else if (a.startsWith('--kernel')) kernel = a.includes('=') ? a.slice(a.indexOf('=') + 1) : argv[++k];
     else if (a.startsWith('-')) throw new UsageError(`verify: unknown option '${a}'`);
     else files.push(a);
@@ -27,7 +41,7 @@ export function runVerifyCommand(argv: string[], out: { stdout: (s: string) => v
     const layout = kernel ? layoutByName(kernel) : detectLayout(elf).layout;
     if (!layout) throw new UsageError(`--kernel: unknown kernel layout '${kernel}' (one of ${LAYOUT_NAMES.join(', ')})`);
     const cover: CoverageMap | undefined = withCoverage ? new Map() : undefined;
-    const r = verify(elf, layout, { coverage: cover });
+    const r = verify(elf, layout, { coverage: cover, profiles });
     const total = r.checked + r.unverified;
     const lines = [
       `${file}: ${r.variants} variants, ${r.functions} functions, ${r.checked} boundaries checked, ${r.unverified} unverified` +

@@ -86,6 +86,17 @@ describe('orctool verify', () => {
     assert.deepEqual(plantedAt(o, 1), ['one_site+0x1 .altinstructions[0] 528']);
   });
 
+  test('--profile: only the original and the boot profiles asked for', () => {
+    const o = compileFixture(srcPath('analysis', 'fixtures', 'seed.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const elf = ElfFile.open(o);
+    const layout = detectLayout(elf).layout;
+    const r = verify(elf, layout, { profiles: { 'Xen PV': 'XENPV', 'none': '' } });
+    assert.equal(r.variants, 3);
+    assert.deepEqual(r.mismatches, []);
+    assert.throws(() => verify(elf, layout, { profiles: { bad: 'NO_SUCH_FEATURE' } }), /unknown CPU features/);
+  });
+
   test("a patched jump is followed to its new target, not the replaced bytes' relocation", () => {
     const o = compileFixture(srcPath('verify', 'fixtures', 'always-jmp.S'), dir);
     runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });

@@ -31,6 +31,7 @@ import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
 import { readWarnSites } from '../kernel/bug-table.js';
 import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
+import { UsageError } from '../errors.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { callFrame, entryFrame, type Frame, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
@@ -974,7 +975,11 @@ function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] 
  * (in a copy of the object with every site in its unpatched form) and walks only the function
  * holding it; a boot profile re-decodes around each site it patches.
  */
-export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap } = {}): VerifyReport {
+/**
+ * `profiles`: the boot profiles to walk (name -> feature list), instead of every one-site variant
+ * and BOOT_PROFILES (the original is always walked).
+ */
+export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> } = {}): VerifyReport {
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
@@ -1072,7 +1077,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   };
   alts.forEach((a, k) => {
     const fi = fnOf[k]!;
-    if (fi < 0) return;
+    if (fi < 0 || want.profiles) return;
     r.variants++;
     const fn = fns[fi]!;
     const g = groups[k]!;
@@ -1098,11 +1103,12 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
       else walkedIn.set(fn.sec, [fn]);
     }
     const unique = [...new Set(groups)];
-    for (const [name, list] of Object.entries(BOOT_PROFILES)) {
+    for (const [name, list] of Object.entries(want.profiles ?? BOOT_PROFILES)) {
       let features: Set<number>;
       try {
         features = parseFeatures(list, layout);
       } catch {
+        if (want.profiles) throw new UsageError(`verify --profile ${name}: unknown CPU features in '${list}' for Linux ${layout.name}`);
         continue;
       }
       r.variants++;
