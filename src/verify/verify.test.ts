@@ -17,6 +17,7 @@ import { readOrcTable } from '../orc/read.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { verify } from './verify.js';
 import { coverage } from './coverage.js';
+import { PLANT_KINDS, plantOne, rng } from './plant.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
 import { type CorpusName, corpusAvailable, corpusModules } from '../testing/corpus.js';
 
@@ -151,6 +152,28 @@ describe('orctool verify', () => {
     const neither = join(dir, 'no-table.o');
     spawnSync('objcopy', ['--remove-section=__bug_table', '--remove-section=.rela__bug_table', stripped, neither]);
     assert.deepEqual(plantedAt(neither, 0xc), []);
+  });
+
+  test('errors of every kind, planted in corpus modules, are caught', { skip: !corpusAvailable('7.3-cloud') && !required ? 'corpus not fetched' : false }, () => {
+    // (src/verify/plant.ts; npm run verify:plant does the same on the objects of a kernel build)
+    const rand = rng(17);
+    const missed: string[] = [];
+    let planted = 0;
+    for (const m of corpusModules('7.3-cloud').filter((x) => statSync(x).size > 30_000 && statSync(x).size < 300_000).filter((_, i) => i % 40 === 0).slice(0, 8)) {
+      const clean = ElfFile.open(m);
+      const layout = detectLayout(clean).layout;
+      const before = new Set(verify(clean, layout).mismatches.map((x) => `${x.location}|${x.variant}`));
+      for (const kind of PLANT_KINDS) {
+        const out = join(dir, 'planted.ko');
+        const p = plantOne(clean, layout, kind, rand, out);
+        if (!p) continue;
+        planted++;
+        const e = ElfFile.open(out);
+        if (!verify(e, layout).mismatches.some((x) => !before.has(`${x.location}|${x.variant}`))) missed.push(`${m.replace(/^.*\//, '')}: ${kind} ${p.section}+0x${p.offset.toString(16)} ${p.what}`);
+      }
+    }
+    assert.ok(planted >= 40, `${planted} planted`);
+    assert.deepEqual(missed, []);
   });
 
   for (const corpora of [['6.12-cloud', '6.12-generic', '6.1-generic'], ['7.3-cloud', '7.3-generic']] as CorpusName[][]) {
