@@ -103,6 +103,9 @@ describe('fuzzing findings', () => {
     const altEmpty = fixture('alt-empty.S').bytes;
     assertAnswers(orctool(['patch', file(altEmpty), '--kernel=6.12', '--features', 'XENPV']), 'patch alt-empty.S (6.12)');
     assertAnswers(orctool(['verify', '--kernel=6.12', file(withOrc(altEmpty, '6.12'))]), 'verify alt-empty.S (6.12)');
+    const seed = fixture('seed.S').bytes;
+    assertAnswers(orctool(['patch', file(seed), '--kernel=6.12', '--features', 'XENPV,SMAP,ALWAYS']), 'patch seed.S');
+    assertAnswers(orctool(['verify', '--kernel=6.12', file(withOrc(seed, '6.12'))]), 'verify seed.S');
   });
 
   // Finding 1 (target check, flag set 4: --orc --link --noinstr ...): a pv_ops symbol whose st_size
@@ -131,6 +134,35 @@ describe('fuzzing findings', () => {
       assertAnswers(orctool(['--orc', '--kernel=6.12', file(bytes)]), 'check');
     });
   }
+
+  // Finding 4 (target patch; verify too): an alternative's original section whose header says
+  // SHT_NULL and whose sh_offset is past the end of the file. The reader checks that a section's
+  // data is inside the file only for types other than NULL and NOBITS, so its data reads short
+  // (empty) while sh_size still counts; the "inside its section" check of 9affe0e trusts sh_size;
+  // patching the site then writes past the copy of the section: RangeError: offset is out of
+  // bounds in Uint8Array.set from Patcher.patchAlt (src/patch/apply.ts, `st.bytes.set(buf,
+  // a.origOff)`), called by applyPatches and by verify's variants (src/verify/verify.ts).
+  const nullText = (): Buffer => {
+    const { bytes, elf } = fixture('seed.S');
+    const at = shdr(elf, '.text');
+    bytes.writeUInt32LE(0, at + 4); // SHT_NULL
+    bytes.writeBigUInt64LE(BigInt(bytes.length + 0x1000), at + 24); // sh_offset past the end
+    return bytes;
+  };
+  it('finding 4: patch of seed.S whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)',
+    { todo: 'finding 4: a SHT_NULL section\'s data is not checked against the file, patchAlt writes past it (src/elf/reader.ts, src/patch/apply.ts)' }, () => {
+      assertAnswers(orctool(['patch', file(nullText()), '--kernel=6.12', '--features', 'XENPV,SMAP,ALWAYS']), 'patch');
+    });
+
+  it('finding 4: verify of seed.S (with ORC) whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)',
+    { todo: 'finding 4: a SHT_NULL section\'s data is not checked against the file, patchAlt writes past it (src/elf/reader.ts, src/patch/apply.ts)' }, () => {
+      const good = withOrc(fixture('seed.S').bytes, '6.12');
+      const elf = ElfFile.fromBytes(good, 'seed.o');
+      const at = shdr(elf, '.text');
+      good.writeUInt32LE(0, at + 4);
+      good.writeBigUInt64LE(BigInt(good.length + 0x1000), at + 24);
+      assertAnswers(orctool(['verify', '--kernel=6.12', file(good)]), 'verify');
+    });
 
   // Finding 3 (targets patch and verify, from a seed: the 6.1-layout alt-empty fixture): with the
   // 6.1 layouts' boot patching (optimize_nops of 6.1), an alternative whose original is empty (length
