@@ -166,7 +166,7 @@ jazzer=(
 lf=(-max_len=1048576 -rss_limit_mb=3072 -print_final_stats=1)
 cd "$ROOT"
 if [[ -n $reproduce ]]; then
-  exec nice -n 10 "${jazzer[@]}" "$reproduce" -- "${lf[@]}" -runs=1 "${extra[@]}"
+  nice -n 10 "${jazzer[@]}" "$reproduce" -- "${lf[@]}" -runs=1 "${extra[@]}"
 elif [[ -n $minimize ]]; then
   out=$FINDINGS/minimised-$(basename -- "$minimize")
   say "minimising $minimize into $out (${time} s)"

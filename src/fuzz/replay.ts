@@ -5,7 +5,7 @@
 // with a time limit, and prints what happened: ok, a hang, or the exception with its first frame
 // in orctool's sources; then the findings grouped by that signature (one group per distinct bug,
 // as far as a message and a frame tell).
-import { spawnSync } from 'node:child_process';
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import { join } from 'node:path';
@@ -55,9 +55,16 @@ async function runOne(target: string, file: string): Promise<Outcome> {
 /** One input in a child process, with the time limit. */
 export function replay(target: string, file: string): Outcome {
   const self = fileURLToPath(import.meta.url);
-  const r = spawnSync(process.execPath, ['--enable-source-maps', '--max-old-space-size=2048', self, '--one', target, file], {
-    encoding: 'utf8', timeout: LIMIT_S * 1000, maxBuffer: 1 << 26,
-  });
+  // (the child's scratch directory is made here: a child killed for a hang cannot remove its own)
+  const scratch = makeTempDir('orctool-replay-');
+  let r: SpawnSyncReturns<string>;
+  try {
+    r = spawnSync(process.execPath, ['--enable-source-maps', '--max-old-space-size=2048', self, '--one', target, file], {
+      encoding: 'utf8', timeout: LIMIT_S * 1000, maxBuffer: 1 << 26, env: { ...process.env, ORCTOOL_FUZZ_SCRATCH: scratch },
+    });
+  } finally {
+    removeDir(scratch);
+  }
   const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
   if (line) return JSON.parse(line) as Outcome;
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
@@ -80,7 +87,7 @@ function hangProfile(target: string, file: string): string[] {
   try {
     const log = join(dir, 'v8.log');
     spawnSync(process.execPath, ['--prof', `--logfile=${log}`, '--no-logfile-per-isolate', fileURLToPath(import.meta.url), '--one', target, file], {
-      timeout: PROFILE_S * 1000, stdio: 'ignore',
+      timeout: PROFILE_S * 1000, stdio: 'ignore', env: { ...process.env, ORCTOOL_FUZZ_SCRATCH: join(dir, 'scratch') },
     });
     const text = spawnSync(process.execPath, ['--prof-process', log], { encoding: 'utf8', maxBuffer: 1 << 26 }).stdout ?? '';
     const bottomUp = text.slice(text.indexOf('[Bottom up (heavy) profile]'));
