@@ -2,6 +2,7 @@
 // The check driver (objtool check()): the passes in objtool's order, the walks, and the points
 // the ORC table is built from. A fatal problem stops the check with no ORC, as in objtool.
 import type { ElfFile } from '../elf/reader.js';
+import { SHT_REL, SHT_RELA } from '../elf/constants.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import type { CfiState } from './cfi.js';
@@ -51,6 +52,12 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
   file.ignoreUnreachables = opts.noUnreachable;
   let warnings = 0;
   try {
+    // objtool's read_relocs(): every relocation names a symbol of the table; without one, none can.
+    if (!elf.symbols) {
+      for (const s of elf.sections) {
+        if ((s.type === SHT_RELA || s.type === SHT_REL) && s.size) file.fatal(`can't find reloc entry symbol ${elf.relocTable(s).sym(0)} for ${s.name}`);
+      }
+    }
     file.syms.linkColdFunctions(objname);
     phase('symbols');
     runPasses(file);

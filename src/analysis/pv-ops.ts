@@ -4,6 +4,7 @@
 // initialisers of pv_ops and the Xen tables (typeof(pv_ops), so the slot numbers agree) and
 // the `movq $func, pv_ops+off(%rip)` stores of .init.text (objtool init_pv_ops(),
 // add_pv_ops(), objtool_pv_add(), pv_call_dest()).
+import { KernelMetadataError } from '../kernel/common.js';
 import { STT_SECTION } from '../elf/constants.js';
 import type { Insn } from './insn.js';
 import type { ObjFile } from './objfile.js';
@@ -35,6 +36,11 @@ export class PvOps {
     if (!file.opts.noinstr) return undefined;
     const sym = file.syms.byName('pv_ops');
     if (!sym) return undefined;
+    // (objtool callocs a slot per 8 bytes of the symbol; a size past its section is bad input)
+    const sec = file.elf.section(sym.sec);
+    if (!sec || sym.offset + sym.len > sec.size) {
+      throw new KernelMetadataError(file.elf.path, sec?.name ?? 'pv_ops', sym.offset, `pv_ops (size 0x${sym.len.toString(16)}) runs past the end of its section`);
+    }
     const pv = new PvOps(file, Math.trunc(sym.len / 8));
     for (const name of PV_OPS_TABLES) pv.addTable(name);
     return pv;

@@ -34,7 +34,8 @@ export function runExplainCommand(argv: string[], out: { stdout: (s: string) => 
   }
   const [file, where] = pos;
   if (!file || !where || pos.length !== 2) throw new UsageError('explain: usage: orctool explain FILE FUNC+OFF [--html] [check options]');
-  const m = /^(.+?)(?:\+(0x[0-9a-fA-F]+|\d+))?$/.exec(where);
+  const m = /^(.+?)(?:\+(0x[0-9a-fA-F]+|\d+))?$/s.exec(where);
+  if (!m) throw new UsageError(`explain: '${where}' is not FUNC or FUNC+OFF`);
   const elf = ElfFile.open(file);
   const layout = kernel ? layoutByName(kernel) : detectLayout(elf).layout;
   if (!layout) throw new UsageError(`--kernel: unknown kernel layout '${kernel}' (one of ${LAYOUT_NAMES.join(', ')})`);

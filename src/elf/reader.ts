@@ -156,7 +156,8 @@ export class ElfFile {
         if (n === undefined) throw this.error(`section ${i}`, shoff + i * SHDR_SIZE, 'section name is not NUL-terminated');
         name = n;
       }
-      if (i > 0 && type !== SHT_NOBITS && type !== SHT_NULL && offset! + size! > fileLen) {
+      // (an SHT_NULL section past index 0 is checked too: its size is still read as its data's)
+      if (i > 0 && type !== SHT_NOBITS && offset! + size! > fileLen) {
         throw this.error(name || `section ${i}`, offset, `data (0x${size!.toString(16)} bytes) runs past the end of the file (${fileLen} bytes)`);
       }
       const want = ENTRY_SIZES[type!];

@@ -5,7 +5,7 @@
 // as bin/orctool runs it, so that a hang cannot hang the suite). orctool must answer: exit status
 // 0, or 1 with its one-line typed error (`orctool: error: ...`), within the time limit; never an
 // internal error (an exception other than OrctoolError/UsageError) or a hang.
-// Findings the engine still has are marked todo (reported, not failed): remove the todo with the fix.
+// A finding the engine still has is marked todo (reported, not failed) until its fix; all are fixed.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -123,8 +123,7 @@ describe('fuzzing findings', () => {
   // Finding 1 (target check, flag set 4: --orc --link --noinstr ...): a pv_ops symbol whose st_size
   // is huge makes init_pv_ops()'s table of st_size/8 slots: RangeError: Invalid array length in
   // new PvOps (src/analysis/pv-ops.ts, Array.from({ length: nr })). objtool's calloc() fails there.
-  it('finding 1: check --noinstr with a pv_ops symbol of st_size 2^56-1 answers (not RangeError: Invalid array length in PvOps)',
-    { todo: 'finding 1: PvOps allocates st_size/8 slots unchecked (src/analysis/pv-ops.ts)' }, () => {
+  it('finding 1: check --noinstr with a pv_ops symbol of st_size 2^56-1 answers (not RangeError: Invalid array length in PvOps)', () => {
       const { bytes, elf } = fixture('noinstr.S');
       bytes.writeBigUInt64LE(0xff_ffff_ffff_ffffn, symEntry(elf, 'pv_ops') + 16);
       assertAnswers(orctool(['--orc', '--link', '--noinstr', file(bytes)]), 'check');
@@ -161,13 +160,11 @@ describe('fuzzing findings', () => {
     bytes.writeBigUInt64LE(BigInt(bytes.length + 0x1000), at + 24); // sh_offset past the end
     return bytes;
   };
-  it('finding 4: patch of seed.S whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)',
-    { todo: 'finding 4: a SHT_NULL section\'s data is not checked against the file, patchAlt writes past it (src/elf/reader.ts, src/patch/apply.ts)' }, () => {
+  it('finding 4: patch of seed.S whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)', () => {
       assertAnswers(orctool(['patch', file(nullText()), '--kernel=6.12', '--features', 'XENPV,SMAP,ALWAYS']), 'patch');
     });
 
-  it('finding 4: verify of seed.S (with ORC) whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)',
-    { todo: 'finding 4: a SHT_NULL section\'s data is not checked against the file, patchAlt writes past it (src/elf/reader.ts, src/patch/apply.ts)' }, () => {
+  it('finding 4: verify of seed.S (with ORC) whose .text is SHT_NULL with sh_offset past the end answers (not RangeError: offset is out of bounds in Patcher.patchAlt)', () => {
       const good = withOrc(fixture('seed.S').bytes, '6.12');
       const elf = ElfFile.fromBytes(good, 'seed.o');
       const at = shdr(elf, '.text');
@@ -181,8 +178,7 @@ describe('fuzzing findings', () => {
   // counting), and no `.rela.orc_unwind_ip` by that name, so the dump takes the linked-image path
   // and reads the IP slots it believes sh_size holds: RangeError: Offset is outside the bounds of
   // the DataView in dumpOrc (src/orc/dump.ts, `iv.getInt32(i * 4, true)`).
-  it('finding 4: --dump=orc of seed.S (with ORC) whose .orc_unwind_ip is SHT_NULL past the end and .rela.orc_unwind_ip unnamed answers (not RangeError in dumpOrc)',
-    { todo: 'finding 4: a SHT_NULL section\'s data is not checked against the file, dumpOrc reads past it (src/elf/reader.ts, src/orc/dump.ts)' }, () => {
+  it('finding 4: --dump=orc of seed.S (with ORC) whose .orc_unwind_ip is SHT_NULL past the end and .rela.orc_unwind_ip unnamed answers (not RangeError in dumpOrc)', () => {
       const good = withOrc(fixture('seed.S').bytes, '6.12');
       const elf = ElfFile.fromBytes(good, 'seed.o');
       const ip = shdr(elf, '.orc_unwind_ip');
@@ -197,8 +193,7 @@ describe('fuzzing findings', () => {
   // pattern /^(.+?)(?:\+(0x[0-9a-fA-F]+|\d+))?$/ has no `s` flag, does not match, and its null
   // result is dereferenced after the analysis: TypeError: Cannot read properties of null (reading
   // '1') in runExplainCommand (src/cli/explain-command.ts, `m![1]`).
-  it('finding 5: explain of a function named "save\\rfl" (seed.S, .strtab edited) answers (not TypeError: Cannot read properties of null in runExplainCommand)',
-    { todo: 'finding 5: explain\'s FUNC+OFF pattern fails on a line terminator and is not checked (src/cli/explain-command.ts)' }, () => {
+  it('finding 5: explain of a function named "save\\rfl" (seed.S, .strtab edited) answers (not TypeError: Cannot read properties of null in runExplainCommand)', () => {
       const { bytes, elf } = fixture('seed.S');
       const strtab = elf.symbols!.strtab;
       const at = bytes.indexOf('save_fl\0', strtab.offset, 'latin1');
@@ -214,8 +209,7 @@ describe('fuzzing findings', () => {
   // properties of undefined (reading 'type') in addCallDestinationsOf (src/analysis/passes.ts,
   // `sym.type`), and in addJumpDestinations for a jump.
   for (const [source, via] of [['frames.S', 'addCallDestinationsOf'], ['holes.S', 'addJumpDestinations']] as const) {
-    it(`finding 6: check of ${source} without a symbol table, its relocations naming symbol 0, answers (not TypeError: Cannot read properties of undefined in ${via})`,
-      { todo: 'finding 6: relocation symbol 0 has no Sym when the object has no symbol table (src/analysis/passes.ts, src/analysis/symbols.ts)' }, () => {
+    it(`finding 6: check of ${source} without a symbol table, its relocations naming symbol 0, answers (not TypeError: Cannot read properties of undefined in ${via})`, () => {
         const { bytes, elf } = fixture(source);
         noSymbolTable(bytes, elf);
         assertAnswers(orctool(['--orc', '--kernel=6.12', file(bytes)]), 'check');
@@ -226,14 +220,12 @@ describe('fuzzing findings', () => {
   // 6.1 layouts' boot patching (optimize_nops of 6.1), an alternative whose original is empty (length
   // 0) hangs: optimizeNops61 (src/patch/nops.ts) reads lens[0] of an empty buffer (undefined), so
   // `i += len` makes i NaN and `i >= buf.length` is never true. No damage needed.
-  it('finding 3: patch --kernel=6.1 of an alternative with an empty original (alt-empty.S, 6.1 layout) answers (not a hang in optimizeNops61)',
-    { todo: 'finding 3: optimizeNops61 loops forever on an empty site (src/patch/nops.ts)' }, () => {
+  it('finding 3: patch --kernel=6.1 of an alternative with an empty original (alt-empty.S, 6.1 layout) answers (not a hang in optimizeNops61)', () => {
       const { bytes } = fixture('alt-empty.S', ['-DK61', '-DALT12']);
       assertAnswers(orctool(['patch', file(bytes), '--kernel=6.1', '--features', 'XENPV']), 'patch');
     });
 
-  it('finding 3: verify --kernel=6.1 of alt-empty.S (6.1 layout) with its ORC answers (not a hang in optimizeNops61)',
-    { todo: 'finding 3: optimizeNops61 loops forever on an empty site (src/patch/nops.ts)' }, () => {
+  it('finding 3: verify --kernel=6.1 of alt-empty.S (6.1 layout) with its ORC answers (not a hang in optimizeNops61)', () => {
       const { bytes } = fixture('alt-empty.S', ['-DK61', '-DALT12']);
       assertAnswers(orctool(['verify', '--kernel=6.1', file(withOrc(bytes, '6.1'))]), 'verify');
     });

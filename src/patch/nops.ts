@@ -133,9 +133,10 @@ export function optimizeNops612(buf: Uint8Array, max: number, match: NopMatch = 
 /** optimize_nops() of 6.1: runs of one-byte 0x90 become long NOPs. */
 export function optimizeNops61(buf: Uint8Array, max: number): void {
   const lens = lengths(buf);
-  for (let i = 0; ;) {
+  // (an empty site has nothing to optimize: the kernel's loop would decode past it)
+  for (let i = 0; i < buf.length;) {
     const len = lens[i]!;
-    if (len === 0) return;
+    if (!len) return;
     if (len === 1 && buf[i] === 0x90) {
       let j = i;
       while (j < buf.length && buf[j] === 0x90) j++;
