@@ -12,18 +12,7 @@ import { join } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
 import { SHDR_SIZE, SYM_SIZE } from '../elf/constants.js';
 import { main } from '../cli/main.js';
-
-/** A small deterministic generator (mulberry32). */
-export function sweepRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../verify/plant.js';
 
 export const MUTATION_KINDS = [
   'elf header', 'section header', 'symbol', 'relocation', 'special section', 'orc', 'annotation', 'string table',
@@ -206,7 +195,7 @@ export interface SweepReport {
 
 /** `count` cases from `seed` over `inputs`, in `dir`. */
 export async function sweep(inputs: readonly SweepInput[], count: number, seed: number, dir: string, progress?: (done: number) => void): Promise<SweepReport> {
-  const rand = sweepRng(seed);
+  const rand = rng(seed);
   const parsed = inputs.map((x) => ({ x, shipped: ElfFile.fromBytes(x.shipped, x.name), stripped: ElfFile.fromBytes(x.stripped, x.name) }));
   const report: SweepReport = { cases: 0, ok: 0, byKind: {}, failures: [], slowest: { ms: 0, what: '' } };
   for (let i = 0; i < count; i++) {
