@@ -876,6 +876,9 @@ function countOutside(elf: ElfFile, t: Table, index: FuncIndex, decoded: (sec: n
  * Walk a function and then every part of it in another section that a jump leaves for, with
  * the frame of the jump (each part, offset and frame once).
  */
+/** How many (part, offset, frame) walks of one function's other parts walkWhole() makes at most. */
+const AWAY_WALKS = 256;
+
 function walkWhole(
   ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView,
   codeOf: (sec: number) => { ds: DecodedSection; rel: CodeRefs },
@@ -887,6 +890,12 @@ function walkWhole(
     const [part, off, frame] = away.pop()!;
     const key = `${part.sec}:${off}:${JSON.stringify(frame)}`;
     if (done.has(key)) continue;
+    // A bound on the work: parts that keep sending each other new frames (a loop between a
+    // function and its .cold part that moves the stack, in damaged code) are walked so often only.
+    if (done.size >= AWAY_WALKS) {
+      unverified(w.r, 'walk bound reached (parts of a function entered with ever new frames)');
+      break;
+    }
     done.add(key);
     const c = codeOf(part.sec);
     walkFunction(c.ds, c.rel, part, w, variant, hv, [[off, frame]], away);
