@@ -8,27 +8,12 @@ import { copyFileSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'n
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { compileFixture, makeTempDir, removeDir, repoRoot, runTool } from '../testing/toolchain.js';
-import { main } from './main.js';
+import { mainCaptured } from '../testing/sweep.js';
 
 const launch = createRequire(import.meta.url)('./launch.cjs') as typeof import('./launch.cjs');
 const BIN = join(repoRoot, 'bin', 'orctool');
 
-/** main() in this process, with what it writes to stdout and stderr captured. */
-async function inProcess(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write;
-  const err = process.stderr.write;
-  process.stdout.write = ((t: string | Uint8Array) => ((stdout += t.toString()), true)) as typeof out;
-  process.stderr.write = ((t: string | Uint8Array) => ((stderr += t.toString()), true)) as typeof err;
-  try {
-    const status = await main(argv);
-    return { status, stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const inProcess = mainCaptured;
 
 describe('bin/orctool (the bundled build)', () => {
   let dir: string;

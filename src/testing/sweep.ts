@@ -136,8 +136,8 @@ export interface CaseResult {
   ms: number;
 }
 
-/** main() in this process, stdout and stderr captured. */
-async function capture(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+/** main() in this process, with what it writes to stdout and stderr captured. */
+export async function mainCaptured(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out = process.stdout.write;
@@ -161,7 +161,7 @@ export async function runCase(dir: string, bytes: Buffer, command: readonly stri
   writeFileSync(file, bytes);
   const argv = command.map((a) => (a === 'FILE' ? file : a === 'OUT' ? outFile : a));
   const t0 = performance.now();
-  const r = await capture(argv);
+  const r = await mainCaptured(argv);
   const ms = performance.now() - t0;
   const fail = (problem: string): CaseResult => ({ ok: false, problem, status: r.status, ms });
   if (/internal error|^\s+at /m.test(r.stderr)) return fail(`internal error: ${r.stderr.trim().split('\n').slice(-1)[0]}`);
