@@ -424,6 +424,26 @@ export function sortedAdded(st: SectionState): PendingReloc[] {
 }
 
 /**
+ * The operands of a copied replacement the kernel's fix-up looks at: relative ones, and with
+ * `all` (6.12+) RIP-relative ones too; where each is, its width, and whether 6.1 fixes it (a
+ * 5-byte CALL replacement, a leading JMP).
+ */
+function* relativeOperands(ds: DecodedSection, buf: Uint8Array, newLen: number, all: boolean):
+  Generator<{ at: number; len: number; op: number; pos: number; width: number; fixed61: boolean }> {
+  for (let k = 0; k < ds.count; k++) {
+    const at = ds.offset[k]!;
+    const len = ds.len[k]!;
+    if (at >= newLen) break;
+    const rel = (ds.flags[k]! & InsnFlag.REL_TARGET) !== 0;
+    const rip = (ds.flags[k]! & InsnFlag.RIP) !== 0;
+    if (!rel && !(rip && all)) continue;
+    const op = buf[at]!;
+    const fixed61 = (newLen === 5 && at === 0 && op === 0xe8) || (at === 0 && (op === 0xe9 || op === 0xeb) && newLen === 5);
+    yield { at, len, op, pos: rel ? ds.immPos[k]! : ds.dispPos[k]!, width: rel ? ds.fieldSizes[k]! >>> 4 : ds.fieldSizes[k]! & 0xf, fixed61 };
+  }
+}
+
+/**
  * The kernel's fix-up of relative operands in the copied bytes. Relocated operands keep their
  * relocation (it moves with the bytes); an unrelocated operand pointing outside the replacement
  * gets a relocation to that place in the replacement section.
@@ -436,18 +456,7 @@ function retarget(
   if (a.newLen === 0) return;
   const ds = decode(buf);
   const all = layout.patching.retarget === 'all';
-  for (let k = 0; k < ds.count; k++) {
-    const at = ds.offset[k]!;
-    const len = ds.len[k]!;
-    if (at >= a.newLen) break;
-    const rel = (ds.flags[k]! & InsnFlag.REL_TARGET) !== 0;
-    const rip = (ds.flags[k]! & InsnFlag.RIP) !== 0;
-    const op = buf[at]!;
-    // 6.1 fixes only a 5-byte CALL replacement and a leading JMP.
-    const fixed61 = (a.newLen === 5 && at === 0 && op === 0xe8) || (at === 0 && (op === 0xe9 || op === 0xeb) && a.newLen === 5);
-    if (!rel && !(rip && all)) continue;
-    const pos = rel ? ds.immPos[k]! : ds.dispPos[k]!;
-    const width = rel ? ds.fieldSizes[k]! >>> 4 : ds.fieldSizes[k]! & 0xf;
+  for (const { at, len, op, pos, width, fixed61 } of relativeOperands(ds, buf, a.newLen, all)) {
     const ri = relocs.findIndex((r) => r.offset === at + pos);
     if (ri < 0) {
       // Unrelocated: relative to the replacement itself unless it points outside it.
@@ -513,17 +522,7 @@ function retargetLinked(
   const replAt = linked.rel(a.newSec, a.newOff);
   // repl - instr
   const shift = replAt - linked.rel(siteSec, a.origOff);
-  for (let k = 0; k < ds.count; k++) {
-    const at = ds.offset[k]!;
-    const len = ds.len[k]!;
-    if (at >= a.newLen) break;
-    const rel = (ds.flags[k]! & InsnFlag.REL_TARGET) !== 0;
-    const rip = (ds.flags[k]! & InsnFlag.RIP) !== 0;
-    const op = buf[at]!;
-    const fixed61 = (a.newLen === 5 && at === 0 && op === 0xe8) || (at === 0 && (op === 0xe9 || op === 0xeb) && a.newLen === 5);
-    if (!rel && !(rip && all)) continue;
-    const pos = rel ? ds.immPos[k]! : ds.dispPos[k]!;
-    const width = rel ? ds.fieldSizes[k]! >>> 4 : ds.fieldSizes[k]! & 0xf;
+  for (const { at, len, op, pos, width, fixed61 } of relativeOperands(ds, buf, a.newLen, all)) {
     const disp = width === 1 ? view.getInt8(at + pos) : width === 2 ? view.getInt16(at + pos, true) : view.getInt32(at + pos, true);
     const target = at + len + disp;
     if (target >= 0 && target <= a.newLen) continue;
