@@ -19,7 +19,7 @@ import { verify } from './verify.js';
 import { coverage } from './coverage.js';
 import { PLANT_KINDS, plantOne, rng } from './plant.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
-import { type CorpusName, corpusAvailable, corpusModules } from '../testing/corpus.js';
+import { type CorpusName, corpusAvailable, corpusModules, objtoolPath, runObjtool } from '../testing/corpus.js';
 
 const required = process.env.ORCTOOL_REQUIRE_CORPUS === '1';
 
@@ -85,6 +85,29 @@ describe('orctool verify', () => {
     runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
     // Only `push %rbx; pop %rbx` stops at one_site+1.
     assert.deepEqual(plantedAt(o, 1), ['one_site+0x1 .altinstructions[0] 528']);
+  });
+
+  test("ALTERNATIVE_2 up to 6.2: objtool's table loses the first replacement's layout, and verify says where", () => {
+    // 6.1 (12-byte entries): the original keeps the second entry's CFI array.
+    const o61 = compileFixture(srcPath('verify', 'fixtures', 'alt2-lost.S'), dir, ['-DALT12']);
+    const theirs = join(dir, 'alt2-lost-objtool.o');
+    copyFileSync(o61, theirs);
+    runCheckCommand(['--orc', o61], { stdout: () => {}, stderr: () => {} });
+    const e61 = ElfFile.open(o61);
+    assert.equal(detectLayout(e61).layout.name, '6.1');
+    const r61 = verify(e61, detectLayout(e61).layout);
+    assert.deepEqual(r61.mismatches.map((m) => `${m.location} ${m.variant}`), ['alt2_lost+0x1 .altinstructions[0] 528']);
+    // objtool 6.1 writes the same table: the loss is its own, not orctool's.
+    if (objtoolPath('6.1')) {
+      assert.equal(runObjtool('6.1', ['--orc', theirs]).status, 0);
+      const dump = (f: string): string => runObjtool('6.1', ['--dump=orc', f]).stdout;
+      assert.equal(dump(o61), dump(theirs));
+    }
+    // From 6.3 the groups share one array: the table has the replacement's boundary.
+    const o = compileFixture(srcPath('verify', 'fixtures', 'alt2-lost.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    const e = ElfFile.open(o);
+    assert.deepEqual(verify(e, detectLayout(e).layout).mismatches, []);
   });
 
   test('--profile: only the original and the boot profiles asked for', () => {
