@@ -56,12 +56,17 @@ export function runExplainCommand(argv: string[], out: { stdout: (s: string) => 
   const here = warnings.filter((w) => w.kind === 'warning' && (w.location !== undefined
     ? w.section === cs.name && w.sectionOffset === insn.offset
     : !m![2] && w.message.startsWith(`${fsym.name}() `)));
+  // A fatal error ends the check before its walks are done: what is shown is partial, and the
+  // reader is told why (a shipped module, say, has lost its .discard annotations at link time).
+  const stopped = result.fatal && warnings.length
+    ? [`${file}: the check stopped at an error, so its walks are incomplete: ${formatWarning(warnings.at(-1)!)}`]
+    : [];
   const t = siteTable(result.file, insn, specialGetAlts(elf, layout));
   if (t && here.every((w) => w.message.startsWith('stack layout conflict in alternatives'))) {
-    out.stdout(html ? renderHtml(t) : renderText(t));
+    out.stdout(html ? renderHtml(t) : stopped.map((l) => l + '\n').join('') + renderText(t));
     return 0;
   }
-  const lines: string[] = [];
+  const lines: string[] = [...stopped];
   if (!here.length) {
     lines.push(`${file}: no warning at ${where} with ${checkFlags.length ? checkFlags.join(' ') : '--orc'}; how the walk reaches it:`);
     lines.push(...explainWarning(result.file, { file, kind: 'warning', message: '' }, insn, fn));

@@ -3,10 +3,10 @@
 // headless Chromium (when installed: scripts/setup.sh installs it).
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExplainCommand } from '../cli/explain-command.js';
-import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
+import { assembleText, compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 
 function explain(args: string[]): string {
   let s = '';
@@ -41,6 +41,27 @@ describe('orctool explain', () => {
     const t = explain([conflict, 'save_fl_conflict+0x1']).split('\n');
     assert.ok(t.find((l) => l.startsWith('+1 !!')), t.join('\n'));
     assert.ok(t.some((l) => /stack layout conflict at offset \+1/.test(l)));
+  });
+
+  test("6.1's ALTERNATIVE_2: the stream objtool's table leaves out is shown, and said to be", () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'alt2-lost.S'), dir, ['-DALT12']);
+    const t = explain([o, 'alt2_lost']).split('\n');
+    assert.match(t[1]!, /original\s+\| LA57 \(not in ORC\)\s+\| PKU\s+\| ORC \(merged\)/);
+    assert.match(t.find((l) => l.startsWith('+1 '))!, /pop %rbx\s+\[sp:sp\+16\]\s+\|\s+\|$/);
+    assert.ok(t.some((l) => l.startsWith('not in ORC: LA57: objtool up to Linux 6.2')), t.join('\n'));
+    // From 6.3 on, the same source has no lost stream.
+    mkdirSync(join(dir, '6.12'), { recursive: true });
+    const o12 = compileFixture(srcPath('verify', 'fixtures', 'alt2-lost.S'), join(dir, '6.12'));
+    assert.doesNotMatch(explain([o12, 'alt2_lost']), /not in ORC/);
+  });
+
+  test('a check stopped by an error says so before its partial walk', () => {
+    // An intra-function call without its annotation (as in a linked module, whose .discard
+    // sections are gone) is fatal before any function is walked.
+    const o = assembleText('\t.text\n\t.globl f\n\t.type f, @function\nf:\tcall 1f\n\tint3\n1:\tadd $8, %rsp\n\tret\n\t.size f, .-f\n', dir, 'ifc');
+    const t = explain([o, 'f+0x6']).split('\n');
+    assert.match(t[0]!, /the check stopped at an error, so its walks are incomplete: .*unannotated intra-function call/);
+    assert.match(t[2]!, /No reached path/);
   });
 
   test('HTML page renders the table in headless Chromium', { skip: CHROMIUM ? false : 'chromium not installed' }, () => {

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The site table as plain text for terminals and as a self-contained HTML page.
-import type { SiteTable } from './table.js';
+import type { SiteTable, Stream } from './table.js';
 
 function cellText(t: SiteTable, s: number, o: number): string {
   const c = t.streams[s]!.cells.get(o);
   return c ? `${c.insn}  [${c.state}]` : '';
 }
 
+/** A column's heading: a lost stream's title says so. */
+function heading(s: Stream): string {
+  return s.lost ? `${s.title} (not in ORC)` : s.title;
+}
+
+/** What a site with lost streams means, in a line. */
+function lostNote(t: SiteTable): string | undefined {
+  const lost = t.streams.filter((s) => s.lost).map((s) => s.title);
+  if (!lost.length) return undefined;
+  return `not in ORC: ${lost.join(', ')}: objtool up to Linux 6.2 keeps each .altinstructions entry's states apart, and makes the table from the original's last entry only (orctool verify checks those variants)`;
+}
+
 export function renderText(t: SiteTable): string {
-  const head = ['offset', ...t.streams.map((s) => s.title), 'ORC (merged)'];
+  const head = ['offset', ...t.streams.map(heading), 'ORC (merged)'];
   const rows = t.offsets.map((o) => [
     `+${o}${t.conflicts.has(o) ? ' !!' : ''}`,
     ...t.streams.map((_, s) => cellText(t, s, o)),
@@ -24,6 +36,8 @@ export function renderText(t: SiteTable): string {
   ];
   if (t.conflicts.size) out.push(`!! stack layout conflict at offset ${[...t.conflicts].map((o) => `+${o}`).join(', ')}: streams stop there with different states`);
   else out.push('no conflict: every offset that several streams stop at has one state');
+  const note = lostNote(t);
+  if (note) out.push(note);
   return out.join('\n') + '\n';
 }
 
@@ -32,7 +46,7 @@ function esc(s: string): string {
 }
 
 export function renderHtml(t: SiteTable): string {
-  const th = ['offset', ...t.streams.map((s) => s.title), 'ORC (merged)'].map((h) => `<th>${esc(h)}</th>`).join('');
+  const th = ['offset', ...t.streams.map(heading), 'ORC (merged)'].map((h) => `<th>${esc(h)}</th>`).join('');
   const rows = t.offsets.map((o) => {
     const cells = t.streams.map((s) => {
       const c = s.cells.get(o);
@@ -44,6 +58,7 @@ export function renderHtml(t: SiteTable): string {
   const verdict = t.conflicts.size
     ? `<p class="bad">Stack layout conflict at ${[...t.conflicts].map((o) => `+${o}`).join(', ')}</p>`
     : '<p class="good">No conflict</p>';
+  const note = lostNote(t);
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>orctool explain ${esc(t.location)}</title>
 <style>
@@ -62,7 +77,7 @@ tr.conflict { background: #fdd; }
 ${rows.join('\n')}
 </tbody></table>
 ${verdict}
-</body></html>
+${note ? `<p class="bad">${esc(note)}</p>\n` : ''}</body></html>
 `;
 }
 

@@ -20,6 +20,12 @@ export interface Stream {
   /** `original`, or the replacement's condition: `!XENPV`, `ALWAYS (direct call)`, ... */
   title: string;
   cells: Map<number, Cell>;
+  /**
+   * Its states went to a CFI array of its own, not the one ORC is made from: up to Linux 6.2
+   * objtool gave every .altinstructions entry its own original group and the original kept the
+   * last one, so an earlier entry of an ALTERNATIVE_2 is not in the table.
+   */
+  lost?: boolean;
 }
 
 export interface SiteTable {
@@ -102,12 +108,14 @@ export function siteTable(file: ObjFile, insn: Insn, entries: readonly SpecialAl
   const groups: AltGroup[] = [orig];
   for (const alt of site.alts ?? []) {
     const g = alt.insn.altGroup;
-    if (!g || g.origGroup !== orig) continue;
+    if (!g || !g.origGroup?.firstInsn.is(site)) continue;
     const e = entries.find((a) => a.kind === 'alternative' && a.origSec === site.sec.index && a.origOff === site.offset && a.newOff === g.firstInsn.offset &&
       (a.newLen === 0 ? g.firstInsn.pos < 0 : a.newSec === g.firstInsn.sec.index));
     const title = e ? `${e.not ? '!' : ''}${featureName(e.cpuid, file.layout)}${e.directCall ? ' (direct call)' : ''}` : 'replacement';
-    streams.push({ title, cells: cellsOf(file, g), order: e?.index ?? streams.length });
-    groups.push(g);
+    const lost = g.origGroup !== orig;
+    streams.push({ title, cells: cellsOf(file, g), order: e?.index ?? streams.length, ...(lost ? { lost } : {}) });
+    // (a lost stream's states are shown, but do not take part in the table's conflicts)
+    if (!lost) groups.push(g);
   }
   // Columns in .altinstructions order, the original first.
   streams.sort((a, b) => a.order - b.order);
