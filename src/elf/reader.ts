@@ -156,8 +156,9 @@ export class ElfFile {
         if (n === undefined) throw this.error(`section ${i}`, shoff + i * SHDR_SIZE, 'section name is not NUL-terminated');
         name = n;
       }
-      // (an SHT_NULL section past index 0 is checked too: its size is still read as its data's)
-      if (i > 0 && type !== SHT_NOBITS && offset! + size! > fileLen) {
+      // (only index 0's SHT_NULL header has a size that is not its data's: e_shnum's overflow;
+      // an SHT_NULL section past index 0, or any other type at index 0, is checked too)
+      if ((i > 0 || type !== SHT_NULL) && type !== SHT_NOBITS && offset! + size! > fileLen) {
         throw this.error(name || `section ${i}`, offset, `data (0x${size!.toString(16)} bytes) runs past the end of the file (${fileLen} bytes)`);
       }
       const want = ENTRY_SIZES[type!];

@@ -229,4 +229,25 @@ describe('fuzzing findings', () => {
       const { bytes } = fixture('alt-empty.S', ['-DK61', '-DALT12']);
       assertAnswers(orctool(['verify', '--kernel=6.1', file(withOrc(bytes, '6.1'))]), 'verify');
     });
+
+  // Findings 7 and 8 (target elf, session 7's hour): section header 0 given another type than
+  // SHT_NULL, SHT_RELA (7) or SHT_GROUP (8), its data running past the end of the file. Only index
+  // 0 was spared the header check (its SHT_NULL size is e_shnum's overflow, not data), so the
+  // table was read from data cut short at the file's end: RangeError: Offset is outside the
+  // bounds of the DataView in RelocTable.sym (validateAndIndex) and ElfFile.groupMembers.
+  for (const [finding, type, via] of [[7, 4, 'RelocTable.sym'], [8, 17, 'ElfFile.groupMembers']] as const) {
+    it(`finding ${finding}: orctool elf of seed.S whose section 0 is of sh_type ${type}, past the end of the file, answers (not RangeError in ${via})`, () => {
+      const { bytes, elf } = fixture('seed.S');
+      const at = elf.header.shoff;
+      bytes.writeUInt32LE(type, at + 4);
+      bytes.writeBigUInt64LE(BigInt(bytes.length - 24), at + 24); // sh_offset
+      bytes.writeBigUInt64LE(0x1000n, at + 32); // sh_size
+      bytes.writeUInt32LE(elf.symbols!.section.index, at + 40); // sh_link
+      bytes.writeUInt32LE(1, at + 44); // sh_info
+      bytes.writeBigUInt64LE(type === 4 ? 24n : 4n, at + 56); // sh_entsize
+      const a = orctool(['elf', file(bytes)]);
+      assertAnswers(a, 'elf');
+      assert.match(a.stderr, /runs past the end of the file/);
+    });
+  }
 });
