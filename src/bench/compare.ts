@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // orctool against Debian's objtool on one input (a file or a batch of files): both run
 // alternately on fresh copies, several rounds; medians of wall time and peak RSS, and whether
-// the two wrote the same ORC (both tables dumped by objtool --dump=orc, one dumper for both).
+// the two wrote the same ELF content (every section's header and bytes; src/testing/elf-compare.ts).
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { repoRoot } from '../testing/toolchain.js';
-import { type ObjtoolVersion, objtoolPath, runObjtool } from '../testing/corpus.js';
+import { type ObjtoolVersion, objtoolPath } from '../testing/corpus.js';
+import { firstElfDiff } from '../testing/elf-compare.js';
 
 export interface BenchCase {
   /** Short name for --only=. */
@@ -40,8 +41,8 @@ export interface CaseResult {
   bench: BenchCase;
   orctool: ToolFigures;
   objtool: ToolFigures;
-  /** 'yes', 'no (k of n differ)', or why it could not be told. */
-  orcIdentical: string;
+  /** 'yes' (every output the same ELF content as objtool's), or 'no (k of n differ; first: ...)'. */
+  sameOutput: string;
 }
 
 /** Seconds as a person reads them: milliseconds below one second (start-up is measured there). */
@@ -86,24 +87,14 @@ function freshCopies(pristine: string[], dir: string): string[] {
   });
 }
 
-/** objtool's dump of a file's ORC; empty when it has none. */
-function orcDump(version: ObjtoolVersion, file: string): { text: string; empty: boolean } {
-  const r = runObjtool(version, ['--dump=orc', file]);
-  return { text: `${r.status}\n${r.stdout}${r.stderr}`, empty: r.stdout.trim() === '' };
-}
-
-function compareOrc(version: ObjtoolVersion, ours: string[], theirs: string[]): string {
-  let differ = 0;
-  let empty = 0;
+/** Whether the two tools' outputs are the same ELF content (src/testing/elf-compare.ts), file by file. */
+function compareOutputs(ours: string[], theirs: string[]): string {
+  const differ: string[] = [];
   for (let i = 0; i < ours.length; i++) {
-    const a = orcDump(version, ours[i]!);
-    const b = orcDump(version, theirs[i]!);
-    if (a.text !== b.text) differ++;
-    else if (a.empty) empty++;
+    const d = firstElfDiff(ours[i]!, theirs[i]!);
+    if (d !== undefined) differ.push(`${basename(ours[i]!)}: ${d}`);
   }
-  // Two tables that are both missing are not a match worth reporting as one.
-  const none = empty ? `, ${empty} without ORC` : '';
-  return differ === 0 ? `yes${none}` : `no (${differ} of ${ours.length} differ${none})`;
+  return differ.length === 0 ? 'yes' : `no (${differ.length} of ${ours.length} differ; first: ${differ[0]})`;
 }
 
 function failure(t: Timed, what: string): string[] {
@@ -126,7 +117,7 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
   const dir = mkdtempSync(join(tmpdir(), 'orctool-bench-'));
   const ours = { secs: [] as number[], rss: [] as number[], failures: [] as string[] };
   const theirs = { secs: [] as number[], rss: [] as number[], failures: [] as string[] };
-  let orcIdentical = 'not compared';
+  let sameOutput = 'not compared';
   try {
     let pristine = bench.files;
     if (bench.strip) {
@@ -183,7 +174,7 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
         a = runOurs();
       }
       log(`${bench.label}: round ${r + 1}/${bench.rounds}: orctool ${seconds(ours.secs.at(-1)!)}, objtool ${seconds(theirs.secs.at(-1)!)}`);
-      if (last) orcIdentical = compareOrc(bench.version, a, b);
+      if (last) sameOutput = compareOutputs(a, b);
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -192,14 +183,14 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
     bench,
     orctool: { secs: median(ours.secs), rssMiB: median(ours.rss), failures: ours.failures },
     objtool: { secs: median(theirs.secs), rssMiB: median(theirs.rss), failures: theirs.failures },
-    orcIdentical,
+    sameOutput,
   };
 }
 
 /** The results as a markdown table. */
 export function markdownTable(results: CaseResult[]): string {
   const rows = [
-    '| input | orctool time | orctool RSS | objtool time | objtool RSS | time ratio | RSS ratio | ORC identical |',
+    '| input | orctool time | orctool RSS | objtool time | objtool RSS | time ratio | RSS ratio | same ELF content |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const r of results) {
@@ -208,7 +199,7 @@ export function markdownTable(results: CaseResult[]): string {
     const client = r.bench.orctoolMode === 'served';
     rows.push(`| ${r.bench.label} (${r.bench.rounds} rounds) | ${seconds(r.orctool.secs)} | ${r.orctool.rssMiB.toFixed(0)} MiB${client ? ' (client)' : ''} | ` +
       `${seconds(r.objtool.secs)} | ${r.objtool.rssMiB.toFixed(0)} MiB | ${(r.orctool.secs / r.objtool.secs).toFixed(2)}x | ` +
-      `${client ? 'n/a' : `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x`} | ${r.orcIdentical}${failed} |`);
+      `${client ? 'n/a' : `${(r.orctool.rssMiB / r.objtool.rssMiB).toFixed(2)}x`} | ${r.sameOutput}${failed} |`);
   }
   return rows.join('\n');
 }

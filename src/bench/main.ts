@@ -10,7 +10,7 @@ import { ElfFile } from '../elf/reader.js';
 import { type CorpusName, corpusAvailable, corpusModules, sampleModules } from '../testing/corpus.js';
 import { benchDecode } from './decode.bench.js';
 import { type BenchCase, type CaseResult, markdownTable, runCase } from './compare.js';
-import { replay } from './replay.js';
+import { buildCalls, replay } from './replay.js';
 import { measureGrowth, writeGrowth } from './growth.js';
 
 const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm', 'small-served', 'mid-served'];
@@ -64,10 +64,13 @@ function toolCases(only: Set<string>, roundsOverride: number | undefined): Bench
       if (f) add({ name: 'mid-served', label: `${m.slice(1)}, orctool served`, files: [f], flags: MODULE_FLAGS, rounds: 3, strip: true, version: '6.12', orctoolMode: 'served' });
     }
   } else missing('mid-served', 'the 6.12-generic corpus is not fetched (scripts/corpus.sh)');
-  // The kbuild cache keeps vmlinux.o as objtool was handed it: no ORC yet, nothing to strip.
-  const vmlinux = kbuildObject('6.12');
-  if (vmlinux) add({ name: 'vmlinux', label: 'vmlinux.o (6.12)', files: [vmlinux], flags: ['--orc', '--link'], rounds: 3, strip: false, version: '6.12' });
-  else missing('vmlinux', 'no 6.12 vmlinux.o (npm run kbuild)');
+  // The kbuild cache keeps vmlinux.o as objtool was handed it (no ORC yet, nothing to strip) and
+  // the build's objtool command lines: vmlinux.o is run with its own (issue 15, target 1).
+  for (const version of ['6.12', '7.3'] as const) {
+    const call = buildCalls(join(kbuildRootDir(), version)).find((c) => c.file === 'vmlinux.o');
+    if (call) add({ name: 'vmlinux', label: `vmlinux.o (${version}, the build's arguments)`, files: [call.input], flags: call.flags, rounds: 3, strip: false, version });
+    else missing('vmlinux', `no ${version} vmlinux.o with its objtool log (npm run kbuild)`);
+  }
   const debug = kbuildObject('6.12-debug');
   if (debug) add({ name: 'vmlinux-debug', label: 'vmlinux.o with DWARF (6.12)', files: [debug], flags: ['--orc', '--link'], rounds: 1, strip: false, version: '6.12' });
   else missing('vmlinux-debug', 'no 6.12-debug vmlinux.o (scripts/build-kernel.sh --debug-info)');
