@@ -3,9 +3,12 @@
 // translation unit without), and starting Node costs more than checking a small object. The
 // first call of bin/orctool starts this server in the background and runs in-process itself;
 // later calls hand their command line to it through a few lines of bash (bin/orctool) and print
-// what it answers. It runs the same bundle an in-process run loads (dist/orctool.cjs), one
-// request at a time, in the client's working directory and with the client's values of the
-// variables orctool reads (SERVED_ENV).
+// what it answers. The server only accepts and dispatches: its runners, one child process per
+// core (make -j runs objtool's calls side by side, and so must orctool's), each load the same
+// bundle an in-process run loads (dist/orctool.cjs) and run one request at a time, in the
+// client's working directory and with the client's values of the variables orctool reads
+// (SERVED_ENV). A runner that dies takes its request's answer with it (that client runs
+// in-process) and is replaced.
 //
 // Reach: it listens on 127.0.0.1 only and answers only requests that carry the secret of its
 // port file, RUNTIME_DIR/server-<build id>, which only the owner can read (0600, in a 0700
@@ -19,7 +22,9 @@
 // then "X" + the exit status. A client that sees no "X" runs in-process instead.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { loadBundle } from './launch.cjs';
 
@@ -102,6 +107,136 @@ export function encodeOutput(chunks: readonly [1 | 2, Buffer][], status: number)
   return Buffer.concat(out);
 }
 
+/** A request as a runner gets it: the fields after the secret. */
+interface Job {
+  id: number;
+  cwd: string;
+  envs: string[];
+  argv: string[];
+}
+
+/**
+ * A runner's life: load the bundle, then run each job it is sent, alone in its process (a run
+ * owns the process' working directory, environment and stdio), and send back the answer.
+ */
+function runner(): void {
+  const bundle = loadBundle();
+  const home = process.cwd();
+  let queue: Promise<void> = Promise.resolve();
+  const runJob = async (job: Job): Promise<void> => {
+    const chunks: [1 | 2, Buffer][] = [];
+    const saved = new Map(SERVED_ENV.map((k) => [k, process.env[k]]));
+    const out = process.stdout.write;
+    const err = process.stderr.write;
+    let status: number | undefined;
+    try {
+      for (const k of SERVED_ENV) delete process.env[k];
+      for (const kv of job.envs) {
+        const eq = kv.indexOf('=');
+        const k = kv.slice(0, eq);
+        if (eq > 0 && SERVED_ENV.includes(k)) process.env[k] = kv.slice(eq + 1);
+      }
+      process.chdir(job.cwd);
+      const capture = (s: 1 | 2) => ((chunk: string | Uint8Array, enc?: BufferEncoding | (() => void)) => {
+        chunks.push([s, typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk)]);
+        return true;
+      }) as typeof process.stdout.write;
+      process.stdout.write = capture(1);
+      process.stderr.write = capture(2);
+      status = await bundle.main(job.argv);
+    } catch {
+      // (main() reports its own errors; this is the runner failing: no answer, the client runs in-process)
+      status = undefined;
+    } finally {
+      process.stdout.write = out;
+      process.stderr.write = err;
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      try {
+        process.chdir(home);
+      } catch {
+        // (the directory went away: later runs chdir to theirs first anyway)
+      }
+    }
+    process.send!({ id: job.id, answer: status === undefined ? null : encodeOutput(chunks, status) });
+  };
+  process.on('message', (job: Job) => {
+    queue = queue.then(() => runJob(job));
+  });
+  // (the server gone, nobody is left to answer)
+  process.on('disconnect', () => process.exit(0));
+}
+
+/** Runner processes, each given one job at a time; jobs wait for the first free one. */
+class RunnerPool {
+  private readonly runners: { child: ChildProcess; answered?: boolean; busy?: { id: number; done: (answer: Buffer | undefined) => void } }[] = [];
+  private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void }[] = [];
+  private nextId = 1;
+
+  constructor(private readonly size: number) {
+    for (let k = 0; k < size; k++) this.spawn();
+  }
+
+  private spawn(): void {
+    const child = fork(__filename, ['--runner'], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    const r: (typeof this.runners)[number] = { child };
+    this.runners.push(r);
+    child.on('message', (m: { id: number; answer: Uint8Array | null }) => {
+      const b = r.busy;
+      if (!b || b.id !== m.id) return;
+      r.busy = undefined;
+      r.answered = true;
+      this.deaths = 0;
+      b.done(m.answer ? Buffer.from(m.answer) : undefined);
+      this.dispatch();
+    });
+    child.on('exit', () => {
+      const i = this.runners.indexOf(r);
+      if (i >= 0) this.runners.splice(i, 1);
+      r.busy?.done(undefined);
+      r.busy = undefined;
+      // (a runner that cannot even start, say the bundle is gone, is not started again and again)
+      if (!r.answered && ++this.deaths >= 3) this.stopped = true;
+      if (!this.stopped) this.spawn();
+      else if (this.runners.length === 0) for (const w of this.waiting.splice(0)) w.done(undefined);
+      this.dispatch();
+    });
+  }
+
+  private stopped = false;
+  /** Runners that died without answering anything, one after another. */
+  private deaths = 0;
+
+  /** The answer, or undefined when there is none to be had (the client runs in-process). */
+  run(fields: string[]): Promise<Buffer | undefined> {
+    if (this.stopped && this.runners.length === 0) return Promise.resolve(undefined);
+    return new Promise((done) => {
+      this.waiting.push({ fields, done });
+      this.dispatch();
+    });
+  }
+
+  /** The waiting jobs to free runners, the first runner first (its code is the most compiled). */
+  private dispatch(): void {
+    for (const r of this.runners) {
+      if (r.busy || !r.child.connected) continue;
+      const w = this.waiting.shift();
+      if (!w) return;
+      const nEnv = Number(w.fields[3]);
+      const job: Job = { id: this.nextId++, cwd: w.fields[2]!, envs: w.fields.slice(4, 4 + nEnv), argv: w.fields.slice(5 + nEnv) };
+      r.busy = { id: job.id, done: w.done };
+      r.child.send(job);
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const r of this.runners) r.child.kill();
+  }
+}
+
 function serve(): void {
   const buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
   const dir = runtimeDir();
@@ -122,8 +257,9 @@ function serve(): void {
       rmSync(pidFile, { force: true });
     }
   }
-  const bundle = loadBundle();
   const secret = randomBytes(24).toString('hex');
+  // The runners, started now so that the first requests find them loaded.
+  const pool = new RunnerPool(availableParallelism());
   const idleMs = Math.max(1, Number(process.env['ORCTOOL_SERVER_IDLE'] || 120)) * 1000;
   let idle: NodeJS.Timeout | undefined;
   const cleanup = (): void => {
@@ -138,8 +274,10 @@ function serve(): void {
   const stop = (): void => {
     cleanup();
     server.close();
+    pool.stop();
     process.exit(0);
   };
+  let active = 0;
   const armIdle = (): void => {
     if (idle) clearTimeout(idle);
     idle = setTimeout(stop, idleMs);
@@ -147,57 +285,8 @@ function serve(): void {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 
-  // One run at a time: a run owns the process' working directory, environment and stdio.
-  let queue: Promise<void> = Promise.resolve();
-  const home = process.cwd();
-  const run = async (sock: Socket, fields: string[]): Promise<void> => {
-    const nEnv = Number(fields[3]);
-    const envs = fields.slice(4, 4 + nEnv);
-    const argv = fields.slice(5 + nEnv);
-    const chunks: [1 | 2, Buffer][] = [];
-    const saved = new Map(SERVED_ENV.map((k) => [k, process.env[k]]));
-    const out = process.stdout.write;
-    const err = process.stderr.write;
-    let status = 1;
-    try {
-      for (const k of SERVED_ENV) delete process.env[k];
-      for (const kv of envs) {
-        const eq = kv.indexOf('=');
-        const k = kv.slice(0, eq);
-        if (eq > 0 && SERVED_ENV.includes(k)) process.env[k] = kv.slice(eq + 1);
-      }
-      process.chdir(fields[2]!);
-      const capture = (s: 1 | 2) => ((chunk: string | Uint8Array, enc?: BufferEncoding | (() => void)) => {
-        chunks.push([s, typeof chunk === 'string' ? Buffer.from(chunk, typeof enc === 'string' ? enc : 'utf8') : Buffer.from(chunk)]);
-        return true;
-      }) as typeof process.stdout.write;
-      process.stdout.write = capture(1);
-      process.stderr.write = capture(2);
-      status = await bundle.main(argv);
-    } catch {
-      // (main() reports its own errors; this is the server failing: no answer, the client runs in-process)
-      process.stdout.write = out;
-      process.stderr.write = err;
-      sock.destroy();
-      return;
-    } finally {
-      process.stdout.write = out;
-      process.stderr.write = err;
-      for (const [k, v] of saved) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-      try {
-        process.chdir(home);
-      } catch {
-        // (the directory went away: later runs chdir to theirs first anyway)
-      }
-    }
-    sock.end(encodeOutput(chunks, status));
-  };
-
   server.on('connection', (sock) => {
-    armIdle();
+    if (active === 0) armIdle();
     let buf = Buffer.alloc(0);
     let taken = false;
     sock.on('error', () => sock.destroy());
@@ -213,7 +302,15 @@ function serve(): void {
       }
       if (!complete) return;
       taken = true;
-      queue = queue.then(() => run(sock, fields)).finally(armIdle);
+      // (no idle stop while a run is going on: a runner may take long over vmlinux.o)
+      if (idle) clearTimeout(idle);
+      active++;
+      pool.run(fields).then((answer) => {
+        if (answer) sock.end(answer);
+        else sock.destroy();
+      }).finally(() => {
+        if (--active === 0) armIdle();
+      });
     });
   });
   server.listen(0, '127.0.0.1', () => {
@@ -228,7 +325,8 @@ function serve(): void {
 
 if (require.main === module) {
   try {
-    serve();
+    if (process.argv[2] === '--runner') runner();
+    else serve();
   } catch {
     process.exit(1);
   }
