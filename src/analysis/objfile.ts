@@ -8,7 +8,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
-import { SplitDecode } from '../x86/split-decode.js';
+import { type SplitDecode, startSplitDecode } from '../x86/split-decode.js';
 import { CodeSection, Insn, InsnBit } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
@@ -24,18 +24,6 @@ export interface RelocRef {
   table: RelocTable;
   i: number;
 }
-
-/**
- * A code section at least this big is decoded on two threads: the worker's start-up (~50 ms of
- * module loading) is then well paid for, and small objects never pay it.
- */
-const SPLIT_MIN_BYTES = 2 << 20;
-/**
- * The worker's share of such a section: it starts before the symbols are read, so it gets
- * more than half. On vmlinux.o at 0.65 the main thread (symbols, then its part) finished
- * ~40 ms after the worker; 0.67 evens them out.
- */
-const SPLIT_WORKER_SHARE = 0.67;
 
 /** Raised by a pass that objtool treats as fatal (its -1 returns): the analysis stops. */
 export class FatalCheckError extends Error {}
@@ -84,7 +72,7 @@ export class ObjFile {
     emit?: ConstructorParameters<typeof WarningSink>[1],
   ) {
     this.warnings = new WarningSink(objname, emit);
-    this.split = this.startSplitDecode();
+    this.split = startSplitDecode(elf, layout.decoder);
     this.syms = new SymbolIndex(elf, layout.check);
     this.funcCfi = this.cfis.intern(funcCfi());
     const fu = undefinedCfi();
@@ -211,31 +199,6 @@ export class ObjFile {
 
   relocSym(r: RelocRef): Sym {
     return this.syms.all[r.table.sym(r.i)]!;
-  }
-
-  /**
-   * Starts a worker on the end of the biggest code section if that is big (vmlinux.o's one
-   * .text of ~15 MB), from the first function at or after its share: function starts are
-   * instruction boundaries (and if one is not, decode() finds out and decodes on by itself).
-   */
-  private startSplitDecode(): { sec: number; job: SplitDecode } | undefined {
-    let big: (typeof this.elf.sections)[number] | undefined;
-    for (const s of this.elf.sections) if (s.isExec && s.size >= (big?.size ?? SPLIT_MIN_BYTES)) big = s;
-    const t = big && this.elf.symbols;
-    if (!big || !t) return undefined;
-    const size = big.size;
-    const from = Math.floor(size * (1 - SPLIT_WORKER_SHARE));
-    let mid = size;
-    const { shndx, value, info } = t;
-    for (let i = 1; i < t.count; i++) {
-      if (shndx[i] === big.index && (info[i]! & 0xf) === STT_FUNC && value[i]! >= from && value[i]! < mid) mid = value[i]!;
-    }
-    if (mid >= size) return undefined;
-    try {
-      return { sec: big.index, job: SplitDecode.start(big.data, mid, big.name, this.layout.decoder) };
-    } catch {
-      return undefined; // no worker thread to be had: one thread decodes it all
-    }
   }
 
   /** Decode every executable section (objtool decode_instructions()). */

@@ -34,22 +34,26 @@ export function endbrSeal(file: ObjFile): EndbrSeal {
   seals.set(file, s);
   const byKey = s.byKey;
   const notype = file.layout.check.decodeNotypeSymbols;
+  // Only a function's first instruction starts at its address; the ENDBRs after it are counted
+  // for --stats alone, so the bodies are scanned only then.
+  const inner = file.opts.stats;
   for (const cs of file.codeSections) {
+    const type = cs.a.type;
     for (const func of file.syms.inSection(cs.index)) {
       if (func.type !== STT_FUNC || func.offset === cs.size || (func.embeddedInsn && notype) || func.alias !== func) continue;
       const first = cs.posAt(func.offset);
       if (first < 0) continue;
-      const end = cs.posFrom(func.offset + func.len);
-      for (let pos = first; pos < end; pos++) {
-        if (cs.a.type[pos] !== T.ENDBR) continue;
-        const key = cs.index * 2 ** 32 + pos;
-        if (byKey.has(key)) continue;
-        if (cs.ds.offset[pos] === func.offset) {
-          const insn = new Insn(cs, pos);
+      if (type[first] === T.ENDBR) {
+        const key = cs.index * 2 ** 32 + first;
+        if (!byKey.has(key)) {
+          const insn = new Insn(cs, first);
           byKey.set(key, insn);
           s.list.push(insn);
-        } else s.inner++;
+        }
       }
+      if (!inner) continue;
+      const end = cs.posFrom(func.offset + func.len);
+      for (let pos = first + 1; pos < end; pos++) if (type[pos] === T.ENDBR && !byKey.has(cs.index * 2 ** 32 + pos)) s.inner++;
     }
   }
   return s;

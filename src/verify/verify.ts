@@ -33,6 +33,8 @@ import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
 import { UsageError } from '../errors.js';
 import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
+import { decodeSectionSplit } from '../x86/decoder.js';
+import { startSplitDecode } from '../x86/split-decode.js';
 import { callFrame, entryFrame, type Frame, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
 
@@ -121,6 +123,29 @@ function orcFind(e: SectionEntries | undefined, off: number): number {
     else hi = mid;
   }
   return lo > 0 ? e.index[lo - 1]! : -1;
+}
+
+/** orcFind() for a walk, which mostly moves forward: the entry found last, or the next, first. */
+function orcCursor(e: SectionEntries | undefined): (off: number) => number {
+  if (!e) return () => -1;
+  const o = e.offset;
+  const n = o.length;
+  let p = -1;
+  return (off) => {
+    if (p >= 0 && o[p]! <= off) {
+      if (p + 1 >= n || o[p + 1]! > off) return e.index[p]!;
+      if (p + 2 >= n || o[p + 2]! > off) return e.index[++p]!;
+    }
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (o[mid]! <= off) lo = mid + 1;
+      else hi = mid;
+    }
+    p = lo - 1;
+    return p >= 0 ? e.index[p]! : -1;
+  };
 }
 
 function describeEntry(e: OrcEntry, layout: KernelLayout): string {
@@ -268,9 +293,20 @@ class Traps {
   }
 
   /** The jump label sites of a section: offset -> target. */
-  jumpLabels(sec: number): Map<number, number> | undefined {
-    return this.jumps.get(sec);
+  jumpLabels(sec: number): JumpLabels | undefined {
+    const m = this.jumps.get(sec);
+    if (!m) return undefined;
+    let bits = this.jumpBits.get(sec);
+    if (!bits) {
+      bits = new Uint8Array((Math.max(...m.keys()) >>> 3) + 1);
+      for (const off of m.keys()) bits[off >>> 3]! |= 1 << (off & 7);
+      this.jumpBits.set(sec, bits);
+    }
+    const b = bits;
+    return { at: (off) => ((b[off >>> 3]! >>> (off & 7)) & 1 ? m.get(off) : undefined) };
   }
+  /** Per section, a bit per byte offset: a jump label site starts there (most boundaries have none). */
+  private readonly jumpBits = new Map<number, Uint8Array>();
 
   /** The (instruction, fixup) pairs of __ex_table whose instruction is in [start, end). */
   fixupsIn(sec: number, start: number, end: number): [number, number][] {
@@ -627,6 +663,49 @@ function anyDefinedEntry(t: Table, entries: SectionEntries | undefined, start: n
   return false;
 }
 
+/** A section's jump label sites: the target of the one at `off`, if there is one. */
+interface JumpLabels {
+  at(off: number): number | undefined;
+}
+
+/** Instruction types after which a path goes no further (7.x SYSRET included: a return to user space). */
+const PATH_ENDS = new Uint8Array(256);
+for (const t of [InsnType.RETURN, InsnType.JUMP_DYNAMIC, InsnType.CONTEXT_SWITCH, InsnType.SYSRET, InsnType.TRAP]) PATH_ENDS[t] = 1;
+
+/** A walk's frames by instruction index: seen(i) once the walk has been at instruction i. */
+interface SeenFrames {
+  get(i: number): Frame | undefined;
+  has(i: number): boolean;
+  set(i: number, f: Frame): void;
+}
+
+/**
+ * Per decoded section, which walk (its stamp) was last at each instruction and where that walk
+ * keeps its frame: reused by every walk of the section, so that a walk costs no hashing per
+ * instruction (vmlinux.o: ~8 million boundaries) and allocates only its own frames' list.
+ */
+const seenStamps = new WeakMap<DecodedSection, { stamp: Uint32Array; slot: Uint32Array; last: number }>();
+
+function seenFrames(ds: DecodedSection): SeenFrames {
+  let s = seenStamps.get(ds);
+  if (!s || s.last === 0xffffffff) seenStamps.set(ds, (s = { stamp: new Uint32Array(ds.count), slot: new Uint32Array(ds.count), last: 0 }));
+  const { stamp, slot } = s;
+  const walk = ++s.last;
+  const frames: Frame[] = [];
+  return {
+    get: (i) => (stamp[i] === walk ? frames[slot[i]!] : undefined),
+    has: (i) => stamp[i] === walk,
+    set: (i, f) => {
+      if (stamp[i] === walk) frames[slot[i]!] = f;
+      else {
+        stamp[i] = walk;
+        slot[i] = frames.length;
+        frames.push(f);
+      }
+    },
+  };
+}
+
 /** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
 type Away = [Func, number, Frame][];
 
@@ -640,7 +719,8 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   }
   if (!work.length) return;
   const entries = t.bySection.get(fn.sec);
-  const seen = new Map<number, Frame>();
+  const findEntry = orcCursor(entries);
+  const seen = seenFrames(ds);
   // A function objtool skips (STACK_FRAME_NON_STANDARD), and its prefix, have nothing to check against. Once the
   // annotation is dropped at link, such a function is told by its having no defined entry at all.
   const skipped = !from && (w.hintsLost
@@ -729,7 +809,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           break;
         }
         seen.set(i, f);
-        const k = orcFind(entries, off);
+        const k = findEntry(off);
         let why: string | undefined;
         if (f.opaque !== undefined) unverified(r, (why = f.opaque));
         else if (skipped) unverified(r, (why = NO_ENTRIES));
@@ -757,7 +837,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (cover && (why === undefined || cover.get(off) !== CHECKED)) cover.set(off, why ?? CHECKED);
         const type = ds.type[i]!;
         // (7.x: SYSRET is a return to user space or a far transfer; SYSCALL goes on, as in objtool)
-        if (type === InsnType.RETURN || type === InsnType.JUMP_DYNAMIC || type === InsnType.CONTEXT_SWITCH || type === InsnType.SYSRET || type === InsnType.TRAP) break;
+        if (PATH_ENDS[type]) break;
         // A WARN's ud2 returns to the next instruction; BUG()'s does not.
         if (type === InsnType.BUG && !w.traps.resumes(fn.sec, off, ds.len[i]!)) break;
         // Nothing runs after a call to a function known never to return (the kernel's list).
@@ -775,7 +855,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           }
         }
         const next = step(ds, i, f);
-        const jl = jumpLabels?.get(off);
+        const jl = jumpLabels?.at(off);
         if (jl !== undefined) {
           // Both ways of the site: its target and the next instruction.
           const ti = indexAt(ds, jl);
@@ -993,6 +1073,17 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
+  // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest.
+  const split = startSplitDecode(elf, layout.decoder);
+  try {
+    return verifyWith(elf, layout, want, r, t, split);
+  } finally {
+    split?.job.cancel();
+  }
+}
+
+function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> }, r: VerifyReport, t: Table,
+  split: ReturnType<typeof startSplitDecode>): VerifyReport {
   // (a linked image's symbols by section offset, as an object's)
   const linked = LinkedImage.of(elf);
   const syms = sectionSymbols(elf)!;
@@ -1017,7 +1108,13 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   const original = new Map<number, DecodedSection>();
   const decoded = (sec: number): DecodedSection => {
     let ds = original.get(sec);
-    if (!ds) original.set(sec, (ds = decodeSection(elf.section(sec)!.data, elf.section(sec)!.name, optsOf(sec))));
+    if (!ds) {
+      const s = elf.section(sec)!;
+      const job = split?.sec === sec ? split.job : undefined;
+      ds = job ? decodeSectionSplit(s.data, s.name, optsOf(sec), job.mid, () => job.wait(), job.shared) : decodeSection(s.data, s.name, optsOf(sec));
+      job?.cancel();
+      original.set(sec, ds);
+    }
     return ds;
   };
   const originalRelocs = new Map<number, CodeRefs>();

@@ -159,7 +159,8 @@ export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: Dec
   d.run(mid);
   if (d.error === null && d.pos === mid && mid < size) {
     const p = part();
-    if (p && p.base === mid) {
+    // (the worker stops at invalid bytes; skipping them, as asked, is done here)
+    if (p && p.base === mid && !(p.errorAt >= 0 && opts.onInvalid === 'skip')) {
       d.append(p, shared);
       return d.finish();
     }

@@ -9,6 +9,9 @@ import { createRequire } from 'node:module';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
+import type { ElfFile } from '../elf/reader.js';
+import type { Section } from '../elf/section.js';
+import { STT_FUNC } from '../elf/constants.js';
 
 // Loaded when a big section is split, not with this module: node:worker_threads costs ~5 ms of
 // every start-up, and small objects are never split.
@@ -16,6 +19,44 @@ let threadsModule: typeof import('node:worker_threads') | undefined;
 function threads(): typeof import('node:worker_threads') {
   threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   return threadsModule;
+}
+
+/**
+ * A code section at least this big is decoded on two threads: the worker's start-up (~50 ms of
+ * module loading) is then well paid for, and small objects never pay it.
+ */
+const SPLIT_MIN_BYTES = 2 << 20;
+/**
+ * The worker's share of such a section: it starts before the symbols are read, so it gets
+ * more than half. On vmlinux.o at 0.65 the main thread (symbols, then its part) finished
+ * ~40 ms after the worker; 0.67 evens them out.
+ */
+const SPLIT_WORKER_SHARE = 0.67;
+
+/**
+ * Starts a worker on the end of the biggest code section if that is big (vmlinux.o's one
+ * .text of ~15 MB), from the first function at or after its share: function starts are
+ * instruction boundaries (and if one is not, the decoder finds out and decodes on by itself).
+ * Undefined: no section to split, or no worker thread to be had (one thread decodes it all).
+ */
+export function startSplitDecode(elf: ElfFile, variant: DecoderVariant): { sec: number; job: SplitDecode } | undefined {
+  let big: Section | undefined;
+  for (const s of elf.sections) if (s.isExec && s.size >= (big?.size ?? SPLIT_MIN_BYTES)) big = s;
+  const t = big && elf.symbols;
+  if (!big || !t) return undefined;
+  const size = big.size;
+  const from = Math.floor(size * (1 - SPLIT_WORKER_SHARE));
+  let mid = size;
+  const { shndx, value, info } = t;
+  for (let i = 1; i < t.count; i++) {
+    if (shndx[i] === big.index && (info[i]! & 0xf) === STT_FUNC && value[i]! >= from && value[i]! < mid) mid = value[i]!;
+  }
+  if (mid >= size) return undefined;
+  try {
+    return { sec: big.index, job: SplitDecode.start(big.data, mid, big.name, variant) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** The shared flag's values, set by the worker. */
