@@ -20,10 +20,15 @@ export interface BenchCase {
   /** orctool's own options on top of objtool's flags (--jobs=1). */
   orctoolFlags?: string[];
   /**
-   * 'served': orctool as a build runs it, through its resident server, warmed by three untimed
-   * runs first (its RSS is then the client's: the server's own is not in it); default: in-process.
+   * 'served': orctool as a build runs it, through its resident server, warmed first by untimed
+   * runs (its RSS is then the client's: the server's own is not in it); default: in-process.
    */
   orctoolMode?: 'served' | 'in-process';
+  /**
+   * Served: the objects the server checks before this case, as a build's earlier calls (stripped
+   * like the case's own); default: three runs of the case's first file.
+   */
+  warmup?: string[];
   rounds: number;
   /** Remove the ORC the files already have (Debian's modules ship with it). */
   strip: boolean;
@@ -131,12 +136,24 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
     const served = bench.orctoolMode === 'served';
     const ourEnv = { ...process.env, ORCTOOL_SERVER: served ? '1' : '0' };
     if (served) {
-      // The first call starts the server and runs in-process; then a few answered calls warm it
-      // as the objects before this one in a build would (V8 compiles what runs often).
+      // The first call starts the server and runs in-process; then answered calls warm it as
+      // the objects before this one in a build would (V8 compiles what runs often).
+      let warm = pristine.slice(0, 1);
+      if (bench.warmup) {
+        mkdirSync(join(dir, 'warm-in'));
+        warm = bench.warmup.map((f, i) => {
+          const q = join(dir, 'warm-in', `${i}-${basename(f)}`);
+          if (bench.strip) stripOrc(f, q);
+          else copyFileSync(f, q);
+          return q;
+        });
+      }
+      const want = bench.warmup ? warm.length : 3;
       let answered = 0;
-      for (let k = 0; k < 50 && answered < 3; k++) {
-        const files = freshCopies(pristine.slice(0, 1), join(dir, 'warmup'));
-        if (timed(orctool, [...bench.flags, ...files], dir, { ...ourEnv, ORCTOOL_SERVER: k ? 'require' : '1' }).status === 0 && k) answered++;
+      for (let k = 0; k < 50 + want && answered < want; k++) {
+        const files = freshCopies([warm[answered % warm.length]!], join(dir, 'warmup'));
+        const status = timed(orctool, [...bench.flags, ...files], dir, { ...ourEnv, ORCTOOL_SERVER: k ? 'require' : '1' }).status;
+        if ((status === 0 || status === 1) && k) answered++;
         else spawnSync('sleep', ['0.2']);
       }
     }
