@@ -16,27 +16,28 @@
 // walked by the same engine. Its unwind hints were discarded at link: the functions whose frame
 // a hint describes (the layout's hintedFunctions) are unverified ('unwind hint lost at link'),
 // and the code outside functions, walked from hints in an object, is only counted.
+// Here: the walk and the variants. What it reads: orc-table.ts (the table and its lookup),
+// functions.ts, code-refs.ts (where jumps and calls go), hints.ts, traps.ts (WARN, __ex_table,
+// jump labels); the frame interpreter is frame.ts, patched code's decoding splice.ts.
 import type { ElfFile } from '../elf/reader.js';
-import type { RelocTable } from '../elf/relocations.js';
-import type { SymbolTable } from '../elf/symbols.js';
-import { ET_EXEC, STB_LOCAL, STT_FUNC } from '../elf/constants.js';
+import { ET_EXEC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { readOrcTable } from '../orc/read.js';
 import { LinkedImage, sectionSymbols } from '../elf/linked.js';
 import { type OrcEntry, orcRegFromRaw, unpackOrcEntry, ORC_TYPE_CALL, ORC_TYPE_REGS, ORC_TYPE_REGS_PARTIAL, ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL, ORC_REG_BP, ORC_REG_BP_INDIRECT, ORC_REG_PREV_SP, ORC_REG_R10, ORC_REG_R13, ORC_REG_SP, ORC_REG_UNDEFINED, ORC_TYPE_UNDEFINED, ORC_TYPE_END_OF_STACK } from '../orc/entry.js';
-import { parseFeatures, Patcher, type PendingReloc, SectionState, sortedAdded } from '../patch/apply.js';
-import { isNoreturnByName } from '../kernel/noreturns.js';
-import { readUnwindHints, type UnwindHint } from '../kernel/unwind-hints.js';
-import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
-import { readWarnSites } from '../kernel/bug-table.js';
-import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
+import { parseFeatures, Patcher, SectionState, sortedAdded } from '../patch/apply.js';
+import { readUnwindHints } from '../kernel/unwind-hints.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
 import { UsageError } from '../errors.js';
-import { decodeSection, InsnType, InsnFlag, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
+import { decodeSection, InsnType, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
 import { startSplitDecode } from '../x86/split-decode.js';
 import { callFrame, entryFrame, type Frame, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
+import { anyDefinedEntry, buildTable, describeEntry, orcCursor, orcFind, type Table } from './orc-table.js';
+import { Traps } from './traps.js';
+import { type Func, FuncIndex, functions, nonStandardFunctions } from './functions.js';
+import { type CodeRefs, LinkedRefs, RelocView } from './code-refs.js';
+import { Hints, type HintView, ORIGINAL_HINTS, patchedHints } from './hints.js';
 
 export interface Mismatch {
   location: string;
@@ -70,88 +71,6 @@ export const BOOT_PROFILES: Record<string, string> = {
   'KVM guest': 'HYPERVISOR,SMAP,SMEP,ERMS,POPCNT,XSAVE,PCID,RDTSCP,CX16,NOPL',
   'Xen PV': 'HYPERVISOR,XENPV,POPCNT,CX16,NOPL',
 };
-
-/** One section's ORC entries sorted by offset, terminators first at equal offsets. */
-interface SectionEntries {
-  index: Int32Array;
-  offset: Float64Array;
-}
-
-interface Table {
-  bySection: Map<number, SectionEntries>;
-  count: number;
-  entries: Uint8Array;
-}
-
-function buildTable(elf: ElfFile): Table | undefined {
-  const t = readOrcTable(elf);
-  if (!t) return undefined;
-  const per = new Map<number, number[]>();
-  for (let k = 0; k < t.count; k++) {
-    const l = per.get(t.sections[k]!);
-    if (l) l.push(k);
-    else per.set(t.sections[k]!, [k]);
-  }
-  const nonZero = new Uint8Array(t.count);
-  for (let k = 0; k < t.count; k++) for (let b = k * 6; b < k * 6 + 6; b++) if (t.entries[b]) nonZero[k] = 1;
-  const bySection = new Map<number, SectionEntries>();
-  // Sorted as one number per entry (offset, terminator first, index) where offsets allow it.
-  const scale = 2 ** Math.ceil(Math.log2(t.count + 1));
-  const packable = t.offsets.every((o) => Number.isInteger(o) && o >= 0 && o * 2 * scale < 2 ** 53);
-  for (const [s, l] of per) {
-    let index: Int32Array;
-    if (packable) {
-      const keys = Float64Array.from(l, (k) => (t.offsets[k]! * 2 + nonZero[k]!) * scale + k).sort();
-      index = Int32Array.from(keys, (x) => x % scale);
-    } else {
-      index = Int32Array.from(l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b));
-    }
-    bySection.set(s, { index, offset: Float64Array.from(index, (k) => t.offsets[k]!) });
-  }
-  return { bySection, count: t.count, entries: t.entries };
-}
-
-/** orc_find(): the rightmost entry at or below `off` in its section, or -1. */
-function orcFind(e: SectionEntries | undefined, off: number): number {
-  if (!e) return -1;
-  const o = e.offset;
-  let lo = 0;
-  let hi = o.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (o[mid]! <= off) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo > 0 ? e.index[lo - 1]! : -1;
-}
-
-/** orcFind() for a walk, which mostly moves forward: the entry found last, or the next, first. */
-function orcCursor(e: SectionEntries | undefined): (off: number) => number {
-  if (!e) return () => -1;
-  const o = e.offset;
-  const n = o.length;
-  let p = -1;
-  return (off) => {
-    if (p >= 0 && o[p]! <= off) {
-      if (p + 1 >= n || o[p + 1]! > off) return e.index[p]!;
-      if (p + 2 >= n || o[p + 2]! > off) return e.index[++p]!;
-    }
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (o[mid]! <= off) lo = mid + 1;
-      else hi = mid;
-    }
-    p = lo - 1;
-    return p >= 0 ? e.index[p]! : -1;
-  };
-}
-
-function describeEntry(e: OrcEntry, layout: KernelLayout): string {
-  const reg = (r: number, o: number) => (r === ORC_REG_SP ? `sp${o < 0 ? o : `+${o}`}` : r === ORC_REG_BP ? `bp${o < 0 ? o : `+${o}`}` : r === ORC_REG_PREV_SP ? `prevsp${o < 0 ? o : `+${o}`}` : r === ORC_REG_UNDEFINED ? '(und)' : `reg${r}${o}`);
-  return `type:${e.type} sp:${reg(e.spReg, e.spOffset)} bp:${reg(e.bpReg, e.bpOffset)}${layout.orc.mapping === 'v3' ? '' : ` end:${+e.end}`}`;
-}
 
 function describeFrame(f: Frame): string {
   const bp = f.savedBp === 'live' ? '(und)' : f.savedBp !== undefined ? `prevsp${f.savedBp}` : f.slotFromBp !== undefined ? `bp${f.slotFromBp < 0 ? '' : '+'}${f.slotFromBp}` : '?';
@@ -212,24 +131,6 @@ function judge(f: Frame, e: OrcEntry, layout: KernelLayout, hintsLost = false): 
   return e.bpReg === ORC_REG_UNDEFINED ? 'mismatch' : 'entry base';
 }
 
-interface Func {
-  name: string;
-  sec: number;
-  start: number;
-  end: number;
-  /** The function's .cold part(s): reached only from the function, with its frame. */
-  cold: { start: number; end: number }[];
-  /**
-   * Parts of the same function in other sections (GCC puts `.cold` parts in .text.unlikely), and
-   * for such a part its parent and siblings: walked when a jump leaves for them.
-   */
-  away: Func[];
-  /** Set when the frame at the entry cannot be known (a linked image's hinted functions): why. */
-  opaque?: string;
-  /** The code outside functions of a whole section, walked from its unwind hints. */
-  whole?: boolean;
-}
-
 /** The status recorded for a boundary that was compared with the table (CoverageMap). */
 export const CHECKED = 'checked';
 
@@ -238,370 +139,6 @@ export const CHECKED = 'checked';
  * else why it was unverified (patched bytes count at their offset in the original section).
  */
 export type CoverageMap = Map<number, Map<number, string>>;
-
-/**
- * Where the kernel goes on where the code alone does not say: after a WARN's ud2 (__bug_table's
- * BUGFLAG_WARNING entries, REACHABLE annotations), at __ex_table fixups, and at the targets of
- * jump labels (static keys turn the site's NOP into a JMP, or back, at run time).
- */
-class Traps {
-  /** Per section: offsets of trapping instructions the kernel returns from. */
-  private readonly at = new Map<number, Set<number>>();
-  /** Per section: offsets of instructions after such a trap (6.x `.discard.reachable` names the next one). */
-  private readonly after = new Map<number, Set<number>>();
-  /** Per section: faulting instruction and fixup offsets, sorted by the instruction's. */
-  private readonly fixups = new Map<number, { insn: Float64Array; fixup: Float64Array }>();
-  /** Per section: jump label sites -> the target's offset (same section). */
-  private readonly jumps = new Map<number, Map<number, number>>();
-
-  constructor(elf: ElfFile, layout: KernelLayout) {
-    const add = (m: Map<number, Set<number>>, sec: number, off: number) => {
-      const s = m.get(sec);
-      if (s) s.add(off);
-      else m.set(sec, new Set([off]));
-    };
-    for (const w of readWarnSites(elf, layout)) add(this.at, w.sec, w.off);
-    try {
-      const a = readAnnotations(elf, layout, new Set(['.discard.reachable', ANNOTATE_INSN]));
-      for (const t of a.byKind.reachable) add(t.source === ANNOTATE_INSN ? this.at : this.after, t.sec, t.off);
-    } catch {
-      // (malformed annotations: the check reports them; here they only add reach)
-    }
-    let special: SpecialAlt[] = [];
-    try {
-      special = specialGetAlts(elf, layout);
-    } catch {
-      // (as above)
-    }
-    const fix = new Map<number, [number, number][]>();
-    for (const x of special) {
-      if (x.origSec !== x.newSec || !x.origSec) continue;
-      if (x.kind === 'jump_label') {
-        let m = this.jumps.get(x.origSec);
-        if (!m) this.jumps.set(x.origSec, (m = new Map()));
-        m.set(x.origOff, x.newOff);
-      } else if (x.kind === 'ex_table') {
-        const l = fix.get(x.origSec);
-        if (l) l.push([x.origOff, x.newOff]);
-        else fix.set(x.origSec, [[x.origOff, x.newOff]]);
-      }
-    }
-    for (const [sec, l] of fix) {
-      l.sort((a, b) => a[0] - b[0]);
-      this.fixups.set(sec, { insn: Float64Array.from(l, (x) => x[0]), fixup: Float64Array.from(l, (x) => x[1]) });
-    }
-  }
-
-  /** The jump label sites of a section: offset -> target. */
-  jumpLabels(sec: number): JumpLabels | undefined {
-    const m = this.jumps.get(sec);
-    if (!m) return undefined;
-    let bits = this.jumpBits.get(sec);
-    if (!bits) {
-      bits = new Uint8Array((Math.max(...m.keys()) >>> 3) + 1);
-      for (const off of m.keys()) bits[off >>> 3]! |= 1 << (off & 7);
-      this.jumpBits.set(sec, bits);
-    }
-    const b = bits;
-    return { at: (off) => ((b[off >>> 3]! >>> (off & 7)) & 1 ? m.get(off) : undefined) };
-  }
-  /** Per section, a bit per byte offset: a jump label site starts there (most boundaries have none). */
-  private readonly jumpBits = new Map<number, Uint8Array>();
-
-  /** The (instruction, fixup) pairs of __ex_table whose instruction is in [start, end). */
-  fixupsIn(sec: number, start: number, end: number): [number, number][] {
-    const f = this.fixups.get(sec);
-    if (!f) return [];
-    let lo = 0;
-    let hi = f.insn.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (f.insn[mid]! < start) lo = mid + 1;
-      else hi = mid;
-    }
-    const out: [number, number][] = [];
-    for (let k = lo; k < f.insn.length && f.insn[k]! < end; k++) out.push([f.insn[k]!, f.fixup[k]!]);
-    return out;
-  }
-
-  /** Whether the trap at `off` (`len` bytes) returns to the next instruction. */
-  resumes(sec: number, off: number, len: number): boolean {
-    return this.at.get(sec)?.has(off) === true || this.after.get(sec)?.has(off + len) === true;
-  }
-}
-
-function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
-  const out: Func[] = [];
-  const seen = new Map<string, Func>();
-  // Every function of a name: static functions of different files may share one.
-  const byName = new Map<string, Func[]>();
-  const named = (name: string, f: Func): void => {
-    const l = byName.get(name);
-    if (!l) byName.set(name, [f]);
-    else if (!l.includes(f)) l.push(f);
-  };
-  if (!syms) return out;
-  for (let i = 1; i < syms.count; i++) {
-    if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
-    const sec = syms.shndx[i]!;
-    const s = elf.section(sec);
-    if (!s || !s.isExec) continue;
-    const key = `${sec}:${syms.value[i]}`;
-    // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
-    const known = seen.get(key);
-    if (known) {
-      named(syms.name(i), known);
-      continue;
-    }
-    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [], away: [] };
-    seen.set(key, f);
-    named(f.name, f);
-    out.push(f);
-  }
-  // A .cold part is entered from its parent, never called: walk it as part of the parent (of
-  // each function of that name: only the right one jumps there).
-  const parents: Func[] = [];
-  for (const f of out) {
-    const at = f.name.indexOf('.cold');
-    const ps = at > 0 ? byName.get(f.name.slice(0, at))?.filter((p) => !p.name.includes('.cold')) : undefined;
-    if (!ps?.length) {
-      parents.push(f);
-      continue;
-    }
-    for (const p of ps) {
-      if (p.sec === f.sec) p.cold.push({ start: f.start, end: f.end });
-      else p.away.push(f);
-    }
-  }
-  // A part elsewhere is walked on its own when a jump leaves for it: from there the parent and
-  // the other parts are elsewhere in turn.
-  for (const p of parents) {
-    for (const a of p.away) for (const x of [p, ...p.away]) if (x !== a && !a.away.includes(x)) a.away.push(x);
-  }
-  return parents;
-}
-
-/**
- * The relocations of the code a variant runs: the object's own, less those of replaced bytes,
- * and those the patching added (sorted by offset). A handle is an index into the object's
- * table, or -2 - k for the k-th added one.
- */
-class RelocView implements CodeRefs {
-  /** Whether the section has relocations at all. */
-  readonly present: boolean;
-
-  constructor(
-    private readonly table: RelocTable | undefined, private readonly added: readonly PendingReloc[], private readonly dropped: ReadonlySet<number>,
-    private readonly syms: SymbolTable, private readonly sectionSymbols: Map<number, number>,
-  ) {
-    this.present = table !== undefined || added.length > 0;
-  }
-
-  /** objtool's insn_reloc(): the first relocation in [start, end) by offset, or -1. */
-  find(start: number, end: number): number {
-    const table = this.table;
-    let i = table ? table.firstInRange(start, end) : -1;
-    if (i >= 0 && this.dropped.has(i)) {
-      i = -1;
-      for (let k = table!.lowerBound(start); k < table!.count; k++) {
-        const j = table!.nth(k);
-        if (table!.offset(j) >= end) break;
-        if (!this.dropped.has(j)) {
-          i = j;
-          break;
-        }
-      }
-    }
-    const added = this.added;
-    if (!added.length) return i;
-    let lo = 0;
-    let hi = added.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (added[mid]!.offset < start) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo < added.length && added[lo]!.offset < end && (i < 0 || added[lo]!.offset < table!.offset(i))) return -2 - lo;
-    return i;
-  }
-
-  /** The symbol of handle h; -1 for a section symbol the patched object had to create. */
-  sym(h: number): number {
-    if (h >= 0) return this.table!.sym(h);
-    const r = this.added[-2 - h]!;
-    if (r.secSym === undefined) return r.sym;
-    let s = this.sectionSymbols.get(r.secSym);
-    if (s === undefined) this.sectionSymbols.set(r.secSym, (s = this.syms.sectionSymbol(r.secSym)));
-    return s;
-  }
-
-  addend(h: number): number {
-    return h >= 0 ? this.table!.addend(h) : this.added[-2 - h]!.addend;
-  }
-
-  /** The section of h's symbol, -1 when undefined. */
-  symSection(h: number): number {
-    const s = this.sym(h);
-    if (s < 0) return this.added[-2 - h]!.secSym!;
-    return this.syms.isDefined(s) ? this.syms.shndx[s]! : -1;
-  }
-
-  /** Whether h's symbol is a function the kernel's list says never returns. */
-  noreturn(h: number, layout: KernelLayout): boolean {
-    const s = this.sym(h);
-    // A created section symbol is local: never on the list.
-    return s >= 0 ? isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)) : isNoreturnByName(layout, '', STB_LOCAL);
-  }
-
-  symValue(h: number): number {
-    const s = this.sym(h);
-    return s >= 0 ? this.syms.value[s]! : 0;
-  }
-
-  callsNoreturn(ds: DecodedSection, i: number, _sec: number, layout: KernelLayout): boolean {
-    if (!this.present) return false;
-    const rc = this.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!);
-    return rc !== -1 && this.noreturn(rc, layout);
-  }
-
-  /** A relocated jump's target is its relocation's (none when its symbol is undefined); others', the decoded one. */
-  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
-    const r0 = this.present ? this.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!) : -1;
-    if (r0 !== -1) {
-      const ts = this.symSection(r0);
-      return ts > 0 ? { sec: ts, off: this.symValue(r0) + this.addend(r0) + 4 } : undefined;
-    }
-    return ds.flags[i]! & InsnFlag.REL_TARGET ? { sec, off: ds.target[i]! } : undefined;
-  }
-}
-
-/**
- * What the walk asks of the code's references, whether by relocations (objects: RelocView) or by
- * address (linked images: LinkedRefs).
- */
-interface CodeRefs {
-  /** Whether the call at instruction i of section `sec` goes to a function the kernel's list says never returns. */
-  callsNoreturn(ds: DecodedSection, i: number, sec: number, layout: KernelLayout): boolean;
-  /** Where the jump at instruction i of section `sec` goes, when known. */
-  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined;
-}
-
-/**
- * A linked image's code refers by address: a relative operand's target is the instruction's
- * address + its length + the displacement (the decoder's section-relative target, placed in the
- * section holding it), and a call's callee is named by the symbols at its target. Patched code
- * needs nothing more: the patching wrote final displacements, as the kernel does.
- */
-class LinkedRefs implements CodeRefs {
-  constructor(private readonly linked: LinkedImage, private readonly syms: SymbolTable) {}
-
-  private target(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
-    if (!(ds.flags[i]! & InsnFlag.REL_TARGET)) return undefined;
-    const t = ds.target[i]!;
-    const size = this.linked.elf.section(sec)!.size;
-    return t >= 0 && t < size ? { sec, off: t } : this.linked.target(sec, 0, t);
-  }
-
-  callsNoreturn(ds: DecodedSection, i: number, sec: number, layout: KernelLayout): boolean {
-    const t = this.target(ds, i, sec);
-    return t !== undefined && this.linked.symbolsAt(t.sec, t.off).some((s) => isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)));
-  }
-
-  jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
-    return this.target(ds, i, sec);
-  }
-}
-
-/** The object's unwind hints, by section and offset, and where patching can move them. */
-class Hints {
-  private readonly bySec = new Map<number, { off: Float64Array; hint: UnwindHint[] }>();
-  /** Hints on bytes of an alternative site: in patched code their instruction may be gone. */
-  readonly inSite = new Set<UnwindHint>();
-  /** Alternative entries whose replacement carries hints: the hints' offsets from its start. */
-  readonly inReplacement = new Map<number, number[]>();
-
-  constructor(hints: readonly UnwindHint[], p: Patcher) {
-    const per = new Map<number, UnwindHint[]>();
-    for (const h of hints) {
-      const l = per.get(h.sec);
-      if (l) l.push(h);
-      else per.set(h.sec, [h]);
-    }
-    for (const [sec, l] of per) {
-      // Of several hints at one offset the last is kept (in objtool each overwrites the state).
-      l.sort((a, b) => a.off - b.off || a.index - b.index);
-      const kept = l.filter((h, k) => k + 1 === l.length || l[k + 1]!.off !== h.off);
-      this.bySec.set(sec, { off: Float64Array.from(kept, (h) => h.off), hint: kept });
-    }
-    p.alts.forEach((a, k) => {
-      for (const h of this.inRange(a.origSec, a.origOff, a.origOff + p.siteLen[k]!)) this.inSite.add(h);
-      const d = this.inRange(a.newSec, a.newOff, a.newOff + a.newLen).map((h) => h.off - a.newOff);
-      if (d.length && a.newLen) this.inReplacement.set(k, d);
-    });
-  }
-
-  private lower(off: Float64Array, x: number): number {
-    let lo = 0;
-    let hi = off.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (off[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
-  /** Every hint kept (the last of those at one offset). */
-  *all(): Iterable<UnwindHint> {
-    for (const e of this.bySec.values()) yield* e.hint;
-  }
-
-  /** The hints in [start, end) of a section, by offset. */
-  inRange(sec: number, start: number, end: number): UnwindHint[] {
-    const e = this.bySec.get(sec);
-    if (!e) return [];
-    const lo = this.lower(e.off, start);
-    return e.hint.slice(lo, this.lower(e.off, end));
-  }
-
-  at(sec: number, off: number): UnwindHint | undefined {
-    const e = this.bySec.get(sec);
-    if (!e) return undefined;
-    const k = this.lower(e.off, off);
-    return e.off[k] === off ? e.hint[k] : undefined;
-  }
-
-  /** objtool's search for a RESTORE's SAVE: the nearest one before it, not before `start`. */
-  saveBefore(sec: number, off: number, start: number): number | undefined {
-    const e = this.bySec.get(sec)!;
-    for (let k = this.lower(e.off, off) - 1; k >= 0 && e.off[k]! >= start; k--) if (e.hint[k]!.kind === 'SAVE') return e.off[k]!;
-    return undefined;
-  }
-}
-
-/** A variant's view of the hints. */
-interface HintView {
-  /** Whether alternative sites were patched (NOPs optimized counts): hints in them are not applied. */
-  patched: boolean;
-  /** Offsets, per section, where a patched-in replacement carries a hint; undefined when none. */
-  replacement: Map<number, Set<number>> | undefined;
-}
-
-const ORIGINAL_HINTS: HintView = { patched: false, replacement: undefined };
-
-/** The view of a patched variant running the replacements of the entries `applied` picks. */
-function patchedHints(hints: Hints, alts: Patcher['alts'], applied: (k: number) => boolean): HintView {
-  let replacement: Map<number, Set<number>> | undefined;
-  for (const [k, d] of hints.inReplacement) {
-    if (!applied(k)) continue;
-    const a = alts[k]!;
-    replacement ??= new Map();
-    let set = replacement.get(a.origSec);
-    if (!set) replacement.set(a.origSec, (set = new Set()));
-    for (const x of d) set.add(a.origOff + x);
-  }
-  return { patched: true, replacement };
-}
 
 /** What every walk shares: the table, the hints, the report, and which entries a check relied on. */
 interface Walk {
@@ -626,46 +163,6 @@ interface Walk {
   hintsLost: boolean;
   /** STACK_FRAME_NON_STANDARD functions, where the annotations are still there (an object before link). */
   nonStandard: Set<string>;
-}
-
-/** The functions STACK_FRAME_NON_STANDARD names (empty when unreadable: the check reports it). */
-function nonStandardFunctions(elf: ElfFile, layout: KernelLayout): Set<string> {
-  try {
-    const a = readAnnotations(elf, layout, new Set(['.discard.func_stack_frame_non_standard']));
-    return new Set(a.ignoredFuncs.map((f) => elf.symbols!.name(f.sym)));
-  } catch {
-    return new Set();
-  }
-}
-
-/** Whether an entry says where the frame is (CALL, REGS, REGS_PARTIAL with a CFA). */
-function definedEntry(t: Table, k: number, layout: KernelLayout, e: OrcEntry): boolean {
-  unpackOrcEntry(t.entries, k * 6, layout.orc, e);
-  const v3 = layout.orc.mapping === 'v3';
-  if (v3) return (e.type === ORC_TYPE_CALL || e.type === ORC_TYPE_REGS || e.type === ORC_TYPE_REGS_PARTIAL) && e.spReg !== ORC_REG_UNDEFINED;
-  return e.spReg !== ORC_REG_UNDEFINED && !e.end;
-}
-
-/** Whether any entry covering [start, end) of a section is defined: objtool validated that code. */
-function anyDefinedEntry(t: Table, entries: SectionEntries | undefined, start: number, end: number, layout: KernelLayout): boolean {
-  if (!entries) return false;
-  const e: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
-  const first = orcFind(entries, start);
-  if (first >= 0 && definedEntry(t, first, layout, e)) return true;
-  let lo = 0;
-  let hi = entries.offset.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries.offset[mid]! < start) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let j = lo; j < entries.offset.length && entries.offset[j]! < end; j++) if (definedEntry(t, entries.index[j]!, layout, e)) return true;
-  return false;
-}
-
-/** A section's jump label sites: the target of the one at `off`, if there is one. */
-interface JumpLabels {
-  at(off: number): number | undefined;
 }
 
 /** Instruction types after which a path goes no further (7.x SYSRET included: a return to user space). */
@@ -979,47 +476,6 @@ function walkWhole(
     done.add(key);
     const c = codeOf(part.sec);
     walkFunction(c.ds, c.rel, part, w, variant, hv, [[off, frame]], away);
-  }
-}
-
-/** Functions by address: which one an alternative site is in. */
-class FuncIndex {
-  private readonly bySec = new Map<number, { start: Float64Array; end: Float64Array; maxEnd: Float64Array; fn: Int32Array }>();
-
-  constructor(fns: readonly Func[]) {
-    const lists = new Map<number, [number, number, number][]>();
-    fns.forEach((f, k) => {
-      let l = lists.get(f.sec);
-      if (!l) lists.set(f.sec, (l = []));
-      l.push([f.start, f.end, k]);
-      for (const c of f.cold) l.push([c.start, c.end, k]);
-    });
-    for (const [sec, l] of lists) {
-      l.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
-      const maxEnd = new Float64Array(l.length);
-      let m = -Infinity;
-      l.forEach((x, k) => (maxEnd[k] = m = Math.max(m, x[1])));
-      this.bySec.set(sec, { start: Float64Array.from(l, (x) => x[0]), end: Float64Array.from(l, (x) => x[1]), maxEnd, fn: Int32Array.from(l, (x) => x[2]) });
-    }
-  }
-
-  /** The first function (in symbol order) whose body or .cold part holds `off`, or -1. */
-  of(sec: number, off: number): number {
-    const e = this.bySec.get(sec);
-    if (!e) return -1;
-    let lo = 0;
-    let hi = e.start.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (e.start[mid]! <= off) lo = mid + 1;
-      else hi = mid;
-    }
-    let best = -1;
-    // Ranges may overlap: walk back while an earlier one can still reach `off`.
-    for (let k = lo - 1; k >= 0 && e.maxEnd[k]! > off; k--) {
-      if (off < e.end[k]! && (best < 0 || e.fn[k]! < best)) best = e.fn[k]!;
-    }
-    return best;
   }
 }
 

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// The functions verify walks (with their .cold parts, here and in other sections), which
+// ones objtool skips, and which function an address is in.
+import type { ElfFile } from '../elf/reader.js';
+import type { SymbolTable } from '../elf/symbols.js';
+import { STT_FUNC } from '../elf/constants.js';
+import type { KernelLayout } from '../kernel/versions.js';
+import { readAnnotations } from '../kernel/annotations.js';
+
+/** A function as verify walks it: its range, its .cold parts, and where else it has code. */
+export interface Func {
+  name: string;
+  sec: number;
+  start: number;
+  end: number;
+  /** The function's .cold part(s): reached only from the function, with its frame. */
+  cold: { start: number; end: number }[];
+  /**
+   * Parts of the same function in other sections (GCC puts `.cold` parts in .text.unlikely), and
+   * for such a part its parent and siblings: walked when a jump leaves for them.
+   */
+  away: Func[];
+  /** Set when the frame at the entry cannot be known (a linked image's hinted functions): why. */
+  opaque?: string;
+  /** The code outside functions of a whole section, walked from its unwind hints. */
+  whole?: boolean;
+}
+
+export function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
+  const out: Func[] = [];
+  const seen = new Map<string, Func>();
+  // Every function of a name: static functions of different files may share one.
+  const byName = new Map<string, Func[]>();
+  const named = (name: string, f: Func): void => {
+    const l = byName.get(name);
+    if (!l) byName.set(name, [f]);
+    else if (!l.includes(f)) l.push(f);
+  };
+  if (!syms) return out;
+  for (let i = 1; i < syms.count; i++) {
+    if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
+    const sec = syms.shndx[i]!;
+    const s = elf.section(sec);
+    if (!s || !s.isExec) continue;
+    const key = `${sec}:${syms.value[i]}`;
+    // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
+    const known = seen.get(key);
+    if (known) {
+      named(syms.name(i), known);
+      continue;
+    }
+    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [], away: [] };
+    seen.set(key, f);
+    named(f.name, f);
+    out.push(f);
+  }
+  // A .cold part is entered from its parent, never called: walk it as part of the parent (of
+  // each function of that name: only the right one jumps there).
+  const parents: Func[] = [];
+  for (const f of out) {
+    const at = f.name.indexOf('.cold');
+    const ps = at > 0 ? byName.get(f.name.slice(0, at))?.filter((p) => !p.name.includes('.cold')) : undefined;
+    if (!ps?.length) {
+      parents.push(f);
+      continue;
+    }
+    for (const p of ps) {
+      if (p.sec === f.sec) p.cold.push({ start: f.start, end: f.end });
+      else p.away.push(f);
+    }
+  }
+  // A part elsewhere is walked on its own when a jump leaves for it: from there the parent and
+  // the other parts are elsewhere in turn.
+  for (const p of parents) {
+    for (const a of p.away) for (const x of [p, ...p.away]) if (x !== a && !a.away.includes(x)) a.away.push(x);
+  }
+  return parents;
+}
+
+/** The functions STACK_FRAME_NON_STANDARD names (empty when unreadable: the check reports it). */
+export function nonStandardFunctions(elf: ElfFile, layout: KernelLayout): Set<string> {
+  try {
+    const a = readAnnotations(elf, layout, new Set(['.discard.func_stack_frame_non_standard']));
+    return new Set(a.ignoredFuncs.map((f) => elf.symbols!.name(f.sym)));
+  } catch {
+    return new Set();
+  }
+}
+
+/** Functions by address: which one an alternative site is in. */
+export class FuncIndex {
+  private readonly bySec = new Map<number, { start: Float64Array; end: Float64Array; maxEnd: Float64Array; fn: Int32Array }>();
+
+  constructor(fns: readonly Func[]) {
+    const lists = new Map<number, [number, number, number][]>();
+    fns.forEach((f, k) => {
+      let l = lists.get(f.sec);
+      if (!l) lists.set(f.sec, (l = []));
+      l.push([f.start, f.end, k]);
+      for (const c of f.cold) l.push([c.start, c.end, k]);
+    });
+    for (const [sec, l] of lists) {
+      l.sort((a, b) => a[0] - b[0] || a[2] - b[2]);
+      const maxEnd = new Float64Array(l.length);
+      let m = -Infinity;
+      l.forEach((x, k) => (maxEnd[k] = m = Math.max(m, x[1])));
+      this.bySec.set(sec, { start: Float64Array.from(l, (x) => x[0]), end: Float64Array.from(l, (x) => x[1]), maxEnd, fn: Int32Array.from(l, (x) => x[2]) });
+    }
+  }
+
+  /** The first function (in symbol order) whose body or .cold part holds `off`, or -1. */
+  of(sec: number, off: number): number {
+    const e = this.bySec.get(sec);
+    if (!e) return -1;
+    let lo = 0;
+    let hi = e.start.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (e.start[mid]! <= off) lo = mid + 1;
+      else hi = mid;
+    }
+    let best = -1;
+    // Ranges may overlap: walk back while an earlier one can still reach `off`.
+    for (let k = lo - 1; k >= 0 && e.maxEnd[k]! > off; k--) {
+      if (off < e.end[k]! && (best < 0 || e.fn[k]! < best)) best = e.fn[k]!;
+    }
+    return best;
+  }
+}
