@@ -165,28 +165,8 @@ find_source() {
 
 # --- orctool ---------------------------------------------------------------------------------------
 
-# A copy of bin/orctool and dist/ (bin/orctool runs dist/cli/launch.cjs, which loads the bundle
-# dist/orctool.cjs and its code cache; cp -p keeps the mtime the cache is checked against),
-# named after the bundle's hash.
-snapshot_orctool() {
-  if [[ -n $orctool ]]; then
-    ORCTOOL=$(realpath -- "$orctool"); [[ -x $ORCTOOL ]] || die "--orctool $orctool: not executable"
-    return 0
-  fi
-  [[ -f $REPO/dist/orctool.cjs && -f $REPO/dist/cli/launch.cjs ]] || die "orctool is not built: npm run build"
-  local h dir
-  h=$( (cd "$REPO" && find bin dist -type f ! -name '*.map' -print0 | LC_ALL=C sort -z | xargs -0 cat) | sha256sum | cut -c1-12)
-  dir=$CACHE/orctool-snap/$h
-  if [[ ! -x $dir/bin/orctool ]]; then
-    rm -rf "$dir.tmp"; mkdir -p "$dir.tmp"
-    cp -a "$REPO/bin" "$REPO/dist" "$REPO/package.json" "$dir.tmp/"
-    mkdir -p "$dir.tmp/node_modules" && cp -a "$REPO/node_modules/iced-x86" "$dir.tmp/node_modules/"
-    rm -rf "$dir"; mv "$dir.tmp" "$dir"
-  fi
-  ORCTOOL=$dir/bin/orctool
-  ORCTOOL_ID="snapshot $h of $REPO (git $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo ?)$(
-    git -C "$REPO" diff --quiet HEAD -- src 2>/dev/null || echo ', src/ modified'), dist/orctool.cjs $(date -r "$REPO/dist/orctool.cjs" -u +%FT%TZ))"
-}
+# (snapshot_orctool)
+source "$REPO/scripts/orctool-snapshot.sh"
 
 # --- the config -------------------------------------------------------------------------------------
 
