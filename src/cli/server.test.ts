@@ -2,10 +2,13 @@
 // The resident orctool (server.cts and the client in bin/orctool): the first call starts it, a
 // served call gives exactly what an in-process run gives (file, stdout, stderr, status, with
 // the caller's working directory and OBJTOOL_ARGS), a request without the secret gets nothing,
-// and it removes its files when it stops.
+// calls at once run side by side in its runners (one replaced when it dies), and it removes its
+// files when it stops.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { compileFixture, makeTempDir, removeDir, repoRoot, runTool, srcPath } from '../testing/toolchain.js';
@@ -91,6 +94,45 @@ describe('the resident orctool', () => {
       s.on('error', () => resolve(got));
     });
     assert.equal(answer, '');
+  });
+
+  /** The server's pid and its runner processes' pids. */
+  function serverProcesses(): { pid: number; runners: number[] } {
+    const pidFile = readdirSync(serverDir).find((f) => f.endsWith('.pid'))!;
+    const pid = Number(readFileSync(join(serverDir, pidFile), 'utf8'));
+    const runners = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    return { pid, runners };
+  }
+
+  it('runs calls side by side in its runners, one per core, and replaces a runner that dies', async () => {
+    assert.equal(serverProcesses().runners.length, availableParallelism());
+    const warns = compileFixture(srcPath('analysis', 'fixtures', 'stack-errors.S'), dir);
+    const expected = run(warns, ['--orc', '--uaccess'], '0');
+    // Four calls at once, each in its own directory, as make -j starts them.
+    const once = (k: number) => new Promise<{ status: number | null; stderr: string; bytes: Buffer }>((resolve) => {
+      const sub = join(dir, `par${k}`);
+      mkdirSync(sub, { recursive: true });
+      copyFileSync(warns, join(sub, 'work.o'));
+      const p = spawn('bash', ['-c', `cd "${sub}" && exec "${BIN}" --orc --uaccess work.o`], { env: { ...env, ORCTOOL_SERVER: 'require' } });
+      let stderr = '';
+      p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      p.on('close', (status) => resolve({ status, stderr, bytes: readFileSync(join(sub, 'work.o')) }));
+    });
+    for (const r of await Promise.all([0, 1, 2, 3].map(once))) {
+      assert.equal(r.status, expected.status);
+      assert.equal(r.stderr, expected.stderr);
+      assert.ok(r.bytes.equals(expected.bytes));
+    }
+    // A runner killed: the server starts another, and answers as before.
+    const before = serverProcesses().runners;
+    process.kill(before[0]!, 'SIGKILL');
+    await waitFor(() => {
+      const now = serverProcesses().runners;
+      return now.length === before.length && !now.includes(before[0]!);
+    });
+    const again = run(warns, ['--orc', '--uaccess'], 'require');
+    assert.equal(again.status, expected.status);
+    assert.equal(again.stderr, expected.stderr);
   });
 
   it('removes its files when it stops', async () => {
