@@ -28,31 +28,41 @@ export interface Func {
 
 export function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
   const out: Func[] = [];
-  const seen = new Map<string, Func>();
-  // Every function of a name: static functions of different files may share one.
-  const byName = new Map<string, Func[]>();
-  const named = (name: string, f: Func): void => {
-    const l = byName.get(name);
-    if (!l) byName.set(name, [f]);
-    else if (!l.includes(f)) l.push(f);
-  };
   if (!syms) return out;
+  // (vmlinux.o has ~200,000 functions: by section, then by value, numbers for keys)
+  const seen = new Map<number, Map<number, Func>>();
+  // Every name of every function, aliases included; the names .cold parts are named after.
+  const names: string[] = [];
+  const of: Func[] = [];
+  const parentNames = new Set<string>();
   for (let i = 1; i < syms.count; i++) {
     if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
     const sec = syms.shndx[i]!;
     const s = elf.section(sec);
     if (!s || !s.isExec) continue;
-    const key = `${sec}:${syms.value[i]}`;
+    const value = syms.value[i]!;
+    let inSec = seen.get(sec);
+    if (!inSec) seen.set(sec, (inSec = new Map()));
+    const name = syms.name(i);
+    const at = name.indexOf('.cold');
+    if (at > 0) parentNames.add(name.slice(0, at));
     // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
-    const known = seen.get(key);
-    if (known) {
-      named(syms.name(i), known);
-      continue;
+    let f = inSec.get(value);
+    if (!f) {
+      f = { name, sec, start: value, end: value + syms.size[i]!, cold: [], away: [] };
+      inSec.set(value, f);
+      out.push(f);
     }
-    const f: Func = { name: syms.name(i), sec, start: syms.value[i]!, end: syms.value[i]! + syms.size[i]!, cold: [], away: [] };
-    seen.set(key, f);
-    named(f.name, f);
-    out.push(f);
+    names.push(name);
+    of.push(f);
+  }
+  // Every function of a name: static functions of different files may share one.
+  const byName = new Map<string, Func[]>();
+  for (let k = 0; k < names.length; k++) {
+    if (!parentNames.has(names[k]!)) continue;
+    const l = byName.get(names[k]!);
+    if (!l) byName.set(names[k]!, [of[k]!]);
+    else if (!l.includes(of[k]!)) l.push(of[k]!);
   }
   // A .cold part is entered from its parent, never called: walk it as part of the parent (of
   // each function of that name: only the right one jumps there).
