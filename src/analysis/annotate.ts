@@ -41,7 +41,8 @@ function annotateEntries(file: ObjFile): AnnotateEntry[] {
   const size = file.layout.annotateInsn!.entrySize;
   // A linker that lost sh_entsize is taken at 8 bytes an entry, as objtool forces it.
   if (Math.floor(sec.size / size) !== rel.count) file.fatal('bad .discard.annotate_insn section: missing relocs');
-  const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  const bytes = file.elf.contents(sec);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < rel.count; i++) {
     const type = view.getUint32(i * size + file.layout.annotateInsn!.typeOffset, true);
     const t = file.kernelRead(() => resolveAnnotationTarget(file.elf, 'symbol-offset', relocRef(rel, i), rel.section.name));

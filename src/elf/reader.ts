@@ -93,6 +93,15 @@ export class ElfFile {
     return new ElfFormatError(this.path, where, offset, detail);
   }
 
+  /**
+   * A section's bytes, to be read as a table: refused for SHT_NOBITS, whose size is no bytes in
+   * the file (the readers count entries by sh_size).
+   */
+  contents(sec: Section): Uint8Array {
+    if (sec.type === SHT_NOBITS && sec.size > 0) throw this.error(sec.name, sec.offset, `SHT_NOBITS section of 0x${sec.size.toString(16)} bytes: no contents to read`);
+    return sec.data;
+  }
+
   private readHeader(): ElfHeader {
     const b = this.range(0, EHDR_SIZE);
     const fileLen = this.size;

@@ -230,6 +230,24 @@ describe('fuzzing findings', () => {
       assertAnswers(orctool(['verify', '--kernel=6.1', file(withOrc(bytes, '6.1'))]), 'verify');
     });
 
+  // Finding 9 (target patch, session 7's hour): a `.altinstructions` of sh_type SHT_NOBITS. Its
+  // sh_size counts entries, but such a section has no bytes in the file (its data is empty): the
+  // entries were read past it: RangeError: Offset is outside the bounds of the DataView in
+  // readAltinstructions (src/kernel/alternatives.ts). A table section that is SHT_NOBITS is now
+  // refused (ElfFile.contents()), as are the unwind hints, annotations and ORC sections.
+  for (const [cmd, args] of [['patch', ['--features', 'XENPV']], ['check', []], ['verify', []]] as const) {
+    it(`finding 9: ${cmd} of seed.S whose .altinstructions is SHT_NOBITS answers (not RangeError in readAltinstructions)`, () => {
+      const { bytes } = fixture('seed.S');
+      const src = cmd === 'verify' ? withOrc(bytes, '6.12') : bytes;
+      const damaged = Buffer.from(src);
+      damaged.writeUInt32LE(8, shdr(ElfFile.fromBytes(damaged, 'seed.o'), '.altinstructions') + 4);
+      const argv = cmd === 'check' ? ['--orc', '--kernel=6.12', file(damaged)] : [cmd, file(damaged), '--kernel=6.12', ...args];
+      const a = orctool(argv);
+      assertAnswers(a, cmd);
+      assert.match(a.stderr, /SHT_NOBITS section of 0x[0-9a-f]+ bytes: no contents to read/);
+    });
+  }
+
   // Findings 7 and 8 (target elf, session 7's hour): section header 0 given another type than
   // SHT_NULL, SHT_RELA (7) or SHT_GROUP (8), its data running past the end of the file. Only index
   // 0 was spared the header check (its SHT_NULL size is e_shnum's overflow, not data), so the

@@ -125,6 +125,7 @@ function fieldTarget(elf: ElfFile, sec: Section, rel: RelocTable | undefined, li
 }
 
 function checkSize(elf: ElfFile, sec: Section, size: number): number {
+  elf.contents(sec);
   if (sec.size % size !== 0) throw new KernelMetadataError(elf.path, sec.name, undefined, `${sec.name} size not a multiple of ${size}`);
   return sec.size / size;
 }

@@ -214,7 +214,8 @@ function readAnnotateInsn(elf: ElfFile, a: AnnotateInsnLayout, out: Annotations)
   const rel = relocsOf(elf, sec);
   if (!rel) return;
   if (sec.entsize !== a.entrySize) out.verboseWarnings.push(`${sec.name}: dodgy linker, sh_entsize != ${a.entrySize}`);
-  const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  const bytes = elf.contents(sec);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   for (let i = 0; i < rel.count; i++) {
     // The type is read at the relocation's index, not at its offset.
     const at = i * a.entrySize + a.typeOffset;

@@ -62,7 +62,8 @@ export function openUnwindHints(elf: ElfFile, layout: KernelLayout): { count: nu
   const h = layout.hint;
   if (sec.size % h.entrySize !== 0) fail('struct unwind_hint size mismatch');
   const rule = layout.annotationTargets[HINTS_SECTION] ?? 'addend';
-  const view = new DataView(sec.data.buffer, sec.data.byteOffset, sec.data.byteLength);
+  const bytes = elf.contents(sec);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entry = (i: number): UnwindHint => {
     const at = i * h.entrySize;
     const r = relocAt(rel, at);

@@ -21,6 +21,8 @@ export function readOrcTable(elf: ElfFile): ReadOrcTable | undefined {
   const ip = elf.sectionByName('.orc_unwind_ip');
   if (!orc || !ip) return undefined;
   const where = '.orc_unwind';
+  elf.contents(orc);
+  elf.contents(ip);
   if (orc.size % ORC_ENTRY_SIZE !== 0) throw elf.error(where, orc.offset, `size 0x${orc.size.toString(16)} is not a multiple of ${ORC_ENTRY_SIZE}`);
   const count = orc.size / ORC_ENTRY_SIZE;
   if (ip.size !== count * ORC_IP_SIZE) {
