@@ -874,6 +874,9 @@ function ignoreUnreachableInsn(file: ObjFile, insn: Insn): boolean {
   let cur: Insn | undefined = insn;
   for (let i = 0; i < 5 && cur; i++) {
     if (isKasanOrUbsanCall(cur)) return true;
+    // (objtool reads insn_func() of each instruction it steps to; past a function whose symbol
+    // outgrows its instructions' (a damaged st_size) there is none, and it would crash: stop)
+    if (!cur.func) break;
     if (cur.type === T.JUMP_UNCONDITIONAL) {
       if (cur.jumpDest && cur.jumpDest.func === cur.func) {
         cur = cur.jumpDest;

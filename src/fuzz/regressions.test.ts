@@ -248,6 +248,27 @@ describe('fuzzing findings', () => {
     });
   }
 
+  // Finding 10 (target explain, session 7's second hour): ex-table.S with ex_inline's st_size
+  // 0xe400000000000e, the function after it, ex_fixup_section, made STT_NOTYPE, and __ex_table
+  // renamed, so that the fixup code after ex_inline's return is unreachable.
+  // ignore_unreachable_insn() steps from an unreachable instruction to the next ones while they
+  // are inside the function, reading each one's function: the instructions past ex_inline's
+  // real end have none (objtool would crash on the NULL too): TypeError: Cannot read properties
+  // of undefined (reading 'offset') in ignoreUnreachableInsn (src/analysis/validate.ts), from
+  // validateReachableInstructions.
+  for (const cmd of ['explain', 'check'] as const) {
+    it(`finding 10: ${cmd} of ex-table.S with ex_inline's st_size 0xe400000000000e the next function untyped and no __ex_table answers (not TypeError in ignoreUnreachableInsn)`, () => {
+      const { bytes, elf } = fixture('ex-table.S');
+      bytes.writeBigUInt64LE(0xe4_0000_0000_000en, symEntry(elf, 'ex_inline') + 16);
+      bytes[symEntry(elf, 'ex_fixup_section') + 4] = 0x10; // st_info: STB_GLOBAL, STT_NOTYPE
+      // __ex_table named _ex_table: its fixup inside ex_inline is no longer reached
+      const at = shdr(elf, '__ex_table');
+      bytes.writeUInt32LE(bytes.readUInt32LE(at) + 1, at);
+      const f = file(bytes);
+      assertAnswers(orctool(cmd === 'explain' ? ['explain', f, 'ex_inline+0x0'] : ['--orc', '--kernel=6.12', f]), cmd);
+    });
+  }
+
   // Findings 7 and 8 (target elf, session 7's hour): section header 0 given another type than
   // SHT_NULL, SHT_RELA (7) or SHT_GROUP (8), its data running past the end of the file. Only index
   // 0 was spared the header check (its SHT_NULL size is e_shnum's overflow, not data), so the
