@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,small-served,mid-served,replay,replay-noibt,growth,elf,decode] [--rounds=N]`:
+// `npm run bench [-- --only=vmlinux,vmlinux-debug,batch,batch-jobs2,small,kvm,small-served,mid-served,replay,replay-noibt,verify,growth,elf,decode] [--rounds=N]`:
 // figures, never pass/fail. orctool against Debian's objtool on each input (compare.ts), then
 // a markdown table; the ELF-reading and decoding micro-benchmarks run only when named.
 // Needs scripts/corpus.sh (modules, objtool) and, for vmlinux, npm run kbuild.
@@ -12,6 +12,7 @@ import { benchDecode } from './decode.bench.js';
 import { type BenchCase, type CaseResult, markdownTable, runCase } from './compare.js';
 import { buildCalls, replay } from './replay.js';
 import { measureGrowth, writeGrowth } from './growth.js';
+import { type VerifyCost, verifyCost, verifyCostTable } from './verify-cost.js';
 
 const TOOL_CASES = ['vmlinux', 'vmlinux-debug', 'batch', 'batch-jobs2', 'small', 'kvm', 'small-served', 'mid-served'];
 /** A build's objtool calls replayed (replay.ts): the 7.3 IBT build, and the 7.3 build without IBT. */
@@ -19,6 +20,8 @@ const REPLAYS: Record<string, string> = { replay: '7.3', 'replay-noibt': '7.3-no
 const MICRO = ['elf', 'decode'];
 /** Cost against input size (growth.ts): writes bench-out/growth.md and growth.svg. */
 const GROWTH = 'growth';
+/** verify of vmlinux.o against generating its ORC (verify-cost.ts). */
+const VERIFY = 'verify';
 const MODULE_FLAGS = ['--orc', '--link', '--module'];
 
 function kbuildRootDir(): string {
@@ -112,11 +115,11 @@ async function main(argv: string[]): Promise<number> {
     if (a.startsWith('--only=')) only = new Set(a.slice('--only='.length).split(',').filter((s) => s !== ''));
     else if (/^--rounds=[1-9]\d*$/.test(a)) rounds = Number(a.slice('--rounds='.length));
     else {
-      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...Object.keys(REPLAYS), GROWTH, ...MICRO].join(',')}] [--rounds=N]`);
+      console.error(`usage: npm run bench -- [--only=${[...TOOL_CASES, ...Object.keys(REPLAYS), VERIFY, GROWTH, ...MICRO].join(',')}] [--rounds=N]`);
       return 2;
     }
   }
-  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n) && !(n in REPLAYS) && n !== GROWTH);
+  const unknown = [...only].filter((n) => !TOOL_CASES.includes(n) && !MICRO.includes(n) && !(n in REPLAYS) && n !== GROWTH && n !== VERIFY);
   if (unknown.length) {
     console.error(`bench: unknown input ${unknown.join(', ')} (one of ${[...TOOL_CASES, ...MICRO].join(', ')})`);
     return 2;
@@ -143,6 +146,16 @@ async function main(argv: string[]): Promise<number> {
       rows.push(`| ${variant} build, ${r.calls} objtool calls, 2 at a time | orctool ${mode} | ${o.secs.toFixed(2)} s | ${r.objtoolSecs.toFixed(2)} s | ` +
         `${(o.secs / r.objtoolSecs).toFixed(2)}x | ${r.calls - o.differ.length}/${r.calls} |`);
     }
+  }
+  if (only.has(VERIFY)) {
+    const rows: VerifyCost[] = [];
+    for (const version of ['6.12', '7.3'] as const) {
+      const call = buildCalls(join(kbuildRootDir(), version)).find((c) => c.file === 'vmlinux.o');
+      const r = call && verifyCost(`vmlinux.o (${version})`, call.input, call.flags, version, rounds ?? 3, (s) => console.log(s));
+      if (r) rows.push(r);
+      else console.log(`verify: no ${version} vmlinux.o with its objtool log, or no objtool ${version}, skipped`);
+    }
+    if (rows.length) console.log(`\n${verifyCostTable(rows)}`);
   }
   if (only.has(GROWTH)) {
     const extra = [['vmlinux.o (6.12)', kbuildObject('6.12')], ['vmlinux.o with DWARF (6.12)', kbuildObject('6.12-debug')]]
