@@ -169,10 +169,13 @@ function runner(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
+/** How long a job waits for the first runner before a later one may take it (see dispatch()). */
+const SPILL_MS = 30;
+
 /** Runner processes, each given one job at a time; jobs wait for the first free one. */
 class RunnerPool {
   private readonly runners: { child: ChildProcess; answered?: boolean; busy?: { id: number; done: (answer: Buffer | undefined) => void } }[] = [];
-  private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void }[] = [];
+  private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void; since: number }[] = [];
   private nextId = 1;
 
   constructor(private readonly size: number) {
@@ -213,26 +216,44 @@ class RunnerPool {
   run(fields: string[]): Promise<Buffer | undefined> {
     if (this.stopped && this.runners.length === 0) return Promise.resolve(undefined);
     return new Promise((done) => {
-      this.waiting.push({ fields, done });
+      this.waiting.push({ fields, done, since: performance.now() });
       this.dispatch();
     });
   }
 
-  /** The waiting jobs to free runners, the first runner first (its code is the most compiled). */
+  /**
+   * The waiting jobs to free runners, the first runner first. A runner's first calls are slow
+   * (V8 has not compiled its code yet) and the first runner gets the most calls, so a later one
+   * takes a job only once it has waited SPILL_MS: a kernel build's many small calls (a
+   * translation unit takes a few milliseconds) queue for the warm runner, its big ones
+   * (vmlinux.o, large modules) spread over the cores.
+   */
   private dispatch(): void {
-    for (const r of this.runners) {
-      if (r.busy || !r.child.connected) continue;
-      const w = this.waiting.shift();
-      if (!w) return;
+    const now = performance.now();
+    this.runners.forEach((r, k) => {
+      if (r.busy || !r.child.connected) return;
+      const w = this.waiting[0];
+      if (!w || (k > 0 && now - w.since < SPILL_MS)) return;
+      this.waiting.shift();
       const nEnv = Number(w.fields[3]);
       const job: Job = { id: this.nextId++, cwd: w.fields[2]!, envs: w.fields.slice(4, 4 + nEnv), argv: w.fields.slice(5 + nEnv) };
       r.busy = { id: job.id, done: w.done };
       r.child.send(job);
+    });
+    // (a job left waiting is looked at again when it may spill)
+    if (this.waiting.length && !this.spill) {
+      this.spill = setTimeout(() => {
+        this.spill = undefined;
+        this.dispatch();
+      }, Math.max(1, SPILL_MS - (now - this.waiting[0]!.since)));
     }
   }
 
+  private spill: NodeJS.Timeout | undefined;
+
   stop(): void {
     this.stopped = true;
+    if (this.spill) clearTimeout(this.spill);
     for (const r of this.runners) r.child.kill();
   }
 }
