@@ -178,7 +178,7 @@ class RunnerPool {
   private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void; since: number }[] = [];
   private nextId = 1;
 
-  constructor(private readonly size: number) {
+  constructor(size: number) {
     for (let k = 0; k < size; k++) this.spawn();
   }
 
