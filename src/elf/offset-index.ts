@@ -53,3 +53,15 @@ export class OffsetIndex {
     return i < this.count && this.values[i] === offset ? i : -1;
   }
 }
+
+/** The first position of the sorted `values` at or after `x` (their length if none): a plain binary search, for lists searched too rarely to index. */
+export function firstAtOrAfter(values: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (values[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

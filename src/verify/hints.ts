@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The object's unwind hints by section and offset, and what a patched variant makes of those
 // in alternative sites and replacements.
+import { firstAtOrAfter } from '../elf/offset-index.js';
 import type { Patcher } from '../patch/apply.js';
 import type { UnwindHint } from '../kernel/unwind-hints.js';
 
@@ -32,17 +33,6 @@ export class Hints {
     });
   }
 
-  private lower(off: Float64Array, x: number): number {
-    let lo = 0;
-    let hi = off.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (off[mid]! < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   /** Every hint kept (the last of those at one offset). */
   *all(): Iterable<UnwindHint> {
     for (const e of this.bySec.values()) yield* e.hint;
@@ -52,21 +42,21 @@ export class Hints {
   inRange(sec: number, start: number, end: number): UnwindHint[] {
     const e = this.bySec.get(sec);
     if (!e) return [];
-    const lo = this.lower(e.off, start);
-    return e.hint.slice(lo, this.lower(e.off, end));
+    const lo = firstAtOrAfter(e.off, start);
+    return e.hint.slice(lo, firstAtOrAfter(e.off, end));
   }
 
   at(sec: number, off: number): UnwindHint | undefined {
     const e = this.bySec.get(sec);
     if (!e) return undefined;
-    const k = this.lower(e.off, off);
+    const k = firstAtOrAfter(e.off, off);
     return e.off[k] === off ? e.hint[k] : undefined;
   }
 
   /** objtool's search for a RESTORE's SAVE: the nearest one before it, not before `start`. */
   saveBefore(sec: number, off: number, start: number): number | undefined {
     const e = this.bySec.get(sec)!;
-    for (let k = this.lower(e.off, off) - 1; k >= 0 && e.off[k]! >= start; k--) if (e.hint[k]!.kind === 'SAVE') return e.off[k]!;
+    for (let k = firstAtOrAfter(e.off, off) - 1; k >= 0 && e.off[k]! >= start; k--) if (e.hint[k]!.kind === 'SAVE') return e.off[k]!;
     return undefined;
   }
 }

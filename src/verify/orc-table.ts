@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The ORC table as verify reads it: each section's entries sorted by offset, the kernel's
 // lookup (the rightmost entry at or below an address, as orc_find()), and what an entry says.
+import { firstAtOrAfter } from '../elf/offset-index.js';
 import type { ElfFile } from '../elf/reader.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { readOrcTable } from '../orc/read.js';
@@ -49,15 +50,13 @@ export function buildTable(elf: ElfFile): Table | undefined {
 /** orc_find(): the rightmost entry at or below `off` in its section, or -1. */
 export function orcFind(e: SectionEntries | undefined, off: number): number {
   if (!e) return -1;
-  const o = e.offset;
-  let lo = 0;
-  let hi = o.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (o[mid]! <= off) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo > 0 ? e.index[lo - 1]! : -1;
+  const p = lastAtOrBelow(e.offset, off);
+  return p >= 0 ? e.index[p]! : -1;
+}
+
+/** The last position of the sorted offsets at or below `off`, or -1 (offsets are whole numbers). */
+function lastAtOrBelow(o: Float64Array, off: number): number {
+  return firstAtOrAfter(o, Math.floor(off) + 1) - 1;
 }
 
 /** orcFind() for a walk, which mostly moves forward: the entry found last, or the next, first. */
@@ -71,14 +70,7 @@ export function orcCursor(e: SectionEntries | undefined): (off: number) => numbe
       if (p + 1 >= n || o[p + 1]! > off) return e.index[p]!;
       if (p + 2 >= n || o[p + 2]! > off) return e.index[++p]!;
     }
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (o[mid]! <= off) lo = mid + 1;
-      else hi = mid;
-    }
-    p = lo - 1;
+    p = lastAtOrBelow(o, off);
     return p >= 0 ? e.index[p]! : -1;
   };
 }
@@ -102,13 +94,6 @@ export function anyDefinedEntry(t: Table, entries: SectionEntries | undefined, s
   const e: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
   const first = orcFind(entries, start);
   if (first >= 0 && definedEntry(t, first, layout, e)) return true;
-  let lo = 0;
-  let hi = entries.offset.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (entries.offset[mid]! < start) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let j = lo; j < entries.offset.length && entries.offset[j]! < end; j++) if (definedEntry(t, entries.index[j]!, layout, e)) return true;
+  for (let j = firstAtOrAfter(entries.offset, start); j < entries.offset.length && entries.offset[j]! < end; j++) if (definedEntry(t, entries.index[j]!, layout, e)) return true;
   return false;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Where the kernel goes on where the code alone does not say: WARN ud2s, __ex_table fixups
 // and jump labels.
+import { firstAtOrAfter } from '../elf/offset-index.js';
 import type { ElfFile } from '../elf/reader.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
@@ -46,7 +47,10 @@ export class Traps {
       if (x.origSec !== x.newSec || !x.origSec) continue;
       if (x.kind === 'jump_label') {
         let m = this.jumps.get(x.origSec);
-        if (!m) this.jumps.set(x.origSec, (m = new Map()));
+        if (!m) {
+          this.jumps.set(x.origSec, (m = new Map()));
+          this.sizes.set(x.origSec, elf.section(x.origSec)?.size ?? 0);
+        }
         m.set(x.origOff, x.newOff);
       } else if (x.kind === 'ex_table') {
         const l = fix.get(x.origSec);
@@ -66,8 +70,11 @@ export class Traps {
     if (!m) return undefined;
     let bits = this.jumpBits.get(sec);
     if (!bits) {
-      bits = new Uint8Array((Math.max(...m.keys()) >>> 3) + 1);
-      for (const off of m.keys()) bits[off >>> 3]! |= 1 << (off & 7);
+      // (sized by the section, not by the sites: a damaged table may name any offset, and no
+      // instruction starts past the section's end)
+      const size = this.sizes.get(sec) ?? 0;
+      bits = new Uint8Array(Math.floor(size / 8) + 1);
+      for (const off of m.keys()) if (off >= 0 && off < size) bits[off >>> 3]! |= 1 << (off & 7);
       this.jumpBits.set(sec, bits);
     }
     const b = bits;
@@ -75,20 +82,15 @@ export class Traps {
   }
   /** Per section, a bit per byte offset: a jump label site starts there (most boundaries have none). */
   private readonly jumpBits = new Map<number, Uint8Array>();
+  /** The sizes of the sections with jump label sites. */
+  private readonly sizes = new Map<number, number>();
 
   /** The (instruction, fixup) pairs of __ex_table whose instruction is in [start, end). */
   fixupsIn(sec: number, start: number, end: number): [number, number][] {
     const f = this.fixups.get(sec);
     if (!f) return [];
-    let lo = 0;
-    let hi = f.insn.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (f.insn[mid]! < start) lo = mid + 1;
-      else hi = mid;
-    }
     const out: [number, number][] = [];
-    for (let k = lo; k < f.insn.length && f.insn[k]! < end; k++) out.push([f.insn[k]!, f.fixup[k]!]);
+    for (let k = firstAtOrAfter(f.insn, start); k < f.insn.length && f.insn[k]! < end; k++) out.push([f.insn[k]!, f.fixup[k]!]);
     return out;
   }
 
