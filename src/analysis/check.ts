@@ -20,6 +20,7 @@ import { validateUnrets } from './validate-unret.js';
 import { addSpecialSectionAlts } from './special-alts.js';
 import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
+import { phase } from '../phases.js';
 
 export interface CheckResult {
   file: ObjFile;
@@ -27,23 +28,6 @@ export interface CheckResult {
   warnings: number;
   /** A fatal error stopped the check: no sections may be written. */
   fatal: boolean;
-}
-
-/**
- * ORCTOOL_PHASES=1: each pass's wall time and the memory in use on stderr, for profiling.
- * `name` is the phase that ends here; the command line reports ORC generation and writing too.
- */
-const phases = process.env.ORCTOOL_PHASES === '1';
-let phaseStart = 0;
-export function phase(name: string): void {
-  if (!phases) return;
-  const now = performance.now();
-  if (phaseStart) {
-    const m = process.memoryUsage();
-    const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
-    process.stderr.write(`orctool: phase ${name}: ${(now - phaseStart).toFixed(0)} ms, heap ${mib(m.heapUsed)} MiB, buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB\n`);
-  }
-  phaseStart = now;
 }
 
 export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, objname: string, emit?: (line: string, w: Warning) => void): CheckResult {

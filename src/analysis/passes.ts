@@ -20,7 +20,14 @@ import { hintMissingInsnMessage, openUnwindHints } from '../kernel/unwind-hints.
 import { PvOps } from './pv-ops.js';
 import { type AnnotationSite, annotationSites, checkAnnotateEntries } from './annotate.js';
 
-const { JUMP_CONDITIONAL, JUMP_UNCONDITIONAL, JUMP_DYNAMIC, CALL, CALL_DYNAMIC, RETURN, NOP, ENDBR } = InsnType;
+const JUMP_CONDITIONAL = InsnType.JUMP_CONDITIONAL;
+const JUMP_UNCONDITIONAL = InsnType.JUMP_UNCONDITIONAL;
+const JUMP_DYNAMIC = InsnType.JUMP_DYNAMIC;
+const CALL = InsnType.CALL;
+const CALL_DYNAMIC = InsnType.CALL_DYNAMIC;
+const RETURN = InsnType.RETURN;
+const NOP = InsnType.NOP;
+const ENDBR = InsnType.ENDBR;
 const JUMP_DYNAMIC_CONDITIONAL = InsnType.JUMP_DYNAMIC_CONDITIONAL;
 
 function isStaticJump(insn: Insn): boolean {

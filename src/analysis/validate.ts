@@ -17,7 +17,6 @@ import type { ObjFile } from './objfile.js';
 import { deadEndFunction, isSiblingCall } from './passes.js';
 import type { Sym } from './symbols.js';
 
-const T = InsnType;
 
 const enum Phase { START, ALTS, OPS, AFTER_JUMP }
 
@@ -590,10 +589,10 @@ function ops(file: ObjFile, st: CfiSteps, func: Sym | undefined, f: Frame, sp: n
     setNext(file, f, fl);
   }
   switch (type) {
-    case T.RETURN:
+    case InsnType.RETURN:
       return validateReturn(file, func, f, noinstr) ? 1 : 0;
-    case T.CALL:
-    case T.CALL_DYNAMIC:
+    case InsnType.CALL:
+    case InsnType.CALL_DYNAMIC:
       if (validateCall(file, f, noinstr)) return 1;
       if (file.opts.stackval && func && !isSpecialCall(type, f.callDest) && !hasValidStackFrame(file.cfis.byId(f.cfi))) {
         walkWarn(file, f, 'call without frame pointer save/setup');
@@ -601,34 +600,34 @@ function ops(file: ObjFile, st: CfiSteps, func: Sym | undefined, f: Frame, sp: n
       }
       if (fl & InsnBit.DEAD_END) return 0;
       break;
-    case T.JUMP_CONDITIONAL:
-    case T.JUMP_UNCONDITIONAL:
+    case InsnType.JUMP_CONDITIONAL:
+    case InsnType.JUMP_UNCONDITIONAL:
       return jump(file, f, sp, type, noinstr);
-    case T.JUMP_DYNAMIC:
-    case T.JUMP_DYNAMIC_CONDITIONAL:
+    case InsnType.JUMP_DYNAMIC:
+    case InsnType.JUMP_DYNAMIC_CONDITIONAL:
       if (isSiblingCall(file, f.insn()) && validateSiblingCall(file, f, noinstr)) return 1;
-      if (type === T.JUMP_DYNAMIC) return 0;
+      if (type === InsnType.JUMP_DYNAMIC) return 0;
       break;
-    case T.CONTEXT_SWITCH:
+    case InsnType.CONTEXT_SWITCH:
       if (!func) return 0;
       if (!nx.cs || !(nx.flags & InsnBit.HINT)) {
         walkWarn(file, f, 'unsupported instruction in callable function');
         return 1;
       }
       break;
-    case T.SYSCALL:
-    case T.SYSRET:
+    case InsnType.SYSCALL:
+    case InsnType.SYSRET:
       // 7.x: both are checked as before inside a function; only SYSRET ends the path.
       if (func && (!nx.cs || !(nx.flags & InsnBit.HINT))) {
         walkWarn(file, f, 'unsupported instruction in callable function');
         return 1;
       }
-      if (type === T.SYSRET) return 0;
+      if (type === InsnType.SYSRET) return 0;
       break;
-    case T.STAC:
-    case T.CLAC:
-    case T.STD:
-    case T.CLD: {
+    case InsnType.STAC:
+    case InsnType.CLAC:
+    case InsnType.STD:
+    case InsnType.CLD: {
       const r = flagInsn(file, func, f, type);
       if (r >= 0) return r;
       break;
@@ -664,13 +663,13 @@ function jump(file: ObjFile, f: Frame, sp: number, type: number, noinstr: boolea
       return PUSHED;
     }
   }
-  if (type === T.JUMP_UNCONDITIONAL) return 0;
+  if (type === InsnType.JUMP_UNCONDITIONAL) return 0;
   return advance(file, f, f.flags);
 }
 
 /** Back from a branch's walk: an unconditional jump ends the path, a conditional one goes on. */
 function afterJump(file: ObjFile, f: Frame): number {
-  if (f.type === T.JUMP_UNCONDITIONAL) return 0;
+  if (f.type === InsnType.JUMP_UNCONDITIONAL) return 0;
   const fl = f.flags;
   setNext(file, f, fl);
   return advance(file, f, fl);
@@ -679,7 +678,7 @@ function afterJump(file: ObjFile, f: Frame): number {
 /** STAC, CLAC, STD, CLD: the UACCESS and direction flags; -1 when the walk goes on. */
 function flagInsn(file: ObjFile, func: Sym | undefined, f: Frame, type: number): number {
   switch (type) {
-    case T.STAC:
+    case InsnType.STAC:
       if (!file.opts.uaccess) break;
       if (f.uaccess) {
         walkWarn(file, f, 'recursive UACCESS enable');
@@ -687,7 +686,7 @@ function flagInsn(file: ObjFile, func: Sym | undefined, f: Frame, type: number):
       }
       f.uaccess = true;
       break;
-    case T.CLAC:
+    case InsnType.CLAC:
       if (!file.opts.uaccess) break;
       if (!f.uaccess && func) {
         walkWarn(file, f, 'redundant UACCESS disable');
@@ -699,7 +698,7 @@ function flagInsn(file: ObjFile, func: Sym | undefined, f: Frame, type: number):
       }
       f.uaccess = false;
       break;
-    case T.STD:
+    case InsnType.STD:
       if (f.df) {
         walkWarn(file, f, 'recursive STD');
         return 1;
@@ -765,7 +764,7 @@ function restoreState(file: ObjFile, func: Sym | undefined, f: Frame): number {
 }
 
 function isSpecialCall(type: number, d: Sym | undefined): boolean {
-  return type === T.CALL && d !== undefined && (d.fentry || d.embeddedInsn);
+  return type === InsnType.CALL && d !== undefined && (d.fentry || d.embeddedInsn);
 }
 
 /** The --noinstr rules apply to walks in this section. */
@@ -844,12 +843,12 @@ export function validateNoinstrSections(file: ObjFile): number {
 }
 
 function isKasanOrUbsanCall(insn: Insn): boolean {
-  return insn.type === T.CALL && (insn.callDest?.name === '__asan_handle_no_return' || insn.callDest?.name === '__ubsan_handle_builtin_unreachable');
+  return insn.type === InsnType.CALL && (insn.callDest?.name === '__asan_handle_no_return' || insn.callDest?.name === '__ubsan_handle_builtin_unreachable');
 }
 
 /** objtool ignore_unreachable_insn(). */
 function ignoreUnreachableInsn(file: ObjFile, insn: Insn): boolean {
-  if (insn.ignore || insn.type === T.NOP || insn.type === T.TRAP) return true;
+  if (insn.ignore || insn.type === InsnType.NOP || insn.type === InsnType.TRAP) return true;
   // (objtool also excuses all of .altinstr_replacement and .altinstr_aux: the caller skips them.)
   if (file.opts.link && !insn.func) {
     // Code of a weak symbol the linker dropped: a hole between symbols.
@@ -870,14 +869,14 @@ function ignoreUnreachableInsn(file: ObjFile, insn: Insn): boolean {
   if (func.staticCallTramp) return true;
   const prev = file.prevInsnSameSec(insn);
   const prevEnds = prev && (prev.deadEnd || (file.layout.unreachable.excuseAfterNoreturnCall && deadEndFunction(file, prev.callDest)));
-  if (prevEnds && (insn.type === T.BUG || (insn.type === T.JUMP_UNCONDITIONAL && insn.jumpDest?.type === T.BUG))) return true;
+  if (prevEnds && (insn.type === InsnType.BUG || (insn.type === InsnType.JUMP_UNCONDITIONAL && insn.jumpDest?.type === InsnType.BUG))) return true;
   let cur: Insn | undefined = insn;
   for (let i = 0; i < 5 && cur; i++) {
     if (isKasanOrUbsanCall(cur)) return true;
     // (objtool reads insn_func() of each instruction it steps to; past a function whose symbol
     // outgrows its instructions' (a damaged st_size) there is none, and it would crash: stop)
     if (!cur.func) break;
-    if (cur.type === T.JUMP_UNCONDITIONAL) {
+    if (cur.type === InsnType.JUMP_UNCONDITIONAL) {
       if (cur.jumpDest && cur.jumpDest.func === cur.func) {
         cur = cur.jumpDest;
         continue;
@@ -903,7 +902,7 @@ export function validateReachableInstructions(file: ObjFile): number {
       // ignoreUnreachableInsn()'s first test, on the arrays: the padding between functions
       // needs no handle.
       const t = type[pos];
-      if (flags[pos]! & InsnBit.IGNORE || t === T.NOP || t === T.TRAP) continue;
+      if (flags[pos]! & InsnBit.IGNORE || t === InsnType.NOP || t === InsnType.TRAP) continue;
       const insn = new Insn(cs, pos);
       if (ignoreUnreachableInsn(file, insn)) continue;
       if (file.layout.unreachable.firstOnly) {

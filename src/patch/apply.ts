@@ -108,11 +108,32 @@ export interface PendingReloc {
 export class SectionState {
   /** Original relocation indices dropped because their bytes were replaced. */
   readonly dropped = new Set<number>();
-  added: PendingReloc[] = [];
+  /**
+   * Relocations the patching added, by offset (those at one offset in the order added): kept
+   * sorted as they come, since vmlinux.o's thousands of sites each look up and clear their range.
+   */
+  readonly added: PendingReloc[] = [];
   /** Byte ranges [start, end) the patching wrote (pairs), in the order written. */
   readonly written: number[] = [];
   /** `bytes` is patched in place: pass a copy to keep the original. */
   constructor(readonly index: number, readonly bytes: Uint8Array, readonly relocs: RelocTable | undefined) {}
+
+  /** The first added relocation at or after `offset` (`after`: past `offset`). */
+  private addedFrom(offset: number, after = false): number {
+    const a = this.added;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid]!.offset < offset || (after && a[mid]!.offset === offset)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  add(r: PendingReloc): void {
+    this.added.splice(this.addedFrom(r.offset, true), 0, r);
+  }
 
   /** The relocations (original and not dropped, or added) inside [start, end), at offsets from `start`. */
   relocsIn(start: number, end: number): { offset: number; type: number }[] {
@@ -120,14 +141,15 @@ export class SectionState {
     if (this.relocs) {
       for (const i of this.relocs.inRange(start, end)) if (!this.dropped.has(i)) out.push({ offset: this.relocs.offset(i) - start, type: this.relocs.type(i) });
     }
-    for (const r of this.added) if (r.offset >= start && r.offset < end) out.push({ offset: r.offset - start, type: r.type });
+    for (let k = this.addedFrom(start); k < this.added.length && this.added[k]!.offset < end; k++) out.push({ offset: this.added[k]!.offset - start, type: this.added[k]!.type });
     return out;
   }
 
   /** Forget every relocation (original or added) inside [start, end). */
   clear(start: number, end: number): void {
     if (this.relocs) for (const i of this.relocs.inRange(start, end)) this.dropped.add(i);
-    this.added = this.added.filter((r) => r.offset < start || r.offset >= end);
+    const from = this.addedFrom(start);
+    this.added.splice(from, this.addedFrom(end) - from);
   }
 }
 
@@ -293,7 +315,7 @@ export class Patcher {
     this.optimize(buf, relocs);
     st.clear(a.origOff, a.origOff + len);
     st.bytes.set(buf, a.origOff);
-    for (const r of relocs) st.added.push({ ...r, offset: a.origOff + r.offset });
+    for (const r of relocs) st.add({ ...r, offset: a.origOff + r.offset });
     if (site) {
       site.applied = true;
       site.after = buf.slice();
@@ -343,7 +365,7 @@ export class Patcher {
       st.clear(ps.instrOff, ps.instrOff + ps.len);
       st.bytes.set(buf, ps.instrOff);
       st.written.push(ps.instrOff, ps.instrOff + ps.len);
-      for (const r of relocs) st.added.push({ ...r, offset: ps.instrOff + r.offset });
+      for (const r of relocs) st.add({ ...r, offset: ps.instrOff + r.offset });
       site.applied = true;
       site.after = buf.slice();
     }
@@ -418,9 +440,9 @@ export function applyPatches(elf: ElfFile, layout: KernelLayout, features: Set<n
   return { editor, sites };
 }
 
-/** A state's added relocations in the order they are written out: by offset, stable. */
+/** A state's added relocations in the order they are written out: by offset, stable (as SectionState keeps them). */
 export function sortedAdded(st: SectionState): PendingReloc[] {
-  return st.added.sort((x, y) => x.offset - y.offset);
+  return st.added;
 }
 
 /**

@@ -39,7 +39,7 @@ export interface Frame {
    * part) at the CFA; only %rsp moves are followed then, as objtool's update_cfi_state_regs().
    * 0 for a call frame.
    */
-  regs?: 0 | 1 | 2;
+  regs: 0 | 1 | 2;
 }
 
 /** The frame at a function's entry (or where UNWIND_HINT_FUNC says it is one): CFA at %rsp + 8. */
@@ -51,7 +51,7 @@ export function entryFrame(): Frame {
 export function callFrame(sp: number): Frame {
   return {
     sp, bp: undefined, savedBp: 'live', drapReg: undefined, drapOff: undefined,
-    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: undefined,
+    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: undefined, regs: 0,
   };
 }
 
@@ -75,14 +75,14 @@ export function pushed(f: Frame): Frame {
 export function opaqueFrame(why: string): Frame {
   return {
     sp: undefined, bp: undefined, savedBp: undefined, drapReg: undefined, drapOff: undefined,
-    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: why,
+    slotFromSp: undefined, slotFromBp: undefined, spFromBp: undefined, drapSlotFromBp: undefined, opaque: why, regs: 0,
   };
 }
 
 export function sameFrame(a: Frame, b: Frame): boolean {
-  return a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
+  return a === b || a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
     a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp &&
-    a.opaque === b.opaque && (a.regs ?? 0) === (b.regs ?? 0);
+    a.opaque === b.opaque && a.regs === b.regs;
 }
 
 /** A pt_regs frame: pushes, pops and `add $n,%rsp` move the CFA offset; nothing else counts. */
@@ -109,19 +109,8 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   if (t === InsnType.CALL || t === InsnType.CALL_DYNAMIC || ds.opCount[i] === 0 || f.opaque !== undefined) return f;
   if (f.regs) return stepRegs(ds, i, f);
   let { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp } = f;
-  // %rsp moved by `delta` bytes (positive: up).
-  const moveSp = (delta: number | undefined): void => {
-    if (delta === undefined) {
-      slotFromSp = spFromBp = undefined;
-      return;
-    }
-    if (slotFromSp !== undefined) slotFromSp -= delta;
-    if (spFromBp !== undefined) spFromBp += delta;
-  };
-  // Any write to the DRAP register other than the ones below ends what we know of it.
-  const clobber = (r: number): void => {
-    if (r === drapReg) drapReg = drapOff = undefined;
-  };
+  // (What %rsp moving does to the %rsp-relative positions, and a write to the DRAP register, are
+  // written out where they happen: closures over these locals would cost a context per step.)
   const n = ds.opCount[i]!;
   let k = ds.opStart[i]! * OP_STRIDE;
   for (let j = 0; j < n; j++, k += OP_STRIDE) {
@@ -133,7 +122,8 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
     const soff = ds.ops[k + 5]!;
     if (dt === OpDestType.PUSH || dt === OpDestType.PUSHF) {
       if (sp !== undefined) sp += 8;
-      moveSp(-8);
+      if (slotFromSp !== undefined) slotFromSp += 8;
+      if (spFromBp !== undefined) spFromBp -= 8;
       if (st === OpSrcType.REG && sr === BP && savedBp === 'live') {
         savedBp = sp !== undefined ? -sp : undefined;
         slotFromSp = 0;
@@ -153,9 +143,10 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
       if (dt === OpDestType.REG && (dr === 10 || dr === 13) && spFromBp !== undefined && spFromBp === drapSlotFromBp) {
         drapReg = dr;
         drapOff = 0;
-      } else if (dt === OpDestType.REG) clobber(dr);
+      } else if (dt === OpDestType.REG && dr === drapReg) drapReg = drapOff = undefined;
       if (sp !== undefined) sp -= 8;
-      moveSp(8);
+      if (slotFromSp !== undefined) slotFromSp -= 8;
+      if (spFromBp !== undefined) spFromBp += 8;
       if (dt === OpDestType.REG) {
         // pop %drap restores the value pushed earlier: still the DRAP register.
         if (dr === SP) sp = undefined;
@@ -170,7 +161,7 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
     }
     if (dt === OpDestType.REG) {
       if (st === OpSrcType.REG) {
-        clobber(dr);
+        if (dr === drapReg) drapReg = drapOff = undefined;
         if (sr === SP && dr === BP) {
           bp = sp;
           slotFromBp = slotFromSp;
@@ -181,24 +172,25 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
           spFromBp = bp !== undefined || slotFromBp !== undefined ? 0 : undefined;
         } else if (dr === SP) {
           sp = undefined;
-          moveSp(undefined);
+          slotFromSp = spFromBp = undefined;
         }
         else if (dr === BP) {
           bp = undefined;
           if (savedBp === 'live') savedBp = undefined;
         }
       } else if (st === OpSrcType.ADD) {
-        clobber(dr);
+        if (dr === drapReg) drapReg = drapOff = undefined;
         if ((dr === 10 || dr === 13) && sr === SP && sp !== undefined) {
           // lea disp(%rsp), %r10: the DRAP register.
           drapReg = dr;
           drapOff = sp - soff;
         } else if (dr === SP && sr === drapReg && drapOff !== undefined) {
           sp = drapOff - soff;
-          moveSp(undefined);
+          slotFromSp = spFromBp = undefined;
         } else if (dr === SP && sr === SP) {
           sp = sp !== undefined ? sp - soff : undefined;
-          moveSp(soff);
+          if (slotFromSp !== undefined) slotFromSp -= soff;
+          if (spFromBp !== undefined) spFromBp += soff;
         }
         else if (dr === SP && sr === BP) {
           // lea disp(%rbp), %rsp
@@ -209,7 +201,7 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
         else if (dr === BP && sr === SP) bp = sp !== undefined ? sp - soff : undefined;
         else if (dr === SP) {
           sp = undefined;
-          moveSp(undefined);
+          slotFromSp = spFromBp = undefined;
         } else if (dr === BP) {
           bp = undefined;
           if (savedBp === 'live') savedBp = undefined;
@@ -217,13 +209,13 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
       } else if (st === OpSrcType.AND) {
         if (dr === SP) {
           sp = undefined;
-          moveSp(undefined);
+          slotFromSp = spFromBp = undefined;
         }
       } else if (st === OpSrcType.REG_INDIRECT) {
-        clobber(dr);
+        if (dr === drapReg) drapReg = drapOff = undefined;
         if (dr === SP) {
           sp = undefined;
-          moveSp(undefined);
+          slotFromSp = spFromBp = undefined;
         } else if (dr === BP) {
           const slot = sr === SP && sp !== undefined ? -sp + soff : sr === BP && bp !== undefined ? -bp + soff : undefined;
           if (slot !== undefined && slot === savedBp) {
@@ -236,7 +228,7 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
         }
       } else if (dr === SP) {
         sp = undefined;
-        moveSp(undefined);
+        slotFromSp = spFromBp = undefined;
       }
       continue;
     }
@@ -246,5 +238,7 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
       else if (dr === BP && bp !== undefined) savedBp = -bp + doff;
     }
   }
-  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp, opaque: undefined };
+  if (sp === f.sp && bp === f.bp && savedBp === f.savedBp && drapReg === f.drapReg && drapOff === f.drapOff && slotFromSp === f.slotFromSp &&
+    slotFromBp === f.slotFromBp && spFromBp === f.spFromBp && drapSlotFromBp === f.drapSlotFromBp) return f;
+  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp, opaque: undefined, regs: 0 };
 }

@@ -45,7 +45,7 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
     let p = refAt(qi);
     if (p >= size) return segs;
     // Decode the patched bytes from p until a boundary of both past every change in reach.
-    let window = 4 * REACH;
+    let window = REACH + 16;
     resync: for (;;) {
       // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one costs an error object).
       const end = Math.min(size, refAt(lowerBound(ref, Math.max(p, changes[2 * ci + 1]!) + window)));
@@ -150,11 +150,35 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     count += s.to - s.from;
     opsLen += opEnd(s.src, s.to) - s.src.opStart[s.from]!;
   }
+  // The relocation-field columns, which the walks never read, are copied only when asked for:
+  // a source's own are worked out by re-parsing all of it (vmlinux.o's .text: ~300 ms).
+  let fields: { dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
+  const fieldsOf = () => {
+    if (fields) return fields;
+    fields = { dispPos: new Uint8Array(count), immPos: new Uint8Array(count), fieldSizes: new Uint8Array(count) };
+    let k = 0;
+    for (const { src, from, to } of segs) {
+      fields.dispPos.set(src.dispPos.subarray(from, to), k);
+      fields.immPos.set(src.immPos.subarray(from, to), k);
+      fields.fieldSizes.set(src.fieldSizes.subarray(from, to), k);
+      k += to - from;
+    }
+    return fields;
+  };
   const out = {
     section, size, count, error: null,
     offset: new Uint32Array(count), len: new Uint8Array(count), type: new Uint8Array(count), flags: new Uint16Array(count),
-    immediate: new Int32Array(count), target: new Int32Array(count), dispPos: new Uint8Array(count), immPos: new Uint8Array(count),
-    fieldSizes: new Uint8Array(count), opStart: new Uint32Array(count), opCount: new Uint8Array(count), ops: new Int32Array(opsLen * OP_STRIDE),
+    immediate: new Int32Array(count), target: new Int32Array(count),
+    get dispPos() {
+      return fieldsOf().dispPos;
+    },
+    get immPos() {
+      return fieldsOf().immPos;
+    },
+    get fieldSizes() {
+      return fieldsOf().fieldSizes;
+    },
+    opStart: new Uint32Array(count), opCount: new Uint8Array(count), ops: new Int32Array(opsLen * OP_STRIDE),
   };
   let at = 0;
   let op = 0;
@@ -164,9 +188,6 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     out.type.set(src.type.subarray(from, to), at);
     out.flags.set(src.flags.subarray(from, to), at);
     out.immediate.set(src.immediate.subarray(from, to), at);
-    out.dispPos.set(src.dispPos.subarray(from, to), at);
-    out.immPos.set(src.immPos.subarray(from, to), at);
-    out.fieldSizes.set(src.fieldSizes.subarray(from, to), at);
     out.opCount.set(src.opCount.subarray(from, to), at);
     out.offset.set(src.offset.subarray(from, to), at);
     out.target.set(src.target.subarray(from, to), at);

@@ -38,6 +38,7 @@ import { Traps } from './traps.js';
 import { type Func, FuncIndex, functions, nonStandardFunctions } from './functions.js';
 import { type CodeRefs, LinkedRefs, RelocView } from './code-refs.js';
 import { Hints, type HintView, ORIGINAL_HINTS, patchedHints } from './hints.js';
+import { phase } from '../phases.js';
 
 export interface Mismatch {
   location: string;
@@ -93,12 +94,14 @@ const UNDEFINED_HINT_LOST = 'undefined entry (its unwind hint is dropped at link
 const NO_ENTRIES = 'function without unwind entries (objtool skips it: STACK_FRAME_NON_STANDARD)';
 
 /** Compare a frame with the entry the unwinder would use (`hintsLost`: a linked module or image). */
+/** The entry types of a call frame, a pt_regs frame and an iret frame (Frame.regs 0, 1, 2), by table era. */
+const FRAME_TYPES = { v3: [ORC_TYPE_CALL, ORC_TYPE_REGS, ORC_TYPE_REGS_PARTIAL], v1: [ORC_V1_TYPE_CALL, ORC_V1_TYPE_REGS, ORC_V1_TYPE_REGS_PARTIAL] };
+
 function judge(f: Frame, e: OrcEntry, layout: KernelLayout, hintsLost = false): Verdict {
-  const v3 = layout.orc.mapping === 'v3';
-  const want = !f.regs ? (v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL) : f.regs === 1 ? (v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS) : (v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL);
+  const known = layout.orc.mapping === 'v3' ? FRAME_TYPES.v3 : FRAME_TYPES.v1;
+  const want = known[f.regs]!;
   // (a pt_regs frame described as a call frame, or the other way round, unwinds wrongly)
-  const known = [v3 ? ORC_TYPE_CALL : ORC_V1_TYPE_CALL, v3 ? ORC_TYPE_REGS : ORC_V1_TYPE_REGS, v3 ? ORC_TYPE_REGS_PARTIAL : ORC_V1_TYPE_REGS_PARTIAL];
-  if (e.type !== want && known.includes(e.type)) return 'mismatch';
+  if (e.type !== want && (e.type === known[0] || e.type === known[1] || e.type === known[2])) return 'mismatch';
   // An undefined or end-of-stack entry where the code has a frame stops the unwinder there.
   if (e.type !== want) return hintsLost ? UNDEFINED_HINT_LOST : 'mismatch';
   if (layout.orc.mapping === 'v1' && (e.spReg === ORC_REG_UNDEFINED || e.end)) return hintsLost ? UNDEFINED_HINT_LOST : 'mismatch';
@@ -206,15 +209,76 @@ function seenFrames(ds: DecodedSection): SeenFrames {
 /** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
 type Away = [Func, number, Frame][];
 
-/** Walk every path of `fn` in a variant's code and judge each boundary. */
-function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away): void {
-  const { t, layout, r, used } = w;
-  const work: [number, Frame][] = [];
-  for (const [off, f] of from ?? [[fn.start, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : entryFrame()]]) {
-    const i = indexAt(ds, off);
-    if (i >= 0) work.push([i, f]);
+/**
+ * What the original walk of a function with an alternative site keeps for its variants: its
+ * frame at each boundary it reached, where the path that first reached it came from (-1: a
+ * walk's start), and the places its jumps (and traps, fixups, jump labels, intra-function
+ * calls) lead to, as [from, to] pairs.
+ */
+interface OriginalWalk {
+  frames: Map<number, Frame>;
+  pred: Map<number, number>;
+  jumps: number[];
+}
+
+/**
+ * A variant that differs from the original only in some ranges: its walk starts at each range
+ * with the original walk's frame there and follows each path only until the path is back on the
+ * original code with the original's frame. Past that point the variant is the original, already
+ * judged: what a variant walk checks is what the variant changes.
+ */
+interface Incremental {
+  original: OriginalWalk;
+  /** The changed ranges, sorted [lo, hi) pairs. */
+  ranges: number[];
+}
+
+/** The changed range holding `off` (its index), or -1. */
+function rangeAt(ranges: readonly number[], off: number): number {
+  let lo = 0;
+  let hi = ranges.length >> 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ranges[2 * mid + 1]! <= off) lo = mid + 1;
+    else hi = mid;
   }
-  if (!work.length) return;
+  return lo < ranges.length >> 1 && ranges[2 * lo]! <= off ? lo : -1;
+}
+
+/** How many steps back along the original's paths incremental() takes, at most, before giving up. */
+const PRED_STEPS = 1 << 16;
+
+/**
+ * Whether a variant changing `ranges` can be walked from the ranges alone. Each range must be
+ * entered at its start only (no path of the original jumps into it elsewhere), and the path by
+ * which the original first reached that start must touch no changed range: then the variant has
+ * that path too, with the original's frames, and the frame it starts the range with is real.
+ */
+function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
+  const j = o.jumps;
+  for (let k = 0; k < j.length; k += 2) {
+    const r = rangeAt(ranges, j[k + 1]!);
+    if (r >= 0 && j[k + 1]! !== ranges[2 * r] && rangeAt(ranges, j[k]!) !== r) return false;
+  }
+  let steps = 0;
+  for (let r = 0; r < ranges.length; r += 2) {
+    for (let x = o.pred.get(ranges[r]!) ?? -1; x >= 0; x = o.pred.get(x) ?? -1) {
+      if (rangeAt(ranges, x) >= 0 || ++steps > PRED_STEPS) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * `from`: the walk starts there (another part of a function, code outside functions), not at the
+ * entry. `keep`: the original walk of a function with a site, kept for its variants. `inc`: a
+ * variant walked from its change only (see Incremental); walked whole where that cannot be.
+ */
+function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away,
+  keep?: OriginalWalk, inc?: Incremental): void {
+  const { t, layout, r, used } = w;
+  /** Paths to follow: instruction, frame, and the offset of the instruction they come from (-1: none). */
+  const work: [number, Frame, number][] = [];
   const entries = t.bySection.get(fn.sec);
   const findEntry = orcCursor(entries);
   const seen = seenFrames(ds);
@@ -235,8 +299,32 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   const repl = hv.replacement?.get(fn.sec);
   const replOffs = repl ? [...repl].filter((o) => ranges.some((c) => o >= c.start && o < c.end)) : [];
   const hinted = own.length > 0 || replOffs.length > 0;
+  if (inc && (hinted || !incremental(inc.original, inc.ranges))) inc = undefined;
+  if (inc) {
+    // (a range the original never reached: nothing before it differs, so no path reaches it here either)
+    for (let k = 0; k < inc.ranges.length; k += 2) {
+      const f0 = inc.original.frames.get(inc.ranges[k]!);
+      const i = f0 ? indexAt(ds, inc.ranges[k]!) : -1;
+      if (i >= 0) work.push([i, f0!, -1]);
+    }
+  } else {
+    for (const [off, f] of from ?? [[fn.start, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : entryFrame()]]) {
+      const i = indexAt(ds, off);
+      if (i >= 0) work.push([i, f, -1]);
+    }
+  }
+  if (!work.length) return;
+  const synced = inc?.original.frames;
+  const changed = inc?.ranges ?? [];
+  const jumps = keep?.jumps;
+  const pred = keep?.pred;
+  /** A path goes on at instruction ti (not the next one). */
+  const branch = (from: number, ti: number, f: Frame): void => {
+    work.push([ti, f, from]);
+    jumps?.push(from, ds.offset[ti]!);
+  };
   // RESTOREs reached before their SAVE: taken up again once the other paths are walked (as objtool 6.9+).
-  const deferred: [number, Frame][] = [];
+  const deferred: [number, Frame, number][] = [];
   let lastChance = false;
   /** The frame a hint at `off` sets; undefined: no hint (or SAVE); null: a RESTORE to defer. */
   const hintFrame = (off: number): Frame | null | undefined => {
@@ -279,7 +367,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         const fr = seen.get(indexAt(ds, insn));
         const fi = indexAt(ds, fixup);
         if (!fr || fi < 0 || seen.has(fi)) continue;
-        work.push([fi, fr]);
+        branch(insn, fi, fr);
         walk();
         again = true;
       }
@@ -287,14 +375,14 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   };
   const walk = (): void => {
     while (work.length) {
-      let [i, f] = work.pop()!;
+      let [i, f, prevOff] = work.pop()!;
       for (;;) {
         const off = ds.offset[i]!;
         if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
         if (hinted) {
           const hf = hintFrame(off);
           if (hf === null) {
-            deferred.push([i, f]);
+            deferred.push([i, f, prevOff]);
             break;
           }
           if (hf) f = hf;
@@ -305,7 +393,19 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           if (!sameFrame(prev, f)) unverified(r, 'paths disagree');
           break;
         }
+        if (synced && rangeAt(changed, off) < 0) {
+          // Back on the original code with the original's frame: judged already.
+          const o = synced.get(off);
+          if (o && sameFrame(o, f)) {
+            seen.set(i, f);
+            break;
+          }
+        }
         seen.set(i, f);
+        if (keep) {
+          keep.frames.set(off, f);
+          pred!.set(off, prevOff);
+        }
         const k = findEntry(off);
         let why: string | undefined;
         if (f.opaque !== undefined) unverified(r, (why = f.opaque));
@@ -347,7 +447,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFn(ct.off);
           if (ct?.sec === fn.sec && inside) {
             const ti = indexAt(ds, ct.off);
-            if (ti >= 0) work.push([ti, pushed(f)]);
+            if (ti >= 0) branch(off, ti, pushed(f));
             break;
           }
         }
@@ -356,8 +456,8 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (jl !== undefined) {
           // Both ways of the site: its target and the next instruction.
           const ti = indexAt(ds, jl);
-          if (ti >= 0) work.push([ti, next]);
-          if (i + 1 < ds.count) work.push([i + 1, next]);
+          if (ti >= 0) branch(off, ti, next);
+          if (i + 1 < ds.count) work.push([i + 1, next, off]);
         }
         if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
           let target: number | undefined;
@@ -370,15 +470,16 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
             else {
               for (const x of w.auxExits(ts, to) ?? []) {
                 const xi = x.sec === fn.sec ? indexAt(ds, x.off) : -1;
-                if (xi >= 0) work.push([xi, next]);
+                if (xi >= 0) branch(off, xi, next);
               }
             }
           }
           const ti = target !== undefined ? indexAt(ds, target) : -1;
-          if (ti >= 0) work.push([ti, next]);
+          if (ti >= 0) branch(off, ti, next);
           if (type === InsnType.JUMP_UNCONDITIONAL) break;
         }
         f = next;
+        prevOff = off;
         i++;
         if (i >= ds.count) break;
       }
@@ -397,7 +498,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     const i = indexAt(ds, off);
     if (i < 0 || seen.has(i)) continue;
     // (The hint there replaces this frame.)
-    work.push([i, opaqueFrame('unwind hint')]);
+    work.push([i, opaqueFrame('unwind hint'), -1]);
     walk();
   }
 }
@@ -458,10 +559,10 @@ const AWAY_WALKS = 256;
 
 function walkWhole(
   ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView,
-  codeOf: (sec: number) => { ds: DecodedSection; rel: CodeRefs },
+  codeOf: (sec: number) => { ds: DecodedSection; rel: CodeRefs }, keep?: OriginalWalk, inc?: Incremental,
 ): void {
   const away: Away = [];
-  walkFunction(ds, rel, fn, w, variant, hv, undefined, away);
+  walkFunction(ds, rel, fn, w, variant, hv, undefined, away, keep, inc);
   const done = new Set<string>();
   while (away.length) {
     const [part, off, frame] = away.pop()!;
@@ -490,6 +591,40 @@ function mergeRanges(pairs: readonly number[]): number[] {
     else out.push(s, e);
   }
   return out;
+}
+
+/** What one walk added to the report (replayed where a boot profile's code is a one-site variant's). */
+interface Outcome {
+  checked: number;
+  unverified: [string, number][];
+  mismatches: Mismatch[];
+}
+
+function outcomeOf(r: VerifyReport, walk: () => void): Outcome {
+  const checked = r.checked;
+  const reasons = { ...r.reasons };
+  const m = r.mismatches.length;
+  walk();
+  return {
+    checked: r.checked - checked,
+    unverified: Object.entries(r.reasons).filter(([k, n]) => n !== (reasons[k] ?? 0)).map(([k, n]) => [k, n - (reasons[k] ?? 0)]),
+    mismatches: r.mismatches.slice(m),
+  };
+}
+
+/** The report of a walk made again, under another variant's name. */
+function replay(w: Walk, o: Outcome, variant: string): void {
+  w.r.checked += o.checked;
+  for (const [why, n] of o.unverified) {
+    w.r.unverified += n;
+    w.r.reasons[why] = (w.r.reasons[why] ?? 0) + n;
+  }
+  for (const m of o.mismatches) {
+    const key = `${m.location}|${variant}`;
+    if (w.reported.has(key)) continue;
+    w.reported.add(key);
+    w.r.mismatches.push({ ...m, variant });
+  }
 }
 
 /**
@@ -526,6 +661,7 @@ function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] 
  * and BOOT_PROFILES (the original is always walked).
  */
 export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> } = {}): VerifyReport {
+  phase('start');
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
@@ -543,6 +679,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
   // (a linked image's symbols by section offset, as an object's)
   const linked = LinkedImage.of(elf);
   const syms = sectionSymbols(elf)!;
+  phase('table');
   const fns = functions(elf, syms);
   r.functions = fns.length;
   if (linked) {
@@ -601,10 +738,17 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
   }
   // Other parts of a function are walked in their original code, whatever the variant.
   const originalCode = (sec: number) => ({ ds: decoded(sec), rel: relocsOf(sec) });
+  phase('functions, hints, traps, alternatives');
+  for (const sec of new Set(fns.map((fn) => fn.sec))) decoded(sec);
+  phase('decode');
   r.variants++;
-  for (const fn of fns) walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode);
-
   const index = w.index;
+  const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
+  // The original walks of the functions with a site, kept for their variants.
+  const originals = new Map<number, OriginalWalk>();
+  for (const fi of fnOf) if (fi >= 0 && !originals.has(fi)) originals.set(fi, { frames: new Map(), pred: new Map(), jumps: [] });
+  fns.forEach((fn, fi) => walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode, originals.get(fi)));
+
   // Code outside any function (entry code: SYM_CODE, labels) starts at unwind hints, as objtool's
   // validate_unwind_hints() walks it: one walk per section, over the whole section.
   const outside = new Map<number, number[]>();
@@ -623,8 +767,8 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     walkFunction(decoded(sec), relocsOf(sec), whole, w, 'original', ORIGINAL_HINTS, offs.map((o) => [o, opaqueFrame('unwind hint')]));
   }
   if (linked) countOutside(elf, t, index, decoded, w);
+  phase('original walk');
 
-  const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   const windowsOf = (list: Iterable<Func>) => mergeRanges([...list].flatMap((fn) => [fn.start, fn.end, ...fn.cold.flatMap((c) => [c.start, c.end])]));
   const groups = altGroups(patcher);
   // Every site in its unpatched form (NOPs optimized), as in each one-site variant.
@@ -638,6 +782,10 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     if (!ref) baseDecoded.set(sec, (ref = spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), optsOf(sec))));
     return ref;
   };
+  for (const [k, a] of alts.entries()) if (fnOf[k]! >= 0) decodedBase(a.origSec);
+  phase('unpatched sites');
+  /** By entry: what its one-site variant's walk found. */
+  const outcomes = new Map<number, Outcome>();
   alts.forEach((a, k) => {
     const fi = fnOf[k]!;
     if (fi < 0 || want.profiles) return;
@@ -653,18 +801,18 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
     const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), optsOf(a.origSec));
     b.bytes.set(saved, g.lo);
-    walkWhole(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`, patchedHints(w.hints, alts, (e) => e === k), originalCode);
+    outcomes.set(k, outcomeOf(r, () => walkWhole(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`,
+      patchedHints(w.hints, alts, (e) => e === k), originalCode, undefined, { original: originals.get(fi)!, ranges: [g.lo, g.hi] })));
   });
+  phase('one-site variants');
 
   if (alts.length || layout.hasParainstructions) {
-    // 6.12 profiles walk the functions with a site; up to 6.7 paravirt sites may be anywhere.
-    const walked = layout.hasParainstructions ? fns : [...new Set(fnOf.filter((fi) => fi >= 0))].map((fi) => fns[fi]!);
-    const walkedIn = new Map<number, Func[]>();
-    for (const fn of walked) {
-      const l = walkedIn.get(fn.sec);
-      if (l) l.push(fn);
-      else walkedIn.set(fn.sec, [fn]);
-    }
+    // Up to 6.7 paravirt sites may be anywhere: every function is patched and walked whole.
+    // Else a profile differs from the original only in the functions with a group it patches:
+    // where that is one group, and one entry of it applies, the function's code is that entry's
+    // one-site variant's, and its walk is that one's; the others are patched and walked from
+    // their changed groups on (see Incremental), or whole.
+    const pv = layout.hasParainstructions;
     const unique = [...new Set(groups)];
     for (const [name, list] of Object.entries(want.profiles ?? BOOT_PROFILES)) {
       let features: Set<number>;
@@ -675,41 +823,73 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
         continue;
       }
       r.variants++;
-      // From the unpatched form, only groups with an entry to apply are patched again: what
-      // they write is all that differs from it.
+      const variant = `profile: ${name}`;
+      const applies = (k: number) => features.has(alts[k]!.cpuid) !== alts[k]!.not;
+      /** Per function (index), the groups this profile patches in it. */
+      const changed = new Map<number, (typeof unique)[number][]>();
+      for (const g of unique) {
+        const fi = fnOf[g.entries[0]!]!;
+        if ((fi >= 0 || pv) && g.entries.some(applies)) {
+          const l = changed.get(fi);
+          if (l) l.push(g);
+          else changed.set(fi, [g]);
+        }
+      }
+      const walked: number[] = [];
+      for (const [fi, list] of changed) {
+        const applied = list.length === 1 ? list[0]!.entries.filter(applies) : [];
+        const o = applied.length === 1 ? outcomes.get(applied[0]!) : undefined;
+        if (o && !pv) replay(w, o, variant);
+        else if (fi >= 0) walked.push(fi);
+      }
+      // From the unpatched form, only the groups of the functions walked (every group with an
+      // entry to apply, with paravirt) are patched again: what they write is all that is decoded.
       const states = new Map<number, SectionState>();
       for (const [sec, b] of base) states.set(sec, new SectionState(sec, b.bytes.slice(), b.relocs));
-      const applies = (k: number) => features.has(alts[k]!.cpuid) !== alts[k]!.not;
-      for (const g of unique) {
-        if (!g.entries.some(applies)) continue;
-        const st = states.get(alts[g.entries[0]!]!.origSec)!;
-        st.bytes.set(sectionBytes(st.index).subarray(g.lo, g.hi), g.lo);
-        for (const e of g.entries) patcher.patchAlt(e, st, applies(e));
+      for (const fi of pv ? changed.keys() : walked) {
+        for (const g of changed.get(fi)!) {
+          const st = states.get(alts[g.entries[0]!]!.origSec)!;
+          st.bytes.set(sectionBytes(st.index).subarray(g.lo, g.hi), g.lo);
+          for (const e of g.entries) patcher.patchAlt(e, st, applies(e));
+        }
       }
-      if (layout.hasParainstructions) {
+      if (pv) {
         patcher.patchParavirt((sec) => {
           let st = states.get(sec);
           if (!st) states.set(sec, (st = patcher.state(sec)));
           return st;
         });
+        walked.length = 0;
+        for (const fi of fns.keys()) walked.push(fi);
       }
+      walked.sort((a, b) => a - b);
       const hv = patchedHints(w.hints, alts, applies);
+      const walkedIn = new Map<number, Func[]>();
+      for (const fi of walked) {
+        const fn = fns[fi]!;
+        const l = walkedIn.get(fn.sec);
+        if (l) l.push(fn);
+        else walkedIn.set(fn.sec, [fn]);
+      }
       const code = new Map<number, { ds: DecodedSection; rel: CodeRefs }>();
-      for (const fn of walked) {
+      for (const fi of walked) {
+        const fn = fns[fi]!;
         let c = code.get(fn.sec);
         if (!c) {
           // Decoded only where the walks go: all of it when every function is walked.
           const st = states.get(fn.sec);
           const ref = base.has(fn.sec) ? decodedBase(fn.sec) : decoded(fn.sec);
           const ds = !st ? ref
-            : layout.hasParainstructions ? spliceDecode(ref, st.bytes, mergeRanges(st.written), optsOf(fn.sec))
+            : pv ? spliceDecode(ref, st.bytes, mergeRanges(st.written), optsOf(fn.sec))
             : spliceWindows(ref, st.bytes, mergeRanges(st.written), windowsOf(walkedIn.get(fn.sec)!), optsOf(fn.sec));
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
-        walkWhole(c.ds, c.rel, fn, w, `profile: ${name}`, hv, originalCode);
+        const inc = pv ? undefined : { original: originals.get(fi)!, ranges: [...changed.get(fi)!].sort((a, b) => a.lo - b.lo).flatMap((g) => [g.lo, g.hi]) };
+        walkWhole(c.ds, c.rel, fn, w, variant, hv, originalCode, undefined, inc);
       }
     }
   }
+  phase('boot profiles');
   for (let k = 0; k < t.count; k++) if (w.used[k]) r.usedEntries.add(k);
   return r;
 }

@@ -16,24 +16,27 @@ import { OrctoolError } from '../errors.js';
 import { decodeWarnings } from './warnings.js';
 import { relocsOf, sectionBytes, symbolsOf, type TestReloc, type TestSymbol } from './binutils-oracle.js';
 
-const R = CfiReg;
+// (const enums have no reverse mapping)
+const REG_NAMES = ['AX', 'CX', 'DX', 'BX', 'SP', 'BP', 'SI', 'DI', 'R8', 'R9', 'R10', 'R11', 'R12', 'R13', 'R14', 'R15', 'RA'];
+const DEST_NAMES = ['REG', 'REG_INDIRECT', 'MEM', 'PUSH', 'PUSHF'];
+const SRC_NAMES = ['REG', 'REG_INDIRECT', 'CONST', 'POP', 'POPF', 'ADD', 'AND'];
 
 /** A stack op in one line: "dest = src", e.g. "PUSH = R:BX", "[SP+8] = R:BX", "R:SP = ADD(SP,-40)". */
 function fmtOp(op: StackOp): string {
-  const reg = (r: number): string => CfiReg[r] ?? `?${r}`;
+  const reg = (r: number): string => REG_NAMES[r] ?? `?${r}`;
   const ind = (r: number, off: number): string => `[${reg(r)}${off < 0 ? off : '+' + off}]`;
   let dest: string;
   switch (op.dest.type) {
     case OpDestType.REG: dest = `R:${reg(op.dest.reg)}`; break;
     case OpDestType.REG_INDIRECT: dest = ind(op.dest.reg, op.dest.offset); break;
-    default: dest = OpDestType[op.dest.type];
+    default: dest = DEST_NAMES[op.dest.type]!;
   }
   let src: string;
   switch (op.src.type) {
     case OpSrcType.REG: src = `R:${reg(op.src.reg)}`; break;
     case OpSrcType.REG_INDIRECT: src = ind(op.src.reg, op.src.offset); break;
-    case OpSrcType.ADD: case OpSrcType.AND: src = `${OpSrcType[op.src.type]}(${reg(op.src.reg)},${op.src.offset})`; break;
-    default: src = OpSrcType[op.src.type];
+    case OpSrcType.ADD: case OpSrcType.AND: src = `${SRC_NAMES[op.src.type]}(${reg(op.src.reg)},${op.src.offset})`; break;
+    default: src = SRC_NAMES[op.src.type]!;
   }
   return `${dest} = ${src}`;
 }
@@ -89,7 +92,7 @@ describe('x86 decoder: objtool 6.12 forms', () => {
     // Unused fields are zero, as objtool's calloc'd ops.
     assert.deepEqual(stackOps(ds, push[3]), [{
       dest: { type: OpDestType.PUSH, reg: 0, offset: 0 },
-      src: { type: OpSrcType.REG, reg: R.BX, offset: 0 },
+      src: { type: OpSrcType.REG, reg: CfiReg.BX, offset: 0 },
     }]);
   });
 

@@ -175,7 +175,8 @@ class Decoding {
   private readonly variant: DecoderVariant;
   private readonly isInFunc: ((offset: number) => boolean) | undefined;
   private readonly layout = new InsnLayout(); // reused for every instruction
-  private readonly dec: LengthDecoder;
+  /** iced, for what fastLength() does not measure: made when first needed (a few bytes' decode, as verify makes thousands of, seldom needs it). */
+  private dec: LengthDecoder | undefined;
   error: X86DecodeError | null = null;
   /** Instructions decoded, and the position (in `bytes`) of the next. */
   n = 0;
@@ -200,7 +201,6 @@ class Decoding {
     // vmlinux.o's code has a stack op every ~14 bytes: room for one every 12 rarely grows
     // (a growth copies them all; a split decode's parts come back together in this one).
     this.sink = new OpSink(Math.max(64, Math.ceil(bytes.length / 12)));
-    this.dec = new LengthDecoder(bytes);
   }
 
   private grow(min: number): void {
@@ -221,7 +221,6 @@ class Decoding {
     const variant = this.variant;
     const layout = this.layout;
     const sink = this.sink;
-    const dec = this.dec;
     if (this.error !== null && !skip) return;
     let { n, pos, cap } = this;
     let { offset, len, type, flags, immediate, opStart, opCount } = this.c;
@@ -237,7 +236,7 @@ class Decoding {
       const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
       // Most instructions are measured here; iced is asked (where it is told to) for the rest.
       let l = pre ? 0 : fastLength(bytes, pos, bytes.length);
-      if (l === 0) l = dec.nextAt(pos + pre);
+      if (l === 0) l = (this.dec ??= new LengthDecoder(bytes)).nextAt(pos + pre);
       // 7.x's opcode map knows udb (d6, FineIBT's trap), which is invalid in iced's 64-bit mode.
       if (l === 0 && !pre && variant.udbIsBug && bytes[pos] === 0xd6) l = 1;
       let f = 0;
@@ -368,7 +367,7 @@ class Decoding {
 
   /** The result; `trim`: columns exactly n long (else views of the capacity, when given columns). */
   finish(trim = true): DecodedSection {
-    this.dec.free();
+    this.dec?.free();
     const n = this.n;
     const c = mapColumns(this.c, trim ? (a) => fitColumn(a, n) : (a) => a.subarray(0, n));
     return new Decoded(
@@ -383,7 +382,8 @@ class Decoding {
  * are worked out from the bytes on first use: the check never pays for them.
  */
 class Decoded implements DecodedSection {
-  private fields: { target: Int32Array; dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
+  private targets: Int32Array | undefined;
+  private fields: { dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
 
   constructor(
     readonly section: string,
@@ -403,7 +403,7 @@ class Decoded implements DecodedSection {
   ) {}
 
   get target(): Int32Array {
-    return (this.fields ??= this.fieldColumns()).target;
+    return (this.targets ??= this.targetColumn());
   }
 
   get dispPos(): Uint8Array {
@@ -418,36 +418,46 @@ class Decoded implements DecodedSection {
     return (this.fields ??= this.fieldColumns()).fieldSizes;
   }
 
+  /** Relative branches' destinations: arch_jump_destination() (no re-parsing: verify asks only for these). */
+  private targetColumn(): Int32Array {
+    const n = this.count;
+    const target = new Int32Array(n);
+    const { offset, len, flags, immediate } = this;
+    for (let i = 0; i < n; i++) {
+      const f = flags[i]!;
+      if (f & InsnFlag.REL_TARGET && !(f & InsnFlag.INVALID)) target[i] = offset[i]! + len[i]! + immediate[i]!;
+    }
+    return target;
+  }
+
   /** What run() would have stored in these columns, instruction by instruction. */
   private fieldColumns(): NonNullable<Decoded['fields']> {
     const n = this.count;
-    const target = new Int32Array(n);
     const dispPos = new Uint8Array(n);
     const immPos = new Uint8Array(n);
     const fieldSizes = new Uint8Array(n);
-    const { bytes, base, offset, len, flags, immediate } = this;
+    const { bytes, base, offset, len, flags } = this;
     const l = new InsnLayout();
     for (let i = 0; i < n; i++) {
       const f = flags[i]!;
       if (f & InsnFlag.INVALID) continue;
-      const at = offset[i]!;
-      if (f & InsnFlag.REL_TARGET) target[i] = at + len[i]! + immediate[i]!; // arch_jump_destination()
-      const pos = at - base;
+      const pos = offset[i]! - base;
       const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
       parseLayout(bytes, pos + pre, len[i]! - pre, l);
       dispPos[i] = l.dispPos !== 0 ? l.dispPos + pre : 0;
       immPos[i] = l.immPos !== 0 ? l.immPos + pre : 0;
       fieldSizes[i] = l.dispSize | (l.immSize << 4);
     }
-    return { target, dispPos, immPos, fieldSizes };
+    return { dispPos, immPos, fieldSizes };
   }
 }
 
 type Column = Uint8Array | Uint16Array | Uint32Array | Int32Array;
 
-/** Exactly n long: a copy when much is unused (to free it), else a view. */
+/** Exactly n long: a copy when much is unused (to free it), else a view (small ones always: a copy costs more than it frees). */
 function fitColumn<T extends Column>(a: T, n: number): T {
-  return (a.length - n > (n >>> 2) ? a.slice(0, n) : a.subarray(0, n)) as T;
+  const unused = a.length - n;
+  return (unused > (n >>> 2) && unused > 1024 ? a.slice(0, n) : a.subarray(0, n)) as T;
 }
 
 /** Length of a `lea` with a register operand at pos (iced rejects it, the kernel does not), or 0. */

@@ -5,7 +5,7 @@
 import type { X86DecodeError } from './errors.js';
 
 /** objtool's enum insn_type, same order and values. */
-export enum InsnType {
+export const enum InsnType {
   JUMP_CONDITIONAL = 0,
   JUMP_UNCONDITIONAL = 1,
   JUMP_DYNAMIC = 2,
@@ -30,7 +30,7 @@ export enum InsnType {
 }
 
 /** objtool's enum op_dest_type. */
-export enum OpDestType {
+export const enum OpDestType {
   REG = 0,
   REG_INDIRECT = 1,
   MEM = 2,
@@ -39,7 +39,7 @@ export enum OpDestType {
 }
 
 /** objtool's enum op_src_type. */
-export enum OpSrcType {
+export const enum OpSrcType {
   REG = 0,
   REG_INDIRECT = 1,
   CONST = 2,
@@ -50,14 +50,14 @@ export enum OpSrcType {
 }
 
 /** objtool's CFI register numbers: x86 encoding order, then the return address. */
-export enum CfiReg {
+export const enum CfiReg {
   AX = 0, CX = 1, DX = 2, BX = 3, SP = 4, BP = 5, SI = 6, DI = 7,
   R8 = 8, R9 = 9, R10 = 10, R11 = 11, R12 = 12, R13 = 13, R14 = 14, R15 = 15,
   RA = 16,
 }
 
 /** Per-instruction facts beyond objtool's type, one bit each. */
-export enum InsnFlag {
+export const enum InsnFlag {
   /** target[] holds a relative branch/call destination (offset + len + immediate). */
   REL_TARGET = 1 << 0,
   /** Has a memory-form operand (ModRM mod != 3, lea's included, or a moffs address). */
@@ -210,6 +210,10 @@ export function relocFieldPos(ds: DecodedSection, i: number): number {
   return 0;
 }
 
+/** InsnType's names by value (a const enum has no reverse mapping). */
+const TYPE_NAMES = ['JUMP_CONDITIONAL', 'JUMP_UNCONDITIONAL', 'JUMP_DYNAMIC', 'JUMP_DYNAMIC_CONDITIONAL', 'CALL', 'CALL_DYNAMIC', 'RETURN',
+  'CONTEXT_SWITCH', 'BUG', 'NOP', 'STAC', 'CLAC', 'STD', 'CLD', 'TRAP', 'ENDBR', 'OTHER', 'SYSCALL', 'SYSRET'];
+
 export function typeName(t: number): string {
-  return InsnType[t] ?? `?${t}`;
+  return TYPE_NAMES[t] ?? `?${t}`;
 }
