@@ -79,7 +79,12 @@ export class RelocView implements CodeRefs {
   noreturn(h: number, layout: KernelLayout): boolean {
     const s = this.sym(h);
     // A created section symbol is local: never on the list.
-    return s >= 0 ? isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)) : isNoreturnByName(layout, '', STB_LOCAL);
+    if (s < 0) return isNoreturnByName(layout, '', STB_LOCAL);
+    // (by symbol, once: vmlinux.o's walks ask at every call)
+    let known = noreturnMemo.get(this.syms);
+    if (!known || known.layout !== layout) noreturnMemo.set(this.syms, (known = { layout, by: new Uint8Array(this.syms.count) }));
+    if (known.by[s] === 0) known.by[s] = isNoreturnByName(layout, this.syms.name(s), this.syms.bind(s)) ? 2 : 1;
+    return known.by[s] === 2;
   }
 
   symValue(h: number): number {
@@ -93,16 +98,29 @@ export class RelocView implements CodeRefs {
     return rc !== -1 && this.noreturn(rc, layout);
   }
 
+  /** (what jumpTarget() returns, reused: a walk asks at every jump and call) */
+  private readonly target = { sec: 0, off: 0 };
+
   /** A relocated jump's target is its relocation's (none when its symbol is undefined); others', the decoded one. */
   jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
     const r0 = this.present ? this.find(ds.offset[i]!, ds.offset[i]! + ds.len[i]!) : -1;
+    const t = this.target;
     if (r0 !== -1) {
       const ts = this.symSection(r0);
-      return ts > 0 ? { sec: ts, off: this.symValue(r0) + this.addend(r0) + 4 } : undefined;
+      if (ts <= 0) return undefined;
+      t.sec = ts;
+      t.off = this.symValue(r0) + this.addend(r0) + 4;
+      return t;
     }
-    return ds.flags[i]! & InsnFlag.REL_TARGET ? { sec, off: ds.target[i]! } : undefined;
+    if (!(ds.flags[i]! & InsnFlag.REL_TARGET)) return undefined;
+    t.sec = sec;
+    t.off = ds.target[i]!;
+    return t;
   }
 }
+
+/** Per symbol table: 1 for a symbol that returns, 2 for one on the kernel's noreturn list (0: not asked yet). */
+const noreturnMemo = new WeakMap<SymbolTable, { layout: KernelLayout; by: Uint8Array }>();
 
 /**
  * What the walk asks of the code's references, whether by relocations (objects: RelocView) or by
@@ -111,7 +129,7 @@ export class RelocView implements CodeRefs {
 export interface CodeRefs {
   /** Whether the call at instruction i of section `sec` goes to a function the kernel's list says never returns. */
   callsNoreturn(ds: DecodedSection, i: number, sec: number, layout: KernelLayout): boolean;
-  /** Where the jump at instruction i of section `sec` goes, when known. */
+  /** Where the jump at instruction i of section `sec` goes, when known (an object the next call may reuse: copy what is kept). */
   jumpTarget(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined;
 }
 

@@ -22,27 +22,38 @@ export interface Table {
 export function buildTable(elf: ElfFile): Table | undefined {
   const t = readOrcTable(elf);
   if (!t) return undefined;
-  const per = new Map<number, number[]>();
+  // Entry indices by section, counted first (vmlinux.o: millions of entries, one section).
+  const counts = new Map<number, number>();
+  for (let k = 0; k < t.count; k++) counts.set(t.sections[k]!, (counts.get(t.sections[k]!) ?? 0) + 1);
+  const per = new Map<number, { list: Int32Array; n: number }>();
+  for (const [s, n] of counts) per.set(s, { list: new Int32Array(n), n: 0 });
   for (let k = 0; k < t.count; k++) {
-    const l = per.get(t.sections[k]!);
-    if (l) l.push(k);
-    else per.set(t.sections[k]!, [k]);
+    const p = per.get(t.sections[k]!)!;
+    p.list[p.n++] = k;
   }
   const nonZero = new Uint8Array(t.count);
-  for (let k = 0; k < t.count; k++) for (let b = k * 6; b < k * 6 + 6; b++) if (t.entries[b]) nonZero[k] = 1;
+  const e = t.entries;
+  for (let k = 0, b = 0; k < t.count; k++, b += 6) nonZero[k] = e[b]! | e[b + 1]! | e[b + 2]! | e[b + 3]! | e[b + 4]! | e[b + 5]! ? 1 : 0;
   const bySection = new Map<number, SectionEntries>();
-  // Sorted as one number per entry (offset, terminator first, index) where offsets allow it.
+  // Sorted by offset, terminator first, then index: as written, mostly (objtool and orctool
+  // write a section's entries in address order), else sorted here.
+  const before = (a: number, b: number): boolean => t.offsets[a]! < t.offsets[b]! || (t.offsets[a] === t.offsets[b] && (nonZero[a]! < nonZero[b]! || (nonZero[a] === nonZero[b] && a < b)));
   const scale = 2 ** Math.ceil(Math.log2(t.count + 1));
-  const packable = t.offsets.every((o) => Number.isInteger(o) && o >= 0 && o * 2 * scale < 2 ** 53);
-  for (const [s, l] of per) {
-    let index: Int32Array;
-    if (packable) {
-      const keys = Float64Array.from(l, (k) => (t.offsets[k]! * 2 + nonZero[k]!) * scale + k).sort();
+  let packable: boolean | undefined;
+  for (const [s, { list }] of per) {
+    let index = list;
+    let sorted = true;
+    for (let j = 1; j < list.length && sorted; j++) sorted = before(list[j - 1]!, list[j]!);
+    if (!sorted) packable ??= t.offsets.every((o) => Number.isInteger(o) && o >= 0 && o * 2 * scale < 2 ** 53);
+    if (!sorted && packable) {
+      const keys = Float64Array.from(list, (k) => (t.offsets[k]! * 2 + nonZero[k]!) * scale + k).sort();
       index = Int32Array.from(keys, (x) => x % scale);
-    } else {
-      index = Int32Array.from(l.sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b));
+    } else if (!sorted) {
+      index = Int32Array.from([...list].sort((a, b) => t.offsets[a]! - t.offsets[b]! || nonZero[a]! - nonZero[b]! || a - b));
     }
-    bySection.set(s, { index, offset: Float64Array.from(index, (k) => t.offsets[k]!) });
+    const offset = new Float64Array(index.length);
+    for (let j = 0; j < index.length; j++) offset[j] = t.offsets[index[j]!]!;
+    bySection.set(s, { index, offset });
   }
   return { bySection, count: t.count, entries: t.entries };
 }

@@ -47,8 +47,10 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
     // Decode the patched bytes from p until a boundary of both past every change in reach.
     let window = REACH + 16;
     resync: for (;;) {
-      // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one costs an error object).
-      const end = Math.min(size, refAt(lowerBound(ref, Math.max(p, changes[2 * ci + 1]!) + window)));
+      // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one
+      // costs an error object), unless that is far: a reference decoded only in windows has gaps.
+      const want = Math.max(p, changes[2 * ci + 1]!) + window;
+      const end = Math.min(size, want + 2 * REACH, refAt(lowerBound(ref, want)));
       const d = decodeSection(bytes.subarray(p, end), ref.section, opts);
       // The last instructions of a cut-off window may be cut short: decoded again from a longer one.
       const trusted = end === size ? size : end - REACH;

@@ -165,7 +165,13 @@ interface Walk {
   /** The object's unwind hints were dropped at link (a .ko, a vmlinux): see UNDEFINED_HINT_LOST. */
   hintsLost: boolean;
   /** STACK_FRAME_NON_STANDARD functions, where the annotations are still there (an object before link). */
-  nonStandard: Set<string>;
+  nonStandard: Set<Func>;
+}
+
+/** The functions STACK_FRAME_NON_STANDARD names (`names`), and their prefixes. */
+function nonStandardOf(fns: readonly Func[], names: ReadonlySet<string>): Set<Func> {
+  if (!names.size) return new Set();
+  return new Set(fns.filter((fn) => names.has(fn.name) || (fn.name.startsWith('__pfx_') && names.has(fn.name.slice(6)))));
 }
 
 /** Instruction types after which a path goes no further (7.x SYSRET included: a return to user space). */
@@ -277,8 +283,15 @@ function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
 function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away,
   keep?: OriginalWalk, inc?: Incremental): void {
   const { t, layout, r, used } = w;
-  /** Paths to follow: instruction, frame, and the offset of the instruction they come from (-1: none). */
-  const work: [number, Frame, number][] = [];
+  /** Paths to follow: instruction, frame, and the offset of the instruction they come from (-1: none); three stacks, no tuple per path. */
+  const workI: number[] = [];
+  const workF: Frame[] = [];
+  const workP: number[] = [];
+  const push = (i: number, f: Frame, from: number): void => {
+    workI.push(i);
+    workF.push(f);
+    workP.push(from);
+  };
   const entries = t.bySection.get(fn.sec);
   const findEntry = orcCursor(entries);
   const seen = seenFrames(ds);
@@ -286,7 +299,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   // annotation is dropped at link, such a function is told by its having no defined entry at all.
   const skipped = !from && (w.hintsLost
     ? !anyDefinedEntry(t, entries, fn.start, fn.end, layout) && fn.cold.every((c) => !anyDefinedEntry(t, entries, c.start, c.end, layout))
-    : w.nonStandard.has(fn.name) || (fn.name.startsWith('__pfx_') && w.nonStandard.has(fn.name.slice(6))));
+    : w.nonStandard.has(fn));
   let cover: Map<number, string> | undefined;
   if (w.cover) {
     cover = w.cover.get(fn.sec);
@@ -295,7 +308,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
   const ranges = [{ start: fn.start, end: fn.end }, ...fn.cold];
   // Hints in the function (most have none: then nothing is looked up per boundary).
-  const own = ranges.flatMap((c) => w.hints.inRange(fn.sec, c.start, c.end));
+  const own = fn.cold.length ? ranges.flatMap((c) => w.hints.inRange(fn.sec, c.start, c.end)) : w.hints.inRange(fn.sec, fn.start, fn.end);
   const repl = hv.replacement?.get(fn.sec);
   const replOffs = repl ? [...repl].filter((o) => ranges.some((c) => o >= c.start && o < c.end)) : [];
   const hinted = own.length > 0 || replOffs.length > 0;
@@ -305,22 +318,22 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     for (let k = 0; k < inc.ranges.length; k += 2) {
       const f0 = inc.original.frames.get(inc.ranges[k]!);
       const i = f0 ? indexAt(ds, inc.ranges[k]!) : -1;
-      if (i >= 0) work.push([i, f0!, -1]);
+      if (i >= 0) push(i, f0!, -1);
     }
   } else {
     for (const [off, f] of from ?? [[fn.start, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : entryFrame()]]) {
       const i = indexAt(ds, off);
-      if (i >= 0) work.push([i, f, -1]);
+      if (i >= 0) push(i, f, -1);
     }
   }
-  if (!work.length) return;
+  if (!workI.length) return;
   const synced = inc?.original.frames;
   const changed = inc?.ranges ?? [];
   const jumps = keep?.jumps;
   const pred = keep?.pred;
   /** A path goes on at instruction ti (not the next one). */
   const branch = (from: number, ti: number, f: Frame): void => {
-    work.push([ti, f, from]);
+    push(ti, f, from);
     jumps?.push(from, ds.offset[ti]!);
   };
   // RESTOREs reached before their SAVE: taken up again once the other paths are walked (as objtool 6.9+).
@@ -357,7 +370,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   };
   const inFn = (off: number) => (off >= fn.start && off < fn.end) || fn.cold.some((c) => off >= c.start && off < c.end);
   // A faulting instruction resumes at its __ex_table fixup with the frame it had.
-  const fixups = ranges.flatMap((c) => w.traps.fixupsIn(fn.sec, c.start, c.end)).filter((x) => inFn(x[1]));
+  const fixups = (fn.cold.length ? ranges.flatMap((c) => w.traps.fixupsIn(fn.sec, c.start, c.end)) : w.traps.fixupsIn(fn.sec, fn.start, fn.end)).filter((x) => inFn(x[1]));
   const jumpLabels = w.traps.jumpLabels(fn.sec);
   const walkFixups = (): void => {
     if (!fixups.length) return;
@@ -373,9 +386,14 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
       }
     }
   };
+  /** The last frame and entry found to match (frames are never modified: the same object, the same frame). */
+  let matchedFrame: Frame | undefined;
+  let matchedEntry = -1;
   const walk = (): void => {
-    while (work.length) {
-      let [i, f, prevOff] = work.pop()!;
+    while (workI.length) {
+      let i = workI.pop()!;
+      let f = workF.pop()!;
+      let prevOff = workP.pop()!;
       for (;;) {
         const off = ds.offset[i]!;
         if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
@@ -411,6 +429,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (f.opaque !== undefined) unverified(r, (why = f.opaque));
         else if (skipped) unverified(r, (why = NO_ENTRIES));
         else if (k < 0) unverified(r, (why = 'no entry'));
+        else if (f === matchedFrame && k === matchedEntry) r.checked++;
         else {
           unpackOrcEntry(t.entries, k * 6, layout.orc, entry);
           // (no hint sits at a function's first instruction: an undefined entry there is wrong even when linked)
@@ -419,6 +438,11 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           else {
             r.checked++;
             used[k] = 1;
+            // (the frame unchanged and the entry the same: the next boundary's verdict is this one)
+            if (v === 'match') {
+              matchedFrame = f;
+              matchedEntry = k;
+            }
             if (v === 'mismatch') {
               const where = off >= fn.start && off < fn.end ? `${fn.name}+0x${(off - fn.start).toString(16)}` : `${fn.name}.cold+0x${(off - fn.cold.find((c) => off >= c.start && off < c.end)!.start).toString(16)}`;
               const m = { location: where, variant, expected: describeFrame(f), found: describeEntry(entry, layout) };
@@ -457,7 +481,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           // Both ways of the site: its target and the next instruction.
           const ti = indexAt(ds, jl);
           if (ti >= 0) branch(off, ti, next);
-          if (i + 1 < ds.count) work.push([i + 1, next, off]);
+          if (i + 1 < ds.count) push(i + 1, next, off);
         }
         if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
           let target: number | undefined;
@@ -489,7 +513,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   walkFixups();
   if (!hinted) return;
   lastChance = true;
-  work.push(...deferred.reverse());
+  for (const [i, f, from] of deferred.reverse()) push(i, f, from);
   walk();
   walkFixups();
   // Code only a hint leads to (after a SYSCALL, say) is walked from the hint, as objtool does.
@@ -498,7 +522,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     const i = indexAt(ds, off);
     if (i < 0 || seen.has(i)) continue;
     // (The hint there replaces this frame.)
-    work.push([i, opaqueFrame('unwind hint'), -1]);
+    push(i, opaqueFrame('unwind hint'), -1);
     walk();
   }
 }
@@ -510,7 +534,7 @@ function auxSnippetExits(ds: DecodedSection, rel: CodeRefs, sec: number, off: nu
     const type = ds.type[i]!;
     if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
       const t = rel.jumpTarget(ds, i, sec);
-      if (t && t.sec !== sec) out.push(t);
+      if (t && t.sec !== sec) out.push({ sec: t.sec, off: t.off });
       if (type === InsnType.JUMP_UNCONDITIONAL) break;
     } else if (type !== InsnType.OTHER && type !== InsnType.NOP) break;
   }
@@ -724,7 +748,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     // (a module linked by modpost, or a linked image: no .discard.* section is left)
     hintsLost: !elf.sections.some((s) => s.name.startsWith('.discard.')) &&
       (elf.header.type === ET_EXEC || elf.sectionByName('.gnu.linkonce.this_module') !== undefined),
-    nonStandard: nonStandardFunctions(elf, layout),
+    nonStandard: nonStandardOf(fns, nonStandardFunctions(elf, layout)),
   };
   const aux = elf.sectionByName('.altinstr_aux');
   if (aux) {
@@ -775,11 +799,24 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
   const base = patcher.run(new Set(), { select: () => false, paravirt: false });
   const sectionBytes = (sec: number) => elf.section(sec)!.data;
 
+  // The unpatched form is decoded only in the functions with a site, where the variants and
+  // profiles walk (in every function with paravirt, whose profiles walk them all).
+  const siteFunctions = new Map<number, Func[]>();
+  for (const fi of new Set(fnOf)) {
+    if (fi < 0) continue;
+    const l = siteFunctions.get(fns[fi]!.sec);
+    if (l) l.push(fns[fi]!);
+    else siteFunctions.set(fns[fi]!.sec, [fns[fi]!]);
+  }
   const baseDecoded = new Map<number, DecodedSection>();
   const decodedBase = (sec: number): DecodedSection => {
     let ref = baseDecoded.get(sec);
     const b = base.get(sec)!;
-    if (!ref) baseDecoded.set(sec, (ref = spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), optsOf(sec))));
+    if (!ref) {
+      ref = layout.hasParainstructions ? spliceDecode(decoded(sec), b.bytes, mergeRanges(b.written), optsOf(sec))
+        : spliceWindows(decoded(sec), b.bytes, mergeRanges(b.written), windowsOf(siteFunctions.get(sec) ?? []), optsOf(sec));
+      baseDecoded.set(sec, ref);
+    }
     return ref;
   };
   for (const [k, a] of alts.entries()) if (fnOf[k]! >= 0) decodedBase(a.origSec);
@@ -811,9 +848,12 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     // Else a profile differs from the original only in the functions with a group it patches:
     // where that is one group, and one entry of it applies, the function's code is that entry's
     // one-site variant's, and its walk is that one's; the others are patched and walked from
-    // their changed groups on (see Incremental), or whole.
+    // their changed groups on (see Incremental), or whole. A function whose code an earlier
+    // profile had already (the same entries apply in it) is not walked again either.
     const pv = layout.hasParainstructions;
     const unique = [...new Set(groups)];
+    /** By function and the entries that apply in it (its code): what a profile's walk of it found. */
+    const profileOutcomes = new Map<string, Outcome>();
     for (const [name, list] of Object.entries(want.profiles ?? BOOT_PROFILES)) {
       let features: Set<number>;
       try {
@@ -836,11 +876,19 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
         }
       }
       const walked: number[] = [];
-      for (const [fi, list] of changed) {
-        const applied = list.length === 1 ? list[0]!.entries.filter(applies) : [];
-        const o = applied.length === 1 ? outcomes.get(applied[0]!) : undefined;
-        if (o && !pv) replay(w, o, variant);
-        else if (fi >= 0) walked.push(fi);
+      /** Per function walked: its code in this profile, as the entries that apply in its groups. */
+      const codeKey = new Map<number, string>();
+      for (const fi of pv ? fns.keys() : changed.keys()) {
+        if (fi < 0) continue;
+        const list = changed.get(fi) ?? [];
+        const applied = list.map((g) => g.entries.filter(applies));
+        const key = `${fi}:${applied.join(';')}`;
+        const o = !pv && applied.length === 1 && applied[0]!.length === 1 ? outcomes.get(applied[0]![0]!) : profileOutcomes.get(key);
+        if (o) replay(w, o, variant);
+        else {
+          walked.push(fi);
+          codeKey.set(fi, key);
+        }
       }
       // From the unpatched form, only the groups of the functions walked (every group with an
       // entry to apply, with paravirt) are patched again: what they write is all that is decoded.
@@ -859,8 +907,6 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
           if (!st) states.set(sec, (st = patcher.state(sec)));
           return st;
         });
-        walked.length = 0;
-        for (const fi of fns.keys()) walked.push(fi);
       }
       walked.sort((a, b) => a - b);
       const hv = patchedHints(w.hints, alts, applies);
@@ -885,7 +931,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
           code.set(fn.sec, (c = { ds, rel: st ? viewOf(fn.sec, st) : relocsOf(fn.sec) }));
         }
         const inc = pv ? undefined : { original: originals.get(fi)!, ranges: [...changed.get(fi)!].sort((a, b) => a.lo - b.lo).flatMap((g) => [g.lo, g.hi]) };
-        walkWhole(c.ds, c.rel, fn, w, variant, hv, originalCode, undefined, inc);
+        profileOutcomes.set(codeKey.get(fi)!, outcomeOf(r, () => walkWhole(c.ds, c.rel, fn, w, variant, hv, originalCode, undefined, inc)));
       }
     }
   }
