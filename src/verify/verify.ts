@@ -237,7 +237,18 @@ interface Incremental {
   original: OriginalWalk;
   /** The changed ranges, sorted [lo, hi) pairs. */
   ranges: number[];
+  /**
+   * The function's code was decoded only in [lo, hi) around its change (the walk seldom goes
+   * further before it is back on the original): a path that leaves it throws ESCAPED.
+   */
+  bounds?: [number, number];
 }
+
+/** How far past a site a one-site variant is decoded first (see Incremental.bounds). */
+const AROUND_SITE = 128;
+
+/** What a walk of a variant decoded only around its change throws when a path leaves that part. */
+const ESCAPED = new Error('verify: the walk left the decoded part of the function');
 
 /** The changed range holding `off` (its index), or -1. */
 function rangeAt(ranges: readonly number[], off: number): number {
@@ -329,6 +340,13 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   if (!workI.length) return;
   const synced = inc?.original.frames;
   const changed = inc?.ranges ?? [];
+  const bounds = inc?.bounds;
+  /** The instruction at `off` in this function's code, -1 when none (a path there leaving bounds escapes). */
+  const at = (off: number): number => {
+    const ti = indexAt(ds, off);
+    if (ti < 0 && bounds && inFn(off)) throw ESCAPED;
+    return ti;
+  };
   const jumps = keep?.jumps;
   const pred = keep?.pred;
   /** A path goes on at instruction ti (not the next one). */
@@ -378,8 +396,9 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
       again = false;
       for (const [insn, fixup] of fixups) {
         const fr = seen.get(indexAt(ds, insn));
-        const fi = indexAt(ds, fixup);
-        if (!fr || fi < 0 || seen.has(fi)) continue;
+        if (!fr) continue;
+        const fi = at(fixup);
+        if (fi < 0 || seen.has(fi)) continue;
         branch(insn, fi, fr);
         walk();
         again = true;
@@ -397,6 +416,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
       for (;;) {
         const off = ds.offset[i]!;
         if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
+        if (bounds && (off < bounds[0] || off >= bounds[1])) throw ESCAPED;
         if (hinted) {
           const hf = hintFrame(off);
           if (hf === null) {
@@ -470,7 +490,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           // (in code outside functions, walked over its whole section: a target outside every function)
           const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFn(ct.off);
           if (ct?.sec === fn.sec && inside) {
-            const ti = indexAt(ds, ct.off);
+            const ti = at(ct.off);
             if (ti >= 0) branch(off, ti, pushed(f));
             break;
           }
@@ -479,7 +499,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         const jl = jumpLabels?.at(off);
         if (jl !== undefined) {
           // Both ways of the site: its target and the next instruction.
-          const ti = indexAt(ds, jl);
+          const ti = at(jl);
           if (ti >= 0) branch(off, ti, next);
           if (i + 1 < ds.count) push(i + 1, next, off);
         }
@@ -493,12 +513,12 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
             if (part) away!.push([part, to, next]);
             else {
               for (const x of w.auxExits(ts, to) ?? []) {
-                const xi = x.sec === fn.sec ? indexAt(ds, x.off) : -1;
+                const xi = x.sec === fn.sec ? at(x.off) : -1;
                 if (xi >= 0) branch(off, xi, next);
               }
             }
           }
-          const ti = target !== undefined ? indexAt(ds, target) : -1;
+          const ti = target !== undefined ? at(target) : -1;
           if (ti >= 0) branch(off, ti, next);
           if (type === InsnType.JUMP_UNCONDITIONAL) break;
         }
@@ -836,10 +856,32 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     b.bytes.set(sectionBytes(a.origSec).subarray(g.lo, g.hi), g.lo);
     const st = new SectionState(a.origSec, b.bytes, b.relocs);
     for (const e of g.entries) patcher.patchAlt(e, st, e === k);
-    const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), optsOf(a.origSec));
+    const variant = `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`;
+    const rel = viewOf(a.origSec, st);
+    const hv = patchedHints(w.hints, alts, (e) => e === k);
+    const original = originals.get(fi)!;
+    // Decoded first only around the site (its walk is back on the original code right after it,
+    // nearly always), then, if a path goes further, in the whole function.
+    const part = [fn, ...fn.cold].find((c) => g.lo >= c.start && g.lo < c.end);
+    let o: Outcome | undefined;
+    if (part) {
+      const bounds: [number, number] = [g.lo, Math.min(part.end, g.hi + AROUND_SITE)];
+      const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], bounds, optsOf(a.origSec));
+      const probe: Walk = { ...w, r: { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} }, reported: new Set() };
+      try {
+        walkWhole(ds, rel, fn, probe, variant, hv, originalCode, undefined, { original, ranges: [g.lo, g.hi], bounds });
+        o = { checked: probe.r.checked, unverified: Object.entries(probe.r.reasons), mismatches: probe.r.mismatches };
+        replay(w, o, variant);
+      } catch (e) {
+        if (e !== ESCAPED) throw e;
+      }
+    }
+    if (!o) {
+      const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], windowsOf([fn]), optsOf(a.origSec));
+      o = outcomeOf(r, () => walkWhole(ds, rel, fn, w, variant, hv, originalCode, undefined, { original, ranges: [g.lo, g.hi] }));
+    }
     b.bytes.set(saved, g.lo);
-    outcomes.set(k, outcomeOf(r, () => walkWhole(ds, viewOf(a.origSec, st), fn, w, `${a.section}[${a.index}] ${a.not ? '!' : ''}${a.cpuid}`,
-      patchedHints(w.hints, alts, (e) => e === k), originalCode, undefined, { original: originals.get(fi)!, ranges: [g.lo, g.hi] })));
+    outcomes.set(k, o);
   });
   phase('one-site variants');
 
