@@ -39,6 +39,7 @@ import { type Func, FuncIndex, functions, nonStandardFunctions } from './functio
 import { type CodeRefs, LinkedRefs, RelocView } from './code-refs.js';
 import { Hints, type HintView, ORIGINAL_HINTS, patchedHints } from './hints.js';
 import { phase } from '../phases.js';
+import { firstAtOrAfter } from '../elf/offset-index.js';
 
 export interface Mismatch {
   location: string;
@@ -216,15 +217,38 @@ function seenFrames(ds: DecodedSection): SeenFrames {
 type Away = [Func, number, Frame][];
 
 /**
- * What the original walk of a function with an alternative site keeps for its variants: its
- * frame at each boundary it reached, where the path that first reached it came from (-1: a
- * walk's start), and the places its jumps (and traps, fixups, jump labels, intra-function
- * calls) lead to, as [from, to] pairs.
+ * What the original walks of a section's functions with an alternative site keep for their
+ * variants, by instruction of the section's decoding (from instruction `base` on): the frame
+ * the walk first reached it with, the instruction that path came from (+1; 0: a walk's start),
+ * and which function's walk that was (its index + 1). Arrays, not maps: these functions hold a
+ * third of vmlinux.o. Functions that overlap another such function keep theirs apart.
  */
+interface OriginalFrames {
+  ds: DecodedSection;
+  base: number;
+  frames: (Frame | undefined)[];
+  pred: Int32Array;
+  owner: Int32Array;
+}
+
+/** One function's original walk, kept for its variants: its frames, and where its jumps (and traps, fixups, jump labels, intra-function calls) lead, as [from, to] offset pairs. */
 interface OriginalWalk {
-  frames: Map<number, Frame>;
-  pred: Map<number, number>;
+  at: OriginalFrames;
+  /** The function's index + 1, as OriginalFrames.owner holds it. */
+  tag: number;
   jumps: number[];
+}
+
+/** Where instruction i is kept in o.at's arrays, -1 when not this function's. */
+function keptAt(o: OriginalWalk, i: number): number {
+  const j = i - o.at.base;
+  return i >= 0 && j >= 0 && j < o.at.owner.length && o.at.owner[j] === o.tag ? j : -1;
+}
+
+/** The original walk's frame at `off`, if it reached it. */
+function originalFrame(o: OriginalWalk, off: number): Frame | undefined {
+  const j = keptAt(o, indexAt(o.at.ds, off));
+  return j >= 0 ? o.at.frames[j] : undefined;
 }
 
 /**
@@ -278,9 +302,12 @@ function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
     if (r >= 0 && j[k + 1]! !== ranges[2 * r] && rangeAt(ranges, j[k]!) !== r) return false;
   }
   let steps = 0;
+  const { ds, pred, base } = o.at;
   for (let r = 0; r < ranges.length; r += 2) {
-    for (let x = o.pred.get(ranges[r]!) ?? -1; x >= 0; x = o.pred.get(x) ?? -1) {
-      if (rangeAt(ranges, x) >= 0 || ++steps > PRED_STEPS) return false;
+    const start = keptAt(o, indexAt(ds, ranges[r]!));
+    if (start < 0) continue;
+    for (let j = keptAt(o, pred[start]! - 1); j >= 0; j = keptAt(o, pred[j]! - 1)) {
+      if (rangeAt(ranges, ds.offset[j + base]!) >= 0 || ++steps > PRED_STEPS) return false;
     }
   }
   return true;
@@ -323,11 +350,15 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
   const repl = hv.replacement?.get(fn.sec);
   const replOffs = repl ? [...repl].filter((o) => ranges.some((c) => o >= c.start && o < c.end)) : [];
   const hinted = own.length > 0 || replOffs.length > 0;
-  if (inc && (hinted || !incremental(inc.original, inc.ranges))) inc = undefined;
+  if (inc && (hinted || !incremental(inc.original, inc.ranges))) {
+    // (walked whole, from the entry: code decoded only around the change will not do)
+    if (inc.bounds) throw ESCAPED;
+    inc = undefined;
+  }
   if (inc) {
     // (a range the original never reached: nothing before it differs, so no path reaches it here either)
     for (let k = 0; k < inc.ranges.length; k += 2) {
-      const f0 = inc.original.frames.get(inc.ranges[k]!);
+      const f0 = originalFrame(inc.original, inc.ranges[k]!);
       const i = f0 ? indexAt(ds, inc.ranges[k]!) : -1;
       if (i >= 0) push(i, f0!, -1);
     }
@@ -338,7 +369,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     }
   }
   if (!workI.length) return;
-  const synced = inc?.original.frames;
+  const synced = inc?.original;
   const changed = inc?.ranges ?? [];
   const bounds = inc?.bounds;
   /** The instruction at `off` in this function's code, -1 when none (a path there leaving bounds escapes). */
@@ -348,11 +379,12 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     return ti;
   };
   const jumps = keep?.jumps;
-  const pred = keep?.pred;
-  /** A path goes on at instruction ti (not the next one). */
+  const kept = keep?.at;
+  const tag = keep?.tag ?? 0;
+  /** A path goes on at instruction ti (not the next one) from instruction `from`. */
   const branch = (from: number, ti: number, f: Frame): void => {
     push(ti, f, from);
-    jumps?.push(from, ds.offset[ti]!);
+    jumps?.push(ds.offset[from]!, ds.offset[ti]!);
   };
   // RESTOREs reached before their SAVE: taken up again once the other paths are walked (as objtool 6.9+).
   const deferred: [number, Frame, number][] = [];
@@ -395,11 +427,12 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     for (let again = true; again;) {
       again = false;
       for (const [insn, fixup] of fixups) {
-        const fr = seen.get(indexAt(ds, insn));
+        const ii = indexAt(ds, insn);
+        const fr = seen.get(ii);
         if (!fr) continue;
         const fi = at(fixup);
         if (fi < 0 || seen.has(fi)) continue;
-        branch(insn, fi, fr);
+        branch(ii, fi, fr);
         walk();
         again = true;
       }
@@ -412,7 +445,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
     while (workI.length) {
       let i = workI.pop()!;
       let f = workF.pop()!;
-      let prevOff = workP.pop()!;
+      let prevIdx = workP.pop()!;
       for (;;) {
         const off = ds.offset[i]!;
         if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
@@ -420,7 +453,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (hinted) {
           const hf = hintFrame(off);
           if (hf === null) {
-            deferred.push([i, f, prevOff]);
+            deferred.push([i, f, prevIdx]);
             break;
           }
           if (hf) f = hf;
@@ -433,16 +466,20 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         }
         if (synced && rangeAt(changed, off) < 0) {
           // Back on the original code with the original's frame: judged already.
-          const o = synced.get(off);
+          const o = originalFrame(synced, off);
           if (o && sameFrame(o, f)) {
             seen.set(i, f);
             break;
           }
         }
         seen.set(i, f);
-        if (keep) {
-          keep.frames.set(off, f);
-          pred!.set(off, prevOff);
+        if (kept) {
+          const j = i - kept.base;
+          if (j >= 0 && j < kept.owner.length) {
+            kept.frames[j] = f;
+            kept.pred[j] = prevIdx + 1;
+            kept.owner[j] = tag;
+          }
         }
         const k = findEntry(off);
         let why: string | undefined;
@@ -491,7 +528,7 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
           const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFn(ct.off);
           if (ct?.sec === fn.sec && inside) {
             const ti = at(ct.off);
-            if (ti >= 0) branch(off, ti, pushed(f));
+            if (ti >= 0) branch(i, ti, pushed(f));
             break;
           }
         }
@@ -500,8 +537,8 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
         if (jl !== undefined) {
           // Both ways of the site: its target and the next instruction.
           const ti = at(jl);
-          if (ti >= 0) branch(off, ti, next);
-          if (i + 1 < ds.count) push(i + 1, next, off);
+          if (ti >= 0) branch(i, ti, next);
+          if (i + 1 < ds.count) push(i + 1, next, i);
         }
         if (type === InsnType.JUMP_CONDITIONAL || type === InsnType.JUMP_UNCONDITIONAL) {
           let target: number | undefined;
@@ -514,16 +551,16 @@ function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, vari
             else {
               for (const x of w.auxExits(ts, to) ?? []) {
                 const xi = x.sec === fn.sec ? at(x.off) : -1;
-                if (xi >= 0) branch(off, xi, next);
+                if (xi >= 0) branch(i, xi, next);
               }
             }
           }
           const ti = target !== undefined ? at(target) : -1;
-          if (ti >= 0) branch(off, ti, next);
+          if (ti >= 0) branch(i, ti, next);
           if (type === InsnType.JUMP_UNCONDITIONAL) break;
         }
         f = next;
-        prevOff = off;
+        prevIdx = i;
         i++;
         if (i >= ds.count) break;
       }
@@ -790,7 +827,37 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
   const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   // The original walks of the functions with a site, kept for their variants.
   const originals = new Map<number, OriginalWalk>();
-  for (const fi of fnOf) if (fi >= 0 && !originals.has(fi)) originals.set(fi, { frames: new Map(), pred: new Map(), jumps: [] });
+  {
+    // One store per section, from its first to its last such function; one of its own for a
+    // function that overlaps another (its walk would overwrite the other's).
+    const spans = new Map<number, [number, number, number][]>();
+    for (const fi of new Set(fnOf)) {
+      if (fi < 0) continue;
+      const fn = fns[fi]!;
+      let l = spans.get(fn.sec);
+      if (!l) spans.set(fn.sec, (l = []));
+      l.push([Math.min(fn.start, ...fn.cold.map((c) => c.start)), Math.max(fn.end, ...fn.cold.map((c) => c.end)), fi]);
+    }
+    const store = (ds: DecodedSection, lo: number, hi: number): OriginalFrames => {
+      const base = Math.max(0, firstAtOrAfter(ds.offset, lo));
+      const n = Math.max(0, firstAtOrAfter(ds.offset, hi) - base);
+      return { ds, base, frames: new Array<Frame | undefined>(n), pred: new Int32Array(n), owner: new Int32Array(n) };
+    };
+    for (const [sec, l] of spans) {
+      const ds = decoded(sec);
+      l.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      // (sorted by start: one overlaps another when an earlier one ends past its start, or the next starts before its end)
+      let maxEnd = -Infinity;
+      const apart = l.map((x, k) => {
+        const overlaps = x[0] < maxEnd || (k + 1 < l.length && l[k + 1]![0] < x[1]);
+        maxEnd = Math.max(maxEnd, x[1]);
+        return overlaps;
+      });
+      const shared = l.filter((_, k) => !apart[k]);
+      const common = shared.length ? store(ds, shared[0]![0], Math.max(...shared.map((x) => x[1]))) : undefined;
+      l.forEach(([lo, hi, fi], k) => originals.set(fi, { at: apart[k] ? store(ds, lo, hi) : common!, tag: fi + 1, jumps: [] }));
+    }
+  }
   fns.forEach((fn, fi) => walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode, originals.get(fi)));
 
   // Code outside any function (entry code: SYM_CODE, labels) starts at unwind hints, as objtool's
