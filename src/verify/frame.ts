@@ -79,6 +79,11 @@ export function opaqueFrame(why: string): Frame {
   };
 }
 
+/** A frame's content as a string (a key: equal frames, equal keys). */
+export function frameKey(f: Frame): string {
+  return `${f.sp},${f.bp},${f.savedBp},${f.drapReg},${f.drapOff},${f.slotFromSp},${f.slotFromBp},${f.spFromBp},${f.drapSlotFromBp},${f.opaque},${f.regs}`;
+}
+
 export function sameFrame(a: Frame, b: Frame): boolean {
   return a === b || a.sp === b.sp && a.bp === b.bp && a.savedBp === b.savedBp && a.drapReg === b.drapReg && a.drapOff === b.drapOff &&
     a.slotFromSp === b.slotFromSp && a.slotFromBp === b.slotFromBp && a.spFromBp === b.spFromBp && a.drapSlotFromBp === b.drapSlotFromBp &&

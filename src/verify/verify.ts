@@ -31,7 +31,7 @@ import { UsageError } from '../errors.js';
 import { decodeSection, InsnType, type DecodedSection, type DecodeOptions, indexAt } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
 import { startSplitDecode } from '../x86/split-decode.js';
-import { callFrame, entryFrame, type Frame, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
+import { callFrame, entryFrame, type Frame, frameKey, opaqueFrame, pushed, regsFrame, sameFrame, step } from './frame.js';
 import { spliceDecode, spliceWindows } from './splice.js';
 import { anyDefinedEntry, buildTable, describeEntry, orcCursor, orcFind, type Table } from './orc-table.js';
 import { Traps } from './traps.js';
@@ -647,7 +647,7 @@ function walkWhole(
   const done = new Set<string>();
   while (away.length) {
     const [part, off, frame] = away.pop()!;
-    const key = `${part.sec}:${off}:${JSON.stringify(frame)}`;
+    const key = `${part.sec}:${off}:${frameKey(frame)}`;
     if (done.has(key)) continue;
     // A bound on the work: parts that keep sending each other new frames (a loop between a
     // function and its .cold part that moves the stack, in damaged code) are walked so often only.
