@@ -110,6 +110,42 @@ describe('orctool verify', () => {
     assert.deepEqual(verify(e, detectLayout(e).layout).mismatches, []);
   });
 
+  test("a big section's functions without a site are walked on a second thread, with the report one thread gives", () => {
+    const o = compileFixture(srcPath('verify', 'fixtures', 'big-text.S'), dir);
+    runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });
+    // Wrong CFA offsets planted in entries spread over the section: in functions with a site
+    // (walked by the first thread) and without (the second).
+    const elf = ElfFile.open(o);
+    const t = readOrcTable(elf)!;
+    const orc = elf.sectionByName('.orc_unwind')!;
+    const ed = new ElfEditor(elf);
+    const view = new DataView(orc.data.buffer, orc.data.byteOffset);
+    let planted = 0;
+    for (let k = 7; k < t.count; k += Math.floor(t.count / 80)) {
+      if (view.getInt16(k * 6, true) <= 8) continue;
+      const bytes = new Uint8Array(2);
+      new DataView(bytes.buffer).setInt16(0, view.getInt16(k * 6, true) + 8, true);
+      ed.patchBytes(orc.index, k * 6, bytes);
+      planted++;
+    }
+    const bad = join(dir, 'big-planted.o');
+    ed.write(bad);
+    const e = ElfFile.open(bad);
+    const layout = detectLayout(e).layout;
+    const c2 = new Map();
+    const two = verify(e, layout, { coverage: c2 });
+    const c1 = new Map();
+    const one = verify(e, layout, { coverage: c1, oneThread: true });
+    assert.ok((two.helperFunctions ?? 0) > 10_000, `${two.helperFunctions}`);
+    assert.equal(one.helperFunctions, undefined);
+    assert.ok(planted >= 30 && two.mismatches.length >= planted, `${planted} planted, ${two.mismatches.length} found`);
+    assert.ok(two.mismatches.some((m) => m.location.startsWith('s')) && two.mismatches.some((m) => m.location.startsWith('f')));
+    assert.deepEqual(two.mismatches, one.mismatches);
+    assert.deepEqual([two.checked, two.unverified, two.reasons, two.variants, two.functions], [one.checked, one.unverified, one.reasons, one.variants, one.functions]);
+    assert.deepEqual([...two.usedEntries].sort((a, b) => a - b), [...one.usedEntries].sort((a, b) => a - b));
+    assert.deepEqual(c2, c1);
+  });
+
   test('--profile: only the original and the boot profiles asked for', () => {
     const o = compileFixture(srcPath('analysis', 'fixtures', 'seed.S'), dir);
     runCheckCommand(['--orc', o], { stdout: () => {}, stderr: () => {} });

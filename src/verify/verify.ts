@@ -40,6 +40,7 @@ import { type CodeRefs, LinkedRefs, RelocView } from './code-refs.js';
 import { Hints, type HintView, ORIGINAL_HINTS, patchedHints } from './hints.js';
 import { phase } from '../phases.js';
 import { firstAtOrAfter } from '../elf/offset-index.js';
+import { WalkHelper } from './walk-helper.js';
 
 export interface Mismatch {
   location: string;
@@ -60,6 +61,8 @@ export interface VerifyReport {
   usedEntries: Set<number>;
   /** Why boundaries were unverified. */
   reasons: Record<string, number>;
+  /** Functions walked (in the original code) by verify's second thread (walk-helper.ts). */
+  helperFunctions?: number;
 }
 
 function unverified(r: VerifyReport, why: string): void {
@@ -741,22 +744,49 @@ function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] 
  * `profiles`: the boot profiles to walk (name -> feature list), instead of every one-site variant
  * and BOOT_PROFILES (the original is always walked).
  */
-export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> } = {}): VerifyReport {
+/** `oneThread`: no second thread for the walks (the same report, for tests). */
+export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string>; oneThread?: boolean } = {}): VerifyReport {
   phase('start');
   const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
   const t = buildTable(elf);
   if (!t) return r;
-  // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest.
+  // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and
+  // its functions without a site walked in the original code by another (WalkHelper).
   const split = startSplitDecode(elf, layout.decoder);
+  const helper = split && !want.oneThread ? WalkHelper.start(elf, layout, split.sec, want.coverage !== undefined) : undefined;
   try {
-    return verifyWith(elf, layout, want, r, t, split);
+    return verifyWith(elf, layout, want, r, t, split, helper);
   } finally {
     split?.job.cancel();
+    helper?.stop();
   }
 }
 
-function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> }, r: VerifyReport, t: Table,
-  split: ReturnType<typeof startSplitDecode>): VerifyReport {
+/**
+ * Everything the walks of an object share: its functions, each section's decoding and
+ * references, and the Walk. Built alike by verify and by its worker (walk-worker.ts); `given`
+ * holds sections decoded elsewhere.
+ */
+export interface WalkContext {
+  elf: ElfFile;
+  layout: KernelLayout;
+  t: Table;
+  linked: LinkedImage | undefined;
+  fns: Func[];
+  w: Walk;
+  patcher: Patcher;
+  optsOf: (sec: number) => DecodeOptions;
+  viewOf: (sec: number, st?: SectionState) => CodeRefs;
+  decoded: (sec: number) => DecodedSection;
+  relocsOf: (sec: number) => CodeRefs;
+  /** Other parts of a function are walked in their original code, whatever the variant. */
+  originalCode: (sec: number) => { ds: DecodedSection; rel: CodeRefs };
+  /** The functions with an alternative site (indices into fns), by .altinstructions entry (-1: none). */
+  fnOf: number[];
+}
+
+export function walkContext(elf: ElfFile, layout: KernelLayout, t: Table, r: VerifyReport, coverage: CoverageMap | undefined,
+  split?: ReturnType<typeof startSplitDecode>, given?: Map<number, DecodedSection>): WalkContext {
   // (a linked image's symbols by section offset, as an object's)
   const linked = LinkedImage.of(elf);
   const syms = sectionSymbols(elf)!;
@@ -779,7 +809,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
   const viewOf = (sec: number, st?: SectionState): CodeRefs => linkedRefs
     ?? new RelocView(elf.relocationsFor(elf.section(sec)!), st ? sortedAdded(st) : [], st ? st.dropped : new Set(), syms, createdSymbols);
 
-  const original = new Map<number, DecodedSection>();
+  const original = given ?? new Map<number, DecodedSection>();
   const decoded = (sec: number): DecodedSection => {
     let ds = original.get(sec);
     if (!ds) {
@@ -798,10 +828,9 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     return v;
   };
   const patcher = new Patcher(elf, layout);
-  const alts = patcher.alts;
   const w: Walk = {
     t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout), layout, r, used: new Uint8Array(t.count),
-    cover: want.coverage, reported: new Set(), index: new FuncIndex(fns), auxExits: () => undefined,
+    cover: coverage, reported: new Set(), index: new FuncIndex(fns), auxExits: () => undefined,
     // (a module linked by modpost, or a linked image: no .discard.* section is left)
     hintsLost: !elf.sections.some((s) => s.name.startsWith('.discard.')) &&
       (elf.header.type === ET_EXEC || elf.sectionByName('.gnu.linkonce.this_module') !== undefined),
@@ -817,14 +846,102 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
       return l;
     };
   }
-  // Other parts of a function are walked in their original code, whatever the variant.
   const originalCode = (sec: number) => ({ ds: decoded(sec), rel: relocsOf(sec) });
+  const fnOf = patcher.alts.map((a) => w.index.of(a.origSec, a.origOff));
+  return { elf, layout, t, linked, fns, w, patcher, optsOf, viewOf, decoded, relocsOf, originalCode, fnOf };
+}
+
+/**
+ * The functions the worker walks in the original code (walk-worker.ts): those of the big
+ * section without an alternative site (their walks are kept here for the variants).
+ */
+export function workerFunctions(c: WalkContext, sec: number): number[] {
+  const sites = new Set(c.fnOf);
+  const out: number[] = [];
+  c.fns.forEach((fn, fi) => {
+    if (fn.sec === sec && !sites.has(fi)) out.push(fi);
+  });
+  return out;
+}
+
+/** Walk function fi in the original code; the mismatches it adds are tagged with fi in `tags`. */
+export function walkOriginal(c: WalkContext, fi: number, tags: number[], keep?: OriginalWalk): void {
+  const fn = c.fns[fi]!;
+  walkWhole(c.decoded(fn.sec), c.relocsOf(fn.sec), fn, c.w, 'original', ORIGINAL_HINTS, c.originalCode, keep);
+  while (tags.length < c.w.r.mismatches.length) tags.push(fi);
+}
+
+/** What the worker sends back (walk-worker.ts): its walks' part of the report. */
+export interface WorkerResult {
+  checked: number;
+  unverified: number;
+  reasons: Record<string, number>;
+  mismatches: Mismatch[];
+  /** The function of each mismatch (WalkContext.fns index). */
+  tags: number[];
+  /** Table entries its checks relied on (1 each). */
+  used: Uint8Array;
+  /** With --coverage: [section, offsets, what each came to]. */
+  cover?: [number, number[], string[]][];
+}
+
+/** The report's first mismatches (tags.length of them, the original walks') in function order, each location once. */
+function inFunctionOrder(w: Walk, tags: number[]): void {
+  const ms = w.r.mismatches;
+  const n = tags.length;
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => tags[a]! - tags[b]! || a - b);
+  const seen = new Set<string>();
+  const kept: Mismatch[] = [];
+  const keptTags: number[] = [];
+  for (const k of order) {
+    const key = `${ms[k]!.location}|${ms[k]!.variant}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    w.reported.add(key);
+    kept.push(ms[k]!);
+    keptTags.push(tags[k]!);
+  }
+  // (no spreading: a damaged object can have more mismatches than a call takes arguments)
+  const rest = ms.slice(n);
+  ms.length = 0;
+  for (const list of [kept, rest]) for (const m of list) ms.push(m);
+  tags.length = 0;
+  for (const x of keptTags) tags.push(x);
+}
+
+/** The worker's walks added to the report, as if made here in function order. */
+function mergeWorker(w: Walk, got: WorkerResult, tags: number[]): void {
+  const r = w.r;
+  r.checked += got.checked;
+  r.unverified += got.unverified;
+  for (const [why, n] of Object.entries(got.reasons)) r.reasons[why] = (r.reasons[why] ?? 0) + n;
+  for (let k = 0; k < got.used.length; k++) if (got.used[k]) w.used[k] = 1;
+  if (w.cover && got.cover) {
+    for (const [sec, offs, sts] of got.cover) {
+      let m = w.cover.get(sec);
+      if (!m) w.cover.set(sec, (m = new Map()));
+      offs.forEach((off, j) => {
+        if (sts[j] === CHECKED || m!.get(off) !== CHECKED) m!.set(off, sts[j]!);
+      });
+    }
+  }
+  const later = r.mismatches.splice(tags.length);
+  for (const m of got.mismatches) r.mismatches.push(m);
+  for (const x of got.tags) tags.push(x);
+  inFunctionOrder(w, tags);
+  for (const m of later) r.mismatches.push(m);
+}
+
+function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> }, r: VerifyReport, t: Table,
+  split: ReturnType<typeof startSplitDecode>, helper: WalkHelper | undefined): VerifyReport {
+  const c = walkContext(elf, layout, t, r, want.coverage, split);
+  const { linked, fns, w, patcher, optsOf, viewOf, decoded, relocsOf, originalCode, fnOf } = c;
+  const alts = patcher.alts;
   phase('functions, hints, traps, alternatives');
   for (const sec of new Set(fns.map((fn) => fn.sec))) decoded(sec);
   phase('decode');
   r.variants++;
   const index = w.index;
-  const fnOf = alts.map((a) => index.of(a.origSec, a.origOff));
   // The original walks of the functions with a site, kept for their variants.
   const originals = new Map<number, OriginalWalk>();
   {
@@ -858,7 +975,13 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
       l.forEach(([lo, hi, fi], k) => originals.set(fi, { at: apart[k] ? store(ds, lo, hi) : common!, tag: fi + 1, jumps: [] }));
     }
   }
-  fns.forEach((fn, fi) => walkWhole(decoded(fn.sec), relocsOf(fn.sec), fn, w, 'original', ORIGINAL_HINTS, originalCode, originals.get(fi)));
+  // The worker's functions (see workerFunctions()), once it has the decoding; the rest here.
+  const theirs = helper?.hand(decoded(helper.sec)) ? new Set(workerFunctions(c, helper.sec)) : undefined;
+  /** The function of each original-walk mismatch, in order: the worker's are merged in by it. */
+  const tags: number[] = [];
+  fns.forEach((_, fi) => {
+    if (!theirs?.has(fi)) walkOriginal(c, fi, tags, originals.get(fi));
+  });
 
   // Code outside any function (entry code: SYM_CODE, labels) starts at unwind hints, as objtool's
   // validate_unwind_hints() walks it: one walk per section, over the whole section.
@@ -1045,6 +1168,20 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     }
   }
   phase('boot profiles');
+  if (theirs) {
+    // The worker's walks, merged as if made here in function order; or, without them, made here.
+    const got = helper!.result();
+    if (got) {
+      mergeWorker(w, got, tags);
+      r.helperFunctions = theirs.size;
+    } else {
+      const later = r.mismatches.splice(tags.length);
+      for (const fi of theirs) walkOriginal(c, fi, tags);
+      inFunctionOrder(w, tags);
+      for (const m of later) r.mismatches.push(m);
+    }
+    phase('worker');
+  }
   for (let k = 0; k < t.count; k++) if (w.used[k]) r.usedEntries.add(k);
   return r;
 }

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// verify's second thread: on vmlinux.o the walks of the original code are most of verify's
+// work, and the functions without an alternative site (whose walks the variants do not need)
+// can be walked anywhere. A worker (walk-worker.ts) opens the object itself and sets up its
+// walks while this thread does the same, is handed the big section's decoding in shared
+// memory, walks those functions, and sends back its part of the report. Anything that fails
+// leaves the walks to this thread (verifyWith() walks them itself).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { MessagePort, Worker } from 'node:worker_threads';
+import type { ElfFile } from '../elf/reader.js';
+import { type KernelLayout, layoutByName } from '../kernel/versions.js';
+import { COLUMNS } from '../x86/decoder.js';
+import type { DecodedSection } from '../x86/index.js';
+import type { WorkerResult } from './verify.js';
+
+let threadsModule: typeof import('node:worker_threads') | undefined;
+function threads(): typeof import('node:worker_threads') {
+  threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+  return threadsModule;
+}
+
+/** The shared flag's values, set by the worker. */
+export const enum HelperState {
+  RUNNING = 0,
+  DONE = 1,
+  FAILED = 2,
+}
+
+/** The decoding as the worker gets it: every column in shared memory. */
+export interface SharedDecoding {
+  section: string;
+  size: number;
+  count: number;
+  columns: Record<(typeof COLUMNS)[number] | 'ops', Uint8Array | Uint16Array | Uint32Array | Int32Array>;
+}
+
+/** Nor is a worker waited for longer than this: a crashed one never says so through the flag. */
+const TIMEOUT_MS = 600_000;
+
+export class WalkHelper {
+  private settled = false;
+
+  private constructor(readonly sec: number, private readonly worker: Worker, private readonly port: MessagePort, private readonly state: Int32Array) {}
+
+  /**
+   * A worker for the functions of section `sec` (the split one), for a relocatable object opened
+   * from a file whose layout is one of the known ones; undefined when there is none to be had.
+   */
+  static start(elf: ElfFile, layout: KernelLayout, sec: number, coverage: boolean): WalkHelper | undefined {
+    if (!elf.isRelocatable || !elf.source || layoutByName(layout.name) !== layout) return undefined;
+    try {
+      const url = new URL('./walk-worker.js', import.meta.url);
+      if (!existsSync(fileURLToPath(url))) return undefined;
+      const { port1, port2 } = new (threads().MessageChannel)();
+      const state = new SharedArrayBuffer(4);
+      const worker = new (threads().Worker)(url, {
+        workerData: { path: elf.path, source: elf.source, layout: layout.name, sec, coverage, port: port2, state },
+        transferList: [port2],
+        // (its phases are not this run's)
+        env: { ...process.env, ORCTOOL_PHASES: '0' },
+      });
+      worker.on('error', () => {});
+      worker.unref();
+      port1.unref();
+      return new WalkHelper(sec, worker, port1, new Int32Array(state));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Hands the worker the section's decoding; false when it is already gone (the walks stay here). */
+  hand(ds: DecodedSection): boolean {
+    if (this.settled || Atomics.load(this.state, 0) === HelperState.FAILED) return false;
+    const columns = {} as SharedDecoding['columns'];
+    for (const k of [...COLUMNS, 'ops'] as const) {
+      const a = ds[k];
+      if (a.buffer instanceof SharedArrayBuffer) columns[k] = a;
+      else {
+        const b = new (a.constructor as Uint8ArrayConstructor)(new SharedArrayBuffer(a.byteLength) as unknown as ArrayBuffer);
+        b.set(a as Uint8Array);
+        columns[k] = b;
+      }
+    }
+    const d: SharedDecoding = { section: ds.section, size: ds.size, count: ds.count, columns };
+    this.port.postMessage(d);
+    return true;
+  }
+
+  /** The worker's part of the report, waiting for it; undefined if it failed. */
+  result(): WorkerResult | undefined {
+    if (this.settled) return undefined;
+    const t0 = Date.now();
+    let got: WorkerResult | undefined;
+    for (;;) {
+      const s = Atomics.load(this.state, 0);
+      if (s === HelperState.DONE) {
+        const m = threads().receiveMessageOnPort(this.port);
+        if (m) got = m.message as WorkerResult;
+        // (queued before the flag was set; given a moment to arrive all the same)
+        if (m || Date.now() - t0 > TIMEOUT_MS) break;
+        Atomics.wait(this.state, 0, s, 1);
+        continue;
+      }
+      if (s === HelperState.FAILED || Date.now() - t0 > TIMEOUT_MS) break;
+      Atomics.wait(this.state, 0, s, 100);
+    }
+    this.stop();
+    return got;
+  }
+
+  stop(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.port.close();
+    void this.worker.terminate();
+  }
+}
