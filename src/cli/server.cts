@@ -21,11 +21,11 @@
 // is over, is lines: "1"/"2" + a line of stdout/stderr, "3"/"4" + a last piece without newline,
 // then "X" + the exit status. A client that sees no "X" runs in-process instead.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { loadBundle } from './launch.cjs';
 
 /** The variables orctool reads (objtool's and kbuild's); bin/orctool sends these and no others. */
@@ -169,12 +169,20 @@ function runner(): void {
   process.on('disconnect', () => process.exit(0));
 }
 
-/** How long a job waits for the first runner before a later one may take it (see dispatch()). */
+/** How long a job waits for the first runner before a cold later one may take it (see dispatch()). */
 const SPILL_MS = 30;
+/**
+ * Runs after which a runner is warm (V8 has compiled what a check runs most): a later runner
+ * gets there by checking, without writing (--dry-run), copies of the first calls that the first
+ * runner answers, while it has nothing else to do.
+ */
+const WARM_JOBS = 30;
+/** Only inputs this small are copied to warm a runner (not vmlinux.o). */
+const WARM_MAX_BYTES = 4 << 20;
 
 /** Runner processes, each given one job at a time; jobs wait for the first free one. */
 class RunnerPool {
-  private readonly runners: { child: ChildProcess; answered?: boolean; busy?: { id: number; done: (answer: Buffer | undefined) => void } }[] = [];
+  private readonly runners: { child: ChildProcess; answered?: boolean; runs: number; busy?: { id: number; done: (answer: Buffer | undefined) => void } }[] = [];
   private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void; since: number }[] = [];
   private nextId = 1;
 
@@ -184,13 +192,14 @@ class RunnerPool {
 
   private spawn(): void {
     const child = fork(__filename, ['--runner'], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-    const r: (typeof this.runners)[number] = { child };
+    const r: (typeof this.runners)[number] = { child, runs: 0 };
     this.runners.push(r);
     child.on('message', (m: { id: number; answer: Uint8Array | null }) => {
       const b = r.busy;
       if (!b || b.id !== m.id) return;
       r.busy = undefined;
       r.answered = true;
+      r.runs++;
       this.deaths = 0;
       b.done(m.answer ? Buffer.from(m.answer) : undefined);
       this.dispatch();
@@ -224,21 +233,22 @@ class RunnerPool {
   /**
    * The waiting jobs to free runners, the first runner first. A runner's first calls are slow
    * (V8 has not compiled its code yet) and the first runner gets the most calls, so a later one
-   * takes a job only once it has waited SPILL_MS: a kernel build's many small calls (a
-   * translation unit takes a few milliseconds) queue for the warm runner, its big ones
-   * (vmlinux.o, large modules) spread over the cores.
+   * takes a job only once it is warm (see warm()) or the job has waited SPILL_MS: a kernel
+   * build's many small calls (a translation unit takes a few milliseconds) do not go to a cold
+   * runner, its big ones (vmlinux.o, large modules) spread over the cores.
    */
   private dispatch(): void {
     const now = performance.now();
     this.runners.forEach((r, k) => {
       if (r.busy || !r.child.connected) return;
       const w = this.waiting[0];
-      if (!w || (k > 0 && now - w.since < SPILL_MS)) return;
+      if (!w || (k > 0 && r.runs < WARM_JOBS && now - w.since < SPILL_MS)) return;
       this.waiting.shift();
       const nEnv = Number(w.fields[3]);
       const job: Job = { id: this.nextId++, cwd: w.fields[2]!, envs: w.fields.slice(4, 4 + nEnv), argv: w.fields.slice(5 + nEnv) };
       r.busy = { id: job.id, done: w.done };
       r.child.send(job);
+      this.warm(job);
     });
     // (a job left waiting is looked at again when it may spill)
     if (this.waiting.length && !this.spill) {
@@ -250,6 +260,21 @@ class RunnerPool {
   }
 
   private spill: NodeJS.Timeout | undefined;
+
+  /** A copy of `job`, checked without writing by an idle runner that is not warm yet. */
+  private warm(job: Job): void {
+    const cold = this.runners.find((r) => !r.busy && r.child.connected && r.runs < WARM_JOBS);
+    if (!cold || !job.argv[0]?.startsWith('-')) return;
+    try {
+      // (the files checked: every argument not an option)
+      for (const a of job.argv) if (!a.startsWith('-') && statSync(resolve(job.cwd, a)).size > WARM_MAX_BYTES) return;
+    } catch {
+      return;
+    }
+    const copy: Job = { ...job, id: this.nextId++, argv: ['--dry-run', ...job.argv] };
+    cold.busy = { id: copy.id, done: () => {} };
+    cold.child.send(copy);
+  }
 
   stop(): void {
     this.stopped = true;
