@@ -5,7 +5,7 @@ import type { RelocTable } from '../elf/relocations.js';
 import type { SymbolTable } from '../elf/symbols.js';
 import { STB_LOCAL } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
-import { LinkedImage, sectionSymbols } from '../elf/linked.js';
+import { LinkedImage } from '../elf/linked.js';
 import type { PendingReloc } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { InsnFlag, type DecodedSection } from '../x86/index.js';

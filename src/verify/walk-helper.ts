@@ -13,7 +13,8 @@ import type { ElfFile } from '../elf/reader.js';
 import { type KernelLayout, layoutByName } from '../kernel/versions.js';
 import { COLUMNS } from '../x86/decoder.js';
 import type { DecodedSection } from '../x86/index.js';
-import type { WorkerResult } from './verify.js';
+import { CHECKED, type Mismatch } from './report.js';
+import type { Walk } from './walk.js';
 
 let threadsModule: typeof import('node:worker_threads') | undefined;
 function threads(): typeof import('node:worker_threads') {
@@ -117,3 +118,65 @@ export class WalkHelper {
     void this.worker.terminate();
   }
 }
+
+/** What the worker sends back (walk-worker.ts): its walks' part of the report. */
+export interface WorkerResult {
+  checked: number;
+  unverified: number;
+  reasons: Record<string, number>;
+  mismatches: Mismatch[];
+  /** The function of each mismatch (WalkContext.fns index). */
+  tags: number[];
+  /** Table entries its checks relied on (1 each). */
+  used: Uint8Array;
+  /** With --coverage: [section, offsets, what each came to]. */
+  cover?: [number, number[], string[]][];
+}
+
+/** The report's first mismatches (tags.length of them, the original walks') in function order, each location once. */
+export function inFunctionOrder(w: Walk, tags: number[]): void {
+  const ms = w.r.mismatches;
+  const n = tags.length;
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => tags[a]! - tags[b]! || a - b);
+  const seen = new Set<string>();
+  const kept: Mismatch[] = [];
+  const keptTags: number[] = [];
+  for (const k of order) {
+    const key = `${ms[k]!.location}|${ms[k]!.variant}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    w.reported.add(key);
+    kept.push(ms[k]!);
+    keptTags.push(tags[k]!);
+  }
+  // (no spreading: a damaged object can have more mismatches than a call takes arguments)
+  const rest = ms.slice(n);
+  ms.length = 0;
+  for (const list of [kept, rest]) for (const m of list) ms.push(m);
+  tags.length = 0;
+  for (const x of keptTags) tags.push(x);
+}
+
+/** The worker's walks added to the report, as if made here in function order. */
+export function mergeWorker(w: Walk, got: WorkerResult, tags: number[]): void {
+  const r = w.r;
+  r.checked += got.checked;
+  r.unverified += got.unverified;
+  for (const [why, n] of Object.entries(got.reasons)) r.reasons[why] = (r.reasons[why] ?? 0) + n;
+  for (let k = 0; k < got.used.length; k++) if (got.used[k]) w.used[k] = 1;
+  if (w.cover && got.cover) {
+    for (const [sec, offs, sts] of got.cover) {
+      let m = w.cover.get(sec);
+      if (!m) w.cover.set(sec, (m = new Map()));
+      offs.forEach((off, j) => {
+        if (sts[j] === CHECKED || m!.get(off) !== CHECKED) m!.set(off, sts[j]!);
+      });
+    }
+  }
+  const later = r.mismatches.splice(tags.length);
+  for (const m of got.mismatches) r.mismatches.push(m);
+  for (const x of got.tags) tags.push(x);
+  inFunctionOrder(w, tags);
+  for (const m of later) r.mismatches.push(m);
+}
+

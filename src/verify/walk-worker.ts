@@ -9,9 +9,10 @@ import { layoutByName } from '../kernel/versions.js';
 import type { DecodedSection } from '../x86/index.js';
 import { InsnFlag } from '../x86/insn.js';
 import { buildTable } from './orc-table.js';
-import { HelperState, type SharedDecoding } from './walk-helper.js';
+import { HelperState, type SharedDecoding, type WorkerResult } from './walk-helper.js';
 import type { FileIdentity } from '../elf/atomic-write.js';
-import { type CoverageMap, type VerifyReport, walkContext, walkOriginal, workerFunctions, type WorkerResult } from './verify.js';
+import { walkContext, walkOriginal, workerFunctions } from './context.js';
+import type { CoverageMap, VerifyReport } from './report.js';
 
 interface Job {
   path: string;
