@@ -50,7 +50,8 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
       // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one
       // costs an error object), unless that is far: a reference decoded only in windows has gaps.
       const want = Math.max(p, changes[2 * ci + 1]!) + window;
-      const end = Math.min(size, want + 2 * REACH, refAt(lowerBound(ref, want)));
+      const boundary = refAt(lowerBound(ref, want));
+      const end = Math.min(size, boundary - want <= 2 * REACH ? boundary : want + 2 * REACH);
       const d = decodeSection(bytes.subarray(p, end), ref.section, opts);
       // The last instructions of a cut-off window may be cut short: decoded again from a longer one.
       const trusted = end === size ? size : end - REACH;
