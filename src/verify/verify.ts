@@ -110,17 +110,19 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and
   // its functions without a site walked in the original code by another (WalkHelper).
   const split = startSplitDecode(elf, layout.decoder);
-  const helper = split && !want.oneThread ? WalkHelper.start(elf, layout, split.sec, want.coverage !== undefined) : undefined;
+  // (started once the section is decoded: before, its set-up would compete for the cores with
+  // this thread's and the decoding worker's)
+  const helper = { started: undefined as WalkHelper | undefined };
   try {
     return verifyWith(elf, layout, want, r, t, split, helper);
   } finally {
     split?.job.cancel();
-    helper?.stop();
+    helper.started?.stop();
   }
 }
 
-function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string> }, r: VerifyReport, t: Table,
-  split: ReturnType<typeof startSplitDecode>, helper: WalkHelper | undefined): VerifyReport {
+function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string>; oneThread?: boolean }, r: VerifyReport, t: Table,
+  split: ReturnType<typeof startSplitDecode>, started: { started: WalkHelper | undefined }): VerifyReport {
   const c = walkContext(elf, layout, t, r, want.coverage, split);
   const { linked, fns, w, patcher, optsOf, viewOf, decoded, relocsOf, originalCode, fnOf } = c;
   const alts = patcher.alts;
@@ -163,6 +165,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     }
   }
   // The worker's functions (see workerFunctions()), once it has the decoding; the rest here.
+  const helper = (started.started = split && !want.oneThread ? WalkHelper.start(elf, layout, split.sec, want.coverage !== undefined) : undefined);
   const theirs = helper?.hand(decoded(helper.sec)) ? new Set(workerFunctions(c, helper.sec)) : undefined;
   /** The function of each original-walk mismatch, in order: the worker's are merged in by it. */
   const tags: number[] = [];
