@@ -88,6 +88,13 @@ function altGroups(p: Patcher): { lo: number; hi: number; entries: number[] }[] 
   return Array.from(groupOf, (g) => groups[g]!);
 }
 
+/**
+ * The decoding worker's share of the big section: verify reads more than check before it
+ * decodes (the table, functions, hints, traps, alternatives: ~0.5 s on vmlinux.o), time in
+ * which the worker decodes more, and this thread less after.
+ */
+const VERIFY_SPLIT_SHARE = 0.85;
+
 /** How far past a site a one-site variant is decoded first (see Incremental.bounds). */
 const AROUND_SITE = 128;
 
@@ -109,7 +116,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   if (!t) return r;
   // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and
   // its functions without a site walked in the original code by another (WalkHelper).
-  const split = startSplitDecode(elf, layout.decoder);
+  const split = startSplitDecode(elf, layout.decoder, VERIFY_SPLIT_SHARE);
   // (started once the section is decoded: before, its set-up would compete for the cores with
   // this thread's and the decoding worker's)
   const helper = { started: undefined as WalkHelper | undefined };

@@ -35,17 +35,18 @@ const SPLIT_WORKER_SHARE = 0.67;
 
 /**
  * Starts a worker on the end of the biggest code section if that is big (vmlinux.o's one
- * .text of ~15 MB), from the first function at or after its share: function starts are
+ * .text of ~15 MB), from the first function at or after its share (`share`: a caller with
+ * longer work before it decodes gives the worker more): function starts are
  * instruction boundaries (and if one is not, the decoder finds out and decodes on by itself).
  * Undefined: no section to split, or no worker thread to be had (one thread decodes it all).
  */
-export function startSplitDecode(elf: ElfFile, variant: DecoderVariant): { sec: number; job: SplitDecode } | undefined {
+export function startSplitDecode(elf: ElfFile, variant: DecoderVariant, share = SPLIT_WORKER_SHARE): { sec: number; job: SplitDecode } | undefined {
   let big: Section | undefined;
   for (const s of elf.sections) if (s.isExec && s.size >= (big?.size ?? SPLIT_MIN_BYTES)) big = s;
   const t = big && elf.symbols;
   if (!big || !t) return undefined;
   const size = big.size;
-  const from = Math.floor(size * (1 - SPLIT_WORKER_SHARE));
+  const from = Math.floor(size * (1 - share));
   let mid = size;
   const { shndx, value, info } = t;
   for (let i = 1; i < t.count; i++) {
