@@ -12,6 +12,8 @@ import { decodeSection, InsnFlag, indexAt, OP_STRIDE, type DecodedSection, type 
  * in that reach changed.
  */
 const REACH = 32;
+/** The bytes at an instruction's start the decoder reads for the Xen/KVM emulate prefix. */
+const EMULATE_PREFIX_REACH = 5;
 
 /** Instructions [from, to) of `src`, whose offsets are `shift` bytes before the section's. */
 interface Segment {
@@ -38,14 +40,20 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
       if (ri < ref.count) segs.push({ src: ref, from: ri, to: ref.count, shift: 0 });
       return segs;
     }
-    // Reference instructions that cannot see the next change are kept as they are.
-    let qi = lowerBound(ref, changes[2 * ci]! - REACH + 1);
+    // Reference instructions that cannot see the next change are kept as they are: those that
+    // end before it (an instruction's decoding reads its own bytes, and 5 at its start for the
+    // emulate prefix), and before those, any that cannot reach it (one that did not decode may
+    // have read up to 15 bytes).
+    const c = changes[2 * ci]!;
+    let qi = lowerBound(ref, c - REACH + 1);
+    while (qi < ref.count && ref.offset[qi]! < c && !(ref.flags[qi]! & (InsnFlag.INVALID | InsnFlag.BAD_LEA)) &&
+      ref.offset[qi]! + Math.max(ref.len[qi]!, EMULATE_PREFIX_REACH) <= c) qi++;
     if (qi < ri) qi = ri;
     if (qi > ri) segs.push({ src: ref, from: ri, to: qi, shift: 0 });
     let p = refAt(qi);
     if (p >= size) return segs;
     // Decode the patched bytes from p until a boundary of both past every change in reach.
-    let window = REACH + 16;
+    let window = 4 * REACH;
     resync: for (;;) {
       // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one
       // costs an error object), unless that is far: a reference decoded only in windows has gaps.
