@@ -175,7 +175,7 @@ const SPILL_MS = 30;
  * Runs after which a runner is warm (V8 has compiled what a check runs most). Until then a
  * runner with nothing to do checks, without writing (--dry-run), copies of the build's recent
  * small calls: a later runner gets warm before it takes calls, and the first one warms on the
- * first calls for the bigger ones after them (kvm.ko after a dozen modules: ~30% less time).
+ * first calls for the bigger ones after them (kvm.ko after a dozen modules: ~25% less time).
  */
 const WARM_JOBS = 40;
 /** Only inputs this small are checked again to warm a runner (not vmlinux.o, not big modules). */
