@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // verify's second thread: on vmlinux.o the walks of the original code are most of verify's
 // work, and the functions without an alternative site (whose walks the variants do not need)
-// can be walked anywhere. A worker (walk-worker.ts) opens the object itself and sets up its
-// walks while this thread does the same, is handed the big section's decoding in shared
-// memory, walks those functions, and sends back its part of the report. Anything that fails
-// leaves the walks to this thread (verifyWith() walks them itself).
+// can be walked anywhere. Once this thread has decoded the big section, a worker
+// (walk-worker.ts) is started and handed that decoding in shared memory; it opens the object
+// itself, sets up its walks as this thread did, walks those functions while this thread walks
+// the rest and the variants, and sends back its part of the report. Anything that fails leaves
+// the walks to this thread (verifyWith() walks them itself). On 2 cores it gains little: the
+// second core is already busy with V8's collector and compiler; on more, its walks leave the
+// critical path.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
