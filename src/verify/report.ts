@@ -27,6 +27,10 @@ export interface VerifyReport {
   helperFunctions?: number;
 }
 
+export function emptyReport(): VerifyReport {
+  return { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
+}
+
 export function unverified(r: VerifyReport, why: string): void {
   r.unverified++;
   r.reasons[why] = (r.reasons[why] ?? 0) + 1;

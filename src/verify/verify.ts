@@ -37,7 +37,7 @@ import { phase } from '../phases.js';
 import { firstAtOrAfter } from '../elf/offset-index.js';
 import { inFunctionOrder, mergeWorker, WalkHelper } from './walk-helper.js';
 import { walkContext, walkOriginal, workerFunctions } from './context.js';
-import { type CoverageMap, type Outcome, outcomeOf, replay, type VerifyReport } from './report.js';
+import { type CoverageMap, emptyReport, type Outcome, outcomeOf, replay, type VerifyReport } from './report.js';
 import { countOutside, ESCAPED, type OriginalFrames, type OriginalWalk, type Walk, walkFunction, walkWhole } from './walk.js';
 import { opaqueFrame } from './frame.js';
 
@@ -108,10 +108,17 @@ const AROUND_SITE = 128;
  * `profiles`: the boot profiles to walk (name -> feature list), instead of every one-site variant
  * and BOOT_PROFILES (the original is always walked).
  */
+/** m's list at k, an empty one put there when there is none. */
+function listAt<K, V>(m: Map<K, V[]>, k: K): V[] {
+  let l = m.get(k);
+  if (!l) m.set(k, (l = []));
+  return l;
+}
+
 /** `oneThread`: no second thread for the walks (the same report, for tests). */
 export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string>; oneThread?: boolean } = {}): VerifyReport {
   phase('start');
-  const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
+  const r = emptyReport();
   const t = buildTable(elf);
   if (!t) return r;
   // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and
@@ -147,9 +154,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     for (const fi of new Set(fnOf)) {
       if (fi < 0) continue;
       const fn = fns[fi]!;
-      let l = spans.get(fn.sec);
-      if (!l) spans.set(fn.sec, (l = []));
-      l.push([Math.min(fn.start, ...fn.cold.map((c) => c.start)), Math.max(fn.end, ...fn.cold.map((c) => c.end)), fi]);
+      listAt(spans, fn.sec).push([Math.min(fn.start, ...fn.cold.map((c) => c.start)), Math.max(fn.end, ...fn.cold.map((c) => c.end)), fi]);
     }
     const store = (ds: DecodedSection, lo: number, hi: number): OriginalFrames => {
       const base = Math.max(0, firstAtOrAfter(ds.offset, lo));
@@ -187,9 +192,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     if (h.kind === 'SAVE' || h.kind === 'RESTORE' || index.of(h.sec, h.off) >= 0) continue;
     const sec = elf.section(h.sec);
     if (!sec?.isExec) continue;
-    const l = outside.get(h.sec);
-    if (l) l.push(h.off);
-    else outside.set(h.sec, [h.off]);
+    listAt(outside, h.sec).push(h.off);
   }
   for (const [sec, offs] of outside) {
     const s = elf.section(sec)!;
@@ -208,13 +211,12 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
 
   // The unpatched form is decoded only in the functions with a site, where the variants and
   // profiles walk (in every function with paravirt, whose profiles walk them all).
-  const siteFunctions = new Map<number, Func[]>();
-  for (const fi of new Set(fnOf)) {
-    if (fi < 0) continue;
-    const l = siteFunctions.get(fns[fi]!.sec);
-    if (l) l.push(fns[fi]!);
-    else siteFunctions.set(fns[fi]!.sec, [fns[fi]!]);
-  }
+  const bySection = (fis: Iterable<number>): Map<number, Func[]> => {
+    const m = new Map<number, Func[]>();
+    for (const fi of fis) if (fi >= 0) listAt(m, fns[fi]!.sec).push(fns[fi]!);
+    return m;
+  };
+  const siteFunctions = bySection(new Set(fnOf));
   const baseDecoded = new Map<number, DecodedSection>();
   const decodedBase = (sec: number): DecodedSection => {
     let ref = baseDecoded.get(sec);
@@ -254,7 +256,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     if (part) {
       const bounds: [number, number] = [g.lo, Math.min(part.end, g.hi + AROUND_SITE)];
       const ds = spliceWindows(ref, b.bytes, [g.lo, g.hi], bounds, optsOf(a.origSec));
-      const probe: Walk = { ...w, r: { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} }, reported: new Set() };
+      const probe: Walk = { ...w, r: emptyReport(), reported: new Set() };
       try {
         walkWhole(ds, rel, fn, probe, variant, hv, originalCode, undefined, { original, ranges: [g.lo, g.hi], bounds });
         o = { checked: probe.r.checked, unverified: Object.entries(probe.r.reasons), mismatches: probe.r.mismatches };
@@ -299,9 +301,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
       for (const g of unique) {
         const fi = fnOf[g.entries[0]!]!;
         if ((fi >= 0 || pv) && g.entries.some(applies)) {
-          const l = changed.get(fi);
-          if (l) l.push(g);
-          else changed.set(fi, [g]);
+          listAt(changed, fi).push(g);
         }
       }
       const walked: number[] = [];
@@ -339,13 +339,7 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
       }
       walked.sort((a, b) => a - b);
       const hv = patchedHints(w.hints, alts, applies);
-      const walkedIn = new Map<number, Func[]>();
-      for (const fi of walked) {
-        const fn = fns[fi]!;
-        const l = walkedIn.get(fn.sec);
-        if (l) l.push(fn);
-        else walkedIn.set(fn.sec, [fn]);
-      }
+      const walkedIn = bySection(walked);
       const code = new Map<number, { ds: DecodedSection; rel: CodeRefs }>();
       for (const fi of walked) {
         const fn = fns[fi]!;

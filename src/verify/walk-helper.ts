@@ -9,21 +9,15 @@
 // second core is already busy with V8's collector and compiler; on more, its walks leave the
 // critical path.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { ElfFile } from '../elf/reader.js';
 import { type KernelLayout, layoutByName } from '../kernel/versions.js';
 import { COLUMNS } from '../x86/decoder.js';
 import type { DecodedSection } from '../x86/index.js';
+import { threads } from '../x86/split-decode.js';
 import { CHECKED, type Mismatch } from './report.js';
 import type { Walk } from './walk.js';
-
-let threadsModule: typeof import('node:worker_threads') | undefined;
-function threads(): typeof import('node:worker_threads') {
-  threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  return threadsModule;
-}
 
 /** The shared flag's values, set by the worker. */
 export const enum HelperState {

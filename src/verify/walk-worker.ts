@@ -7,12 +7,12 @@ import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_
 import { ElfFile } from '../elf/reader.js';
 import { layoutByName } from '../kernel/versions.js';
 import type { DecodedSection } from '../x86/index.js';
-import { InsnFlag } from '../x86/insn.js';
+import { relTargets } from '../x86/decoder.js';
 import { buildTable } from './orc-table.js';
 import { HelperState, type SharedDecoding, type WorkerResult } from './walk-helper.js';
 import type { FileIdentity } from '../elf/atomic-write.js';
 import { walkContext, walkOriginal, workerFunctions } from './context.js';
-import type { CoverageMap, VerifyReport } from './report.js';
+import { type CoverageMap, emptyReport } from './report.js';
 
 interface Job {
   path: string;
@@ -31,8 +31,7 @@ function decodedFrom(d: SharedDecoding): DecodedSection {
   const len = c.len as Uint8Array;
   const flags = c.flags as Uint16Array;
   const immediate = c.immediate as Int32Array;
-  const target = new Int32Array(d.count);
-  for (let i = 0; i < d.count; i++) if (flags[i]! & InsnFlag.REL_TARGET && !(flags[i]! & InsnFlag.INVALID)) target[i] = offset[i]! + len[i]! + immediate[i]!;
+  const target = relTargets(d.count, offset, len, flags, immediate);
   const none = new Uint8Array(d.count);
   return {
     section: d.section, size: d.size, count: d.count, error: null, offset, len, type: c.type as Uint8Array, flags, immediate, target,
@@ -47,7 +46,7 @@ function run(job: Job): WorkerResult {
   const layout = layoutByName(job.layout);
   const t = buildTable(elf);
   if (!same || !layout || !t) throw new Error('verify worker: not the object verify has');
-  const r: VerifyReport = { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
+  const r = emptyReport();
   const cover: CoverageMap | undefined = job.coverage ? new Map() : undefined;
   const given = new Map<number, DecodedSection>();
   const c = walkContext(elf, layout, t, r, cover, undefined, given);

@@ -377,6 +377,16 @@ class Decoding {
   }
 }
 
+/** Relative branches' destinations, arch_jump_destination(), from the columns alone (no re-parsing: verify asks only for these). */
+export function relTargets(count: number, offset: Uint32Array, len: Uint8Array, flags: Uint16Array, immediate: Int32Array): Int32Array {
+  const target = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const f = flags[i]!;
+    if (f & InsnFlag.REL_TARGET && !(f & InsnFlag.INVALID)) target[i] = offset[i]! + len[i]! + immediate[i]!;
+  }
+  return target;
+}
+
 /**
  * A decoded section. The columns only the patcher and the verifier read (~35 MB for vmlinux.o)
  * are worked out from the bytes on first use: the check never pays for them.
@@ -403,7 +413,7 @@ class Decoded implements DecodedSection {
   ) {}
 
   get target(): Int32Array {
-    return (this.targets ??= this.targetColumn());
+    return (this.targets ??= relTargets(this.count, this.offset, this.len, this.flags, this.immediate));
   }
 
   get dispPos(): Uint8Array {
@@ -416,18 +426,6 @@ class Decoded implements DecodedSection {
 
   get fieldSizes(): Uint8Array {
     return (this.fields ??= this.fieldColumns()).fieldSizes;
-  }
-
-  /** Relative branches' destinations: arch_jump_destination() (no re-parsing: verify asks only for these). */
-  private targetColumn(): Int32Array {
-    const n = this.count;
-    const target = new Int32Array(n);
-    const { offset, len, flags, immediate } = this;
-    for (let i = 0; i < n; i++) {
-      const f = flags[i]!;
-      if (f & InsnFlag.REL_TARGET && !(f & InsnFlag.INVALID)) target[i] = offset[i]! + len[i]! + immediate[i]!;
-    }
-    return target;
   }
 
   /** What run() would have stored in these columns, instruction by instruction. */

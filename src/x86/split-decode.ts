@@ -13,10 +13,10 @@ import type { ElfFile } from '../elf/reader.js';
 import type { Section } from '../elf/section.js';
 import { STT_FUNC } from '../elf/constants.js';
 
-// Loaded when a big section is split, not with this module: node:worker_threads costs ~5 ms of
-// every start-up, and small objects are never split.
+// Loaded when a big section is split (or verify's walks are), not with this module:
+// node:worker_threads costs ~5 ms of every start-up, and small objects never need it.
 let threadsModule: typeof import('node:worker_threads') | undefined;
-function threads(): typeof import('node:worker_threads') {
+export function threads(): typeof import('node:worker_threads') {
   threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
   return threadsModule;
 }
