@@ -183,9 +183,14 @@ def main():
     if a.symbols:
         for l in open(a.symbols):
             f = l.split()
+            # Labels have no size (nm prints 3 fields): SYM_INNER_LABEL and SYM_PIC_ALIAS names,
+            # e.g. __x86_indirect_thunk_rax and __pi___x86_indirect_thunk_rax, which the kernel
+            # prints for an RIP there. They still need an address for the ORC lookup.
             if len(f) == 4 and f[2] in 'tTwW':
                 sizes.setdefault(f[3], int(f[1], 16))
                 addrs.setdefault(f[3], int(f[0], 16))
+            elif len(f) == 3 and f[1] in 'tTwW':
+                addrs.setdefault(f[2], int(f[0], 16))
     orc = []
     if a.orc:
         for l in open(a.orc):
