@@ -21,6 +21,7 @@
 // and its lookup), functions.ts, code-refs.ts (where jumps and calls go), hints.ts, traps.ts
 // (WARN, __ex_table, jump labels); the frame interpreter is frame.ts, patched code's decoding
 // splice.ts.
+import { availableParallelism } from 'node:os';
 import type { ElfFile } from '../elf/reader.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { parseFeatures, type Patcher, SectionState } from '../patch/apply.js';
@@ -115,14 +116,32 @@ function listAt<K, V>(m: Map<K, V[]>, k: K): V[] {
   return l;
 }
 
-/** `oneThread`: no second thread for the walks (the same report, for tests). */
-export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string>; oneThread?: boolean } = {}): VerifyReport {
+/** What verify() is asked for: see verify(). */
+export interface VerifyWants {
+  coverage?: CoverageMap;
+  profiles?: Record<string, string>;
+  /**
+   * The second thread for the walks (WalkHelper): none, its functions shared out between the
+   * threads, or all of them walked by it (none taken back here). Every way gives the same
+   * report; by default, shared out where there are more than 2 cores (see HELPER_MIN_CORES).
+   */
+  helper?: 'none' | 'share' | 'all';
+}
+
+/**
+ * The cores from which verify walks on a second thread. On 2, the second core is already busy
+ * with the decoding worker, V8's collector and compiler: vmlinux.o 7.3 took as long with the
+ * helper (3.54-3.71 s) as without (3.53-3.75 s), for 0.8 s more CPU (its set-up is its own).
+ */
+const HELPER_MIN_CORES = 3;
+
+export function verify(elf: ElfFile, layout: KernelLayout, want: VerifyWants = {}): VerifyReport {
   phase('start');
   const r = emptyReport();
   const t = buildTable(elf);
   if (!t) return r;
-  // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and
-  // its functions without a site walked in the original code by another (WalkHelper).
+  // vmlinux.o's big .text: its end decoded by a worker while this thread reads the rest; and,
+  // from 3 cores, its functions without a site walked in the original code by another too (WalkHelper).
   const split = startSplitDecode(elf, layout.decoder, VERIFY_SPLIT_SHARE);
   // (started once the section is decoded: before, its set-up would compete for the cores with
   // this thread's and the decoding worker's)
@@ -135,7 +154,7 @@ export function verify(elf: ElfFile, layout: KernelLayout, want: { coverage?: Co
   }
 }
 
-function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: CoverageMap; profiles?: Record<string, string>; oneThread?: boolean }, r: VerifyReport, t: Table,
+function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: VerifyReport, t: Table,
   split: ReturnType<typeof startSplitDecode>, started: { started: WalkHelper | undefined }): VerifyReport {
   const c = walkContext(elf, layout, t, r, want.coverage, split);
   const { linked, fns, w, patcher, optsOf, viewOf, decoded, relocsOf, originalCode, fnOf } = c;
@@ -177,8 +196,10 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     }
   }
   // The worker's functions (see workerFunctions()), once it has the decoding; the rest here.
-  const helper = (started.started = split && !want.oneThread ? WalkHelper.start(elf, layout, split.sec, want.coverage !== undefined) : undefined);
-  const theirs = helper?.hand(decoded(helper.sec)) ? new Set(workerFunctions(c, helper.sec)) : undefined;
+  const mode = want.helper ?? (availableParallelism() >= HELPER_MIN_CORES ? 'share' : 'none');
+  const helper = (started.started = split && mode !== 'none' ? WalkHelper.start(elf, layout, split.sec, want.coverage !== undefined) : undefined);
+  const theirList = helper?.hand(decoded(helper.sec)) ? workerFunctions(c, helper.sec) : undefined;
+  const theirs = theirList && new Set(theirList);
   /** The function of each original-walk mismatch, in order: the worker's are merged in by it. */
   const tags: number[] = [];
   fns.forEach((_, fi) => {
@@ -359,18 +380,27 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: { coverage?: Cover
     }
   }
   phase('boot profiles');
-  if (theirs) {
-    // The worker's walks, merged as if made here in function order; or, without them, made here.
+  if (theirList) {
+    // The worker's functions it has not reached yet walked here, then its walks merged, all as
+    // if made here in function order (inFunctionOrder() drops a location reported twice, so
+    // these walks do not see what the variants reported); without its walks, all made here.
+    const later = r.mismatches.splice(tags.length);
+    const reported = w.reported;
+    w.reported = new Set();
+    const walkHere = (fi: number): void => walkOriginal(c, fi, tags);
+    const here = mode === 'all' ? [] : helper!.walkUnclaimed(theirList, walkHere);
     const got = helper!.result();
     if (got) {
+      w.reported = reported;
       mergeWorker(w, got, tags);
-      r.helperFunctions = theirs.size;
+      r.helperFunctions = got.functions;
     } else {
-      const later = r.mismatches.splice(tags.length);
-      for (const fi of theirs) walkOriginal(c, fi, tags);
+      const done = new Set(here);
+      theirList.forEach((fi, j) => done.has(j) || walkHere(fi));
+      w.reported = reported;
       inFunctionOrder(w, tags);
-      for (const m of later) r.mismatches.push(m);
     }
+    for (const m of later) r.mismatches.push(m);
     phase('worker');
   }
   for (let k = 0; k < t.count; k++) if (w.used[k]) r.usedEntries.add(k);

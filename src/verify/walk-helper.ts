@@ -5,9 +5,10 @@
 // (walk-worker.ts) is started and handed that decoding in shared memory; it opens the object
 // itself, sets up its walks as this thread did, walks those functions while this thread walks
 // the rest and the variants, and sends back its part of the report. Anything that fails leaves
-// the walks to this thread (verifyWith() walks them itself). On 2 cores it gains little: the
-// second core is already busy with V8's collector and compiler; on more, its walks leave the
-// critical path.
+// the walks to this thread (verifyWith() walks them itself). The functions are shared out in
+// chunks through a shared counter: once this thread is done with the rest, it takes the chunks
+// the worker has not reached yet, so that neither waits for the other (a busy core makes the
+// worker slow). verify starts it only from 3 cores (HELPER_MIN_CORES): on 2 it gains nothing.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { MessagePort, Worker } from 'node:worker_threads';
@@ -19,7 +20,7 @@ import { threads } from '../x86/split-decode.js';
 import { CHECKED, type Mismatch } from './report.js';
 import type { Walk } from './walk.js';
 
-/** The shared flag's values, set by the worker. */
+/** The shared flag's values, set by the worker (Int32 0 of the shared state; 1 is the chunk counter). */
 export const enum HelperState {
   RUNNING = 0,
   DONE = 1,
@@ -32,6 +33,14 @@ export interface SharedDecoding {
   size: number;
   count: number;
   columns: Record<(typeof COLUMNS)[number] | 'ops', Uint8Array | Uint16Array | Uint32Array | Int32Array>;
+}
+
+/** How many of the functions each claim takes (one Atomics.add per chunk). */
+export const CHUNK = 64;
+
+/** The first of the next CHUNK functions of the list, claimed (past the end: none left). */
+export function claimChunk(state: Int32Array): number {
+  return Atomics.add(state, 1, CHUNK);
 }
 
 /** Nor is a worker waited for longer than this: a crashed one never says so through the flag. */
@@ -52,7 +61,7 @@ export class WalkHelper {
       const url = new URL('./walk-worker.js', import.meta.url);
       if (!existsSync(fileURLToPath(url))) return undefined;
       const { port1, port2 } = new (threads().MessageChannel)();
-      const state = new SharedArrayBuffer(4);
+      const state = new SharedArrayBuffer(8);
       const worker = new (threads().Worker)(url, {
         workerData: { path: elf.path, source: elf.source, layout: layout.name, sec, coverage, port: port2, state },
         transferList: [port2],
@@ -84,6 +93,18 @@ export class WalkHelper {
     const d: SharedDecoding = { section: ds.section, size: ds.size, count: ds.count, columns };
     this.port.postMessage(d);
     return true;
+  }
+
+  /** Walks (with `walk`) the chunks of `list` neither thread has claimed yet; the indices walked. */
+  walkUnclaimed(list: readonly number[], walk: (fi: number) => void): number[] {
+    const done: number[] = [];
+    for (let k = claimChunk(this.state); k < list.length; k = claimChunk(this.state)) {
+      for (let j = k; j < Math.min(k + CHUNK, list.length); j++) {
+        walk(list[j]!);
+        done.push(j);
+      }
+    }
+    return done;
   }
 
   /** The worker's part of the report, waiting for it; undefined if it failed. */
@@ -118,6 +139,8 @@ export class WalkHelper {
 
 /** What the worker sends back (walk-worker.ts): its walks' part of the report. */
 export interface WorkerResult {
+  /** How many functions it walked. */
+  functions: number;
   checked: number;
   unverified: number;
   reasons: Record<string, number>;

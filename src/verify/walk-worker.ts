@@ -1,15 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Worker thread of verify (walk-helper.ts): opens the object itself (the same file, unchanged
 // since verify opened it), sets up the walks as verify does, waits for the big section's
-// decoding, walks the functions workerFunctions() gives it in the original code, and sends
-// back its part of the report.
+// decoding, walks in the original code the chunks it claims of the functions workerFunctions()
+// gives it, and sends back its part of the report.
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { ElfFile } from '../elf/reader.js';
 import { layoutByName } from '../kernel/versions.js';
 import type { DecodedSection } from '../x86/index.js';
 import { relTargets } from '../x86/decoder.js';
 import { buildTable } from './orc-table.js';
-import { HelperState, type SharedDecoding, type WorkerResult } from './walk-helper.js';
+import { CHUNK, claimChunk, HelperState, type SharedDecoding, type WorkerResult } from './walk-helper.js';
 import type { FileIdentity } from '../elf/atomic-write.js';
 import { walkContext, walkOriginal, workerFunctions } from './context.js';
 import { type CoverageMap, emptyReport } from './report.js';
@@ -57,9 +57,12 @@ function run(job: Job): WorkerResult {
   while (!(m = receiveMessageOnPort(job.port))) Atomics.wait(state, 0, HelperState.RUNNING, 10);
   given.set(job.sec, decodedFrom(m.message as SharedDecoding));
   const tags: number[] = [];
-  for (const fi of mine) walkOriginal(c, fi, tags);
+  let functions = 0;
+  for (let k = claimChunk(state); k < mine.length; k = claimChunk(state)) {
+    for (let j = k; j < Math.min(k + CHUNK, mine.length); j++, functions++) walkOriginal(c, mine[j]!, tags);
+  }
   return {
-    checked: r.checked, unverified: r.unverified, reasons: r.reasons, mismatches: r.mismatches, tags, used: c.w.used,
+    functions, checked: r.checked, unverified: r.unverified, reasons: r.reasons, mismatches: r.mismatches, tags, used: c.w.used,
     cover: cover && [...cover].map(([sec, m]) => [sec, [...m.keys()], [...m.values()]]),
   };
 }
