@@ -174,6 +174,19 @@ export interface OriginalWalk {
   /** The function's index + 1, as OriginalFrames.owner holds it. */
   tag: number;
   jumps: number[];
+  /** The pairs of `jumps` (their indices) sorted by where they lead: made when a variant first asks (jumpsByTarget()). */
+  byTarget?: Int32Array;
+}
+
+/** o.jumps' pairs by target (see OriginalWalk.byTarget); made again if the walk has added jumps since. */
+function jumpsByTarget(o: OriginalWalk): Int32Array {
+  const j = o.jumps;
+  if (o.byTarget?.length !== j.length >> 1) {
+    const idx = Int32Array.from({ length: j.length >> 1 }, (_, k) => k);
+    idx.sort((a, b) => j[2 * a + 1]! - j[2 * b + 1]!);
+    o.byTarget = idx;
+  }
+  return o.byTarget!;
 }
 
 /** Where instruction i is kept in o.at's arrays, -1 when not this function's. */
@@ -230,10 +243,22 @@ const PRED_STEPS = 1 << 16;
  * that path too, with the original's frames, and the frame it starts the range with is real.
  */
 function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
+  // The jumps into each range past its start (by target: a look-up, not a scan of every jump).
   const j = o.jumps;
-  for (let k = 0; k < j.length; k += 2) {
-    const r = rangeAt(ranges, j[k + 1]!);
-    if (r >= 0 && j[k + 1]! !== ranges[2 * r] && rangeAt(ranges, j[k]!) !== r) return false;
+  const byTarget = jumpsByTarget(o);
+  for (let r = 0; r < ranges.length; r += 2) {
+    const lo = ranges[r]!;
+    const hi = ranges[r + 1]!;
+    let a = 0;
+    let b = byTarget.length;
+    while (a < b) {
+      const mid = (a + b) >>> 1;
+      if (j[2 * byTarget[mid]! + 1]! <= lo) a = mid + 1;
+      else b = mid;
+    }
+    for (; a < byTarget.length && j[2 * byTarget[a]! + 1]! < hi; a++) {
+      if (rangeAt(ranges, j[2 * byTarget[a]!]!) !== r >> 1) return false;
+    }
   }
   let steps = 0;
   const { ds, pred, base } = o.at;
