@@ -21,7 +21,7 @@
 // is over, is lines: "1"/"2" + a line of stdout/stderr, "3"/"4" + a last piece without newline,
 // then "X" + the exit status. A client that sees no "X" runs in-process instead.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
@@ -310,6 +310,18 @@ class RunnerPool {
   }
 }
 
+/** The warm-up copies (RunnerPool.remember()) of servers that are gone without removing them (killed). */
+function removeStaleWarmCopies(dir: string): void {
+  try {
+    for (const name of readdirSync(dir)) {
+      const m = /^warm-(\d+)-\d+\.o(\.tmp)?$/.exec(name);
+      if (m && !alive(Number(m[1]))) rmSync(join(dir, name), { force: true });
+    }
+  } catch {
+    // (left for the next server)
+  }
+}
+
 function serve(): void {
   const buildId = readFileSync(BUILD_ID_FILE, 'utf8').trim();
   const dir = runtimeDir();
@@ -330,6 +342,7 @@ function serve(): void {
       rmSync(pidFile, { force: true });
     }
   }
+  removeStaleWarmCopies(dir);
   const secret = randomBytes(24).toString('hex');
   // The runners, started now so that the first requests find them loaded.
   const pool = new RunnerPool(availableParallelism(), dir);

@@ -3,11 +3,11 @@
 // served call gives exactly what an in-process run gives (file, stdout, stderr, status, with
 // the caller's working directory and OBJTOOL_ARGS), a request without the secret gets nothing,
 // calls at once run side by side in its runners (one replaced when it dies), and it removes its
-// files when it stops.
+// files when it stops (and a killed one's warm-up copies when the next starts).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -139,5 +139,14 @@ describe('the resident orctool', () => {
     const pidFile = readdirSync(serverDir).find((f) => f.endsWith('.pid'))!;
     process.kill(Number(readFileSync(join(serverDir, pidFile), 'utf8')), 'SIGTERM');
     await waitFor(() => readdirSync(serverDir).length === 0);
+  });
+
+  it("removes the warm-up copies a killed server left, when the next one starts", async () => {
+    // (a process that has exited: its pid is gone)
+    const dead = spawnSync('true').pid!;
+    const stale = join(serverDir, `warm-${dead}-0.o`);
+    writeFileSync(stale, 'left by a server killed with SIGKILL');
+    assert.equal(run(compileFixture(join(repoRoot, 'examples', 'save_fl.S'), dir), ['--orc', '--link'], '1').status, 0);
+    await waitFor(() => !existsSync(stale));
   });
 });
