@@ -76,8 +76,11 @@ function toolCases(only: Set<string>, roundsOverride: number | undefined): Bench
     if (call) add({ name: 'vmlinux', label: `vmlinux.o (${version}, the build's arguments)`, files: [call.input], flags: call.flags, rounds: 3, strip: false, version });
     else missing('vmlinux', `no ${version} vmlinux.o with its objtool log (npm run kbuild)`);
   }
-  const debug = kbuildObject('6.12-debug');
-  if (debug) add({ name: 'vmlinux-debug', label: 'vmlinux.o with DWARF (6.12)', files: [debug], flags: ['--orc', '--link'], rounds: 1, strip: false, version: '6.12' });
+  // With DWARF (scripts/build-kernel.sh --debug-info): the build's own arguments where its log
+  // has them.
+  const debugCall = buildCalls(join(kbuildRootDir(), '6.12-debug')).find((c) => c.file === 'vmlinux.o');
+  const debug = debugCall?.input ?? kbuildObject('6.12-debug');
+  if (debug) add({ name: 'vmlinux-debug', label: `vmlinux.o with DWARF (6.12${debugCall ? ", the build's arguments" : ''})`, files: [debug], flags: debugCall?.flags ?? ['--orc', '--link'], rounds: 1, strip: false, version: '6.12' });
   else missing('vmlinux-debug', 'no 6.12-debug vmlinux.o (scripts/build-kernel.sh --debug-info)');
   return cases;
 }

@@ -11,6 +11,7 @@ import {
 } from './constants.js';
 import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 import { assertMatchesReadelf, oracleRelocs } from './readelf-oracle.js';
+import { firstElfDiff } from '../testing/elf-compare.js';
 
 /** binutils must take the file without a word on stderr. */
 function assertToolsAccept(path: string, dir: string, withObjdump = true): void {
@@ -181,5 +182,33 @@ describe('ELF editor', () => {
     ed.write();
     assert.notEqual(statSync(o).ino, ino, 'renamed over');
     assert.ok(readFileSync(o).equals(want));
+  });
+
+  test('a big input (relocateFrom) gets its changed sections after its end: appended in place, the same ELF content as over a copy', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+    const before = readFileSync(o);
+    const edit = (ed: ElfEditor): void => {
+      const elf = ed.elf;
+      const text = elf.sectionByName('.text')!.index;
+      ed.patchBytes(text, 0, new Uint8Array([0x90]));
+      // (a local symbol added: globals move, and the relocations naming them are rewritten)
+      ed.addSymbol({ name: 'added_local', type: STT_NOTYPE, bind: STB_LOCAL, shndx: text, value: 1, size: 0 });
+    };
+    const copied = join(dir, 'copied.o');
+    writeFileSync(copied, before);
+    const viaCopy = new ElfEditor(ElfFile.open(copied));
+    edit(viaCopy);
+    viaCopy.write();
+    const ino = statSync(o).ino;
+    const ed = new ElfEditor(ElfFile.open(o));
+    ed.relocateFrom = 0;
+    edit(ed);
+    assert.ok(appendsOnly(ed.toChunks(), before.length), 'every change after the old end');
+    ed.write();
+    assert.equal(statSync(o).ino, ino, 'written in place');
+    assert.ok(readFileSync(o).subarray(64, before.length).equals(before.subarray(64)), 'old bytes untouched');
+    assert.equal(firstElfDiff(o, copied), undefined);
+    assert.deepEqual(namedRelocs(o), namedRelocs(copied));
+    assertToolsAccept(o, dir);
   });
 });

@@ -19,6 +19,9 @@ import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
 import { type Chunk, appendInPlace, appendsOnly, writeChunksAtomic } from './atomic-write.js';
 
+/** ElfEditor.relocateFrom's default: 256 MiB (a vmlinux.o with DWARF; not one without, ~60 MB, whose copy is cheap and keeps it compact). */
+const RELOCATE_MIN_BYTES = 256 << 20;
+
 /**
  * A symbol reference that stays valid while symbols are added: an original symbol's index
  * (>= 0), or -1-k for the k-th added symbol. Final indices are assigned at serialization.
@@ -112,6 +115,14 @@ export class ElfEditor {
   private sectionSymbols = new Map<number, SymbolRef>();
   /** The serialized layout; once built, the editor takes no more changes. */
   private built?: Chunk[];
+  /**
+   * From this input size on, every changed section goes after the input's end, none over its
+   * old bytes: then write() appends to the file in place instead of copying it first (a
+   * debug-info vmlinux.o is ~1 GB, and its copy took 2-2.5 s of a 7-8 s run, more than all the
+   * sections that change). The file keeps the old bytes unused, as it does for a section that
+   * grows. A field for the tests.
+   */
+  relocateFrom = RELOCATE_MIN_BYTES;
 
   constructor(readonly elf: ElfFile) {
     this.headers = elf.sections.map((s) => ({
@@ -366,11 +377,17 @@ export class ElfEditor {
 
     // Relocation sections and groups that name moved symbols.
     if (symsMoved) {
-      const moved = new Set<number>();
-      for (let i = 0; i < origToFinal.length; i++) if (origToFinal[i] !== i) moved.add(i);
+      // (a byte per symbol, not a Set: a debug-info vmlinux.o has ~25 million relocations to look at)
+      const moved = new Uint8Array(origToFinal.length);
+      let anyMoved = false;
+      for (let i = 0; i < origToFinal.length; i++) {
+        if (origToFinal[i] === i) continue;
+        moved[i] = 1;
+        anyMoved = true;
+      }
       for (const s of elf.sections) {
-        if (s.type === SHT_GROUP && moved.has(s.info)) this.headers[s.index]!.info = origToFinal[s.info]!;
-        if ((s.type !== SHT_RELA && s.type !== SHT_REL) || s.link !== this.symtab.index || moved.size === 0) continue;
+        if (s.type === SHT_GROUP && moved[s.info]) this.headers[s.index]!.info = origToFinal[s.info]!;
+        if ((s.type !== SHT_RELA && s.type !== SHT_REL) || s.link !== this.symtab.index || !anyMoved) continue;
         this.remapRelocSymbols(s, moved, origToFinal);
       }
     }
@@ -426,15 +443,17 @@ export class ElfEditor {
       this.headers[table]!.size = data.length;
     }
 
-    // Place changed contents: in place when the size is unchanged, else appended.
+    // Place changed contents: in place when the size is unchanged (and the file is not one to
+    // append to, see relocateFrom), else appended.
     let end = elf.size;
+    const relocate = elf.size >= this.relocateFrom;
     const indices = [...this.contents.keys()].sort((a, b) => a - b);
     for (const idx of indices) {
       const data = this.contents.get(idx)!;
       const h = this.headers[idx]!;
       h.size = data.length;
       const orig = idx < nOrigSections ? elf.sections[idx]! : undefined;
-      if (orig && orig.size === data.length) {
+      if (orig && orig.size === data.length && !relocate) {
         chunks.push({ position: orig.offset, bytes: data });
         continue;
       }
@@ -494,13 +513,14 @@ export class ElfEditor {
     return d;
   }
 
-  private remapRelocSymbols(s: Section, moved: Set<number>, origToFinal: Int32Array): void {
+  /** `moved`: 1 for each symbol (original index) whose index changes. */
+  private remapRelocSymbols(s: Section, moved: Uint8Array, origToFinal: Int32Array): void {
     const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
     const src = viewOf(this.contents.get(s.index) ?? s.data);
     let out: DataView | undefined;
     for (let at = 0; at < s.size; at += ent) {
       const sym = src.getUint32(at + 12, true);
-      if (!moved.has(sym)) continue;
+      if (moved[sym] !== 1) continue;
       out ??= viewOf(this.mutableCopy(s.index));
       out.setUint32(at + 12, origToFinal[sym]!, true);
     }
