@@ -18,6 +18,46 @@ import { basename, dirname, join } from 'node:path';
 export interface Chunk {
   position: number;
   bytes: Uint8Array;
+  /**
+   * Instead of `bytes` (then empty): `length` bytes made a piece (at most `piece` bytes) at a
+   * time as they are written, `fill` putting bytes [from, from + out.length) into `out` (a
+   * debug-info vmlinux.o's relocations to the DWARF, hundreds of MB, need not be in memory at
+   * once). What it makes them from it reads with `read`, from the file being written, where the
+   * input's bytes still are when it is asked: below the input's end, in a range no chunk before
+   * this one has written over.
+   */
+  streamed?: { length: number; piece: number; fill(out: Uint8Array, from: number, read: FileRead): void };
+}
+
+/** Reads bytes at a file offset into `into`. */
+export type FileRead = (offset: number, into: Uint8Array) => void;
+
+/** How many bytes the chunk puts. */
+export function chunkLength(c: Chunk): number {
+  return c.streamed ? c.streamed.length : c.bytes.length;
+}
+
+/** Calls `put` with each piece of the chunk's bytes and its offset in the chunk (`read`: see Chunk.streamed). */
+export function forEachPiece(c: Chunk, read: FileRead, put: (bytes: Uint8Array, from: number) => void): void {
+  if (!c.streamed) return put(c.bytes, 0);
+  const { length, piece, fill } = c.streamed;
+  const buf = new Uint8Array(Math.min(piece, length));
+  for (let from = 0; from < length; from += piece) {
+    const part = buf.subarray(0, Math.min(piece, length - from));
+    fill(part, from, read);
+    put(part, from);
+  }
+}
+
+/** A FileRead from an open file. */
+function readerOf(fd: number): FileRead {
+  return (offset, into) => {
+    for (let done = 0; done < into.length;) {
+      const n = readSync(fd, into, done, into.length - done, offset + done);
+      if (n <= 0) throw new Error(`unexpected end of file at ${offset + done}`);
+      done += n;
+    }
+  };
 }
 
 /** What identifies a file's contents as read: if any of it changed, the bytes may differ. */
@@ -42,10 +82,12 @@ function sameIdentity(path: string | number, id: FileIdentity): boolean {
 }
 
 function writeAll(fd: number, c: Chunk): void {
-  let done = 0;
-  while (done < c.bytes.length) {
-    done += writeSync(fd, c.bytes, done, c.bytes.length - done, c.position + done);
-  }
+  forEachPiece(c, readerOf(fd), (bytes, from) => {
+    let done = 0;
+    while (done < bytes.length) {
+      done += writeSync(fd, bytes, done, bytes.length - done, c.position + from + done);
+    }
+  });
 }
 
 function markerPath(path: string): string {
@@ -134,7 +176,7 @@ const HEADER_SIZE = 64;
  * after the old end.
  */
 export function appendsOnly(chunks: readonly Chunk[], size: number): boolean {
-  return chunks.every((c) => c.position >= size || (c.position === 0 && c.bytes.length <= HEADER_SIZE));
+  return chunks.every((c) => c.position >= size || (c.position === 0 && chunkLength(c) <= HEADER_SIZE));
 }
 
 /**
@@ -194,7 +236,7 @@ export function writeChunksAtomic(path: string, chunks: readonly Chunk[], modeFr
       if (!sameIdentity(base.path, base.id) || statSync(tmp).size !== base.id.size) throw new Error(`${base.path} changed while it was being copied; not written`);
       fd = openSync(tmp, 'r+');
     } else {
-      fd = openSync(tmp, 'wx', mode);
+      fd = openSync(tmp, 'wx+', mode);
     }
     for (const c of chunks) writeAll(fd, c);
     // No fsync, like the linker and objtool: rename() alone keeps readers from seeing a partial

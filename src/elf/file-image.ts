@@ -80,7 +80,21 @@ export class FileImage {
     }
   }
 
-  private read(from: number, to: number): void {
+  /**
+   * Bytes [offset, offset + out.length) of the file into `out`, not kept here: one pass over a
+   * big section (ElfEditor's streamed relocations) need not hold all of it at once.
+   */
+  readInto(offset: number, out: Uint8Array): void {
+    const end = offset + out.length;
+    if (end > this.size) throw new ElfFormatError(this.path, 'file', offset, 'unexpected end of file');
+    const first = Math.floor(offset / PAGE);
+    const last = Math.ceil(end / PAGE);
+    if (this.complete || this.loaded.subarray(first, last).every((x) => x === 1)) out.set(this.bytes.subarray(offset, end));
+    else this.read(offset, end, out, offset);
+  }
+
+  /** File bytes [from, to) into `into` at from - base (the image itself by default). */
+  private read(from: number, to: number, into: Uint8Array = this.bytes, base = 0): void {
     let fd = -1;
     try {
       fd = openSync(this.path, 'r');
@@ -90,7 +104,7 @@ export class FileImage {
         throw new ElfFormatError(this.path, 'file', from, 'the file changed while orctool was reading it');
       }
       for (let at = from; at < to;) {
-        const n = readSync(fd, this.bytes, at, to - at, at);
+        const n = readSync(fd, into, at - base, to - at, at);
         if (n <= 0) throw new ElfFormatError(this.path, 'file', at, 'unexpected end of file');
         at += n;
       }

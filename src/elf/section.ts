@@ -24,6 +24,13 @@ export class Section {
 
   private loaded?: Uint8Array;
 
+  /** Bytes [from, from + out.length) of the section into `out`, read without keeping them (see FileImage.readInto). */
+  readInto(from: number, out: Uint8Array): void {
+    if (from < 0 || from + out.length > this.size) throw new RangeError(`${this.name}: [${from}, ${from + out.length}) is outside the section`);
+    if (this.loaded) out.set(this.loaded.subarray(from, from + out.length));
+    else this.image.readInto(this.offset + from, out);
+  }
+
   /** The section's bytes in the file; empty for SHT_NOBITS. */
   get data(): Uint8Array {
     if (this.type === SHT_NOBITS) return new Uint8Array(0);

@@ -211,4 +211,39 @@ describe('ELF editor', () => {
     assert.deepEqual(namedRelocs(o), namedRelocs(copied));
     assertToolsAccept(o, dir);
   });
+
+  test('big relocation sections whose symbols move are remapped a piece at a time (streamFrom): the same ELF content', () => {
+    const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
+    const before = readFileSync(o);
+    const moveGlobals = (ed: ElfEditor): void => {
+      ed.addSymbol({ name: 'added_local', type: STT_NOTYPE, bind: STB_LOCAL, shndx: ed.elf.sectionByName('.text')!.index, value: 1, size: 0 });
+    };
+    const whole = join(dir, 'whole.o');
+    writeFileSync(whole, before);
+    const ref = new ElfEditor(ElfFile.open(whole));
+    moveGlobals(ref);
+    ref.write();
+    // Over a copy, appended in place, to another file, and in memory.
+    for (const [how, relocateFrom, out] of [['over a copy', Infinity, o], ['appended', 0, o], ['to another file', Infinity, join(dir, 'other.o')]] as const) {
+      writeFileSync(o, before);
+      const ed = new ElfEditor(ElfFile.open(o));
+      ed.relocateFrom = relocateFrom;
+      ed.streamFrom = 0;
+      moveGlobals(ed);
+      assert.ok(ed.toChunks().some((c) => c.streamed), `${how}: a relocation section streamed`);
+      const mem = join(dir, 'mem.o');
+      writeFileSync(mem, ed.serialize());
+      ed.write(out);
+      assert.equal(firstElfDiff(out, whole), undefined, how);
+      assert.equal(firstElfDiff(mem, whole), undefined, `${how}, in memory`);
+      assert.deepEqual(namedRelocs(out), namedRelocs(whole), how);
+    }
+    // An object read from memory: written whole, then the pieces over it.
+    const ed = new ElfEditor(ElfFile.fromBytes(before, o));
+    ed.streamFrom = 0;
+    moveGlobals(ed);
+    const out = join(dir, 'from-memory.o');
+    ed.write(out);
+    assert.equal(firstElfDiff(out, whole), undefined, 'from memory');
+  });
 });

@@ -17,10 +17,16 @@ import {
 import { setS64, setU64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
-import { type Chunk, appendInPlace, appendsOnly, writeChunksAtomic } from './atomic-write.js';
+import { type Chunk, appendInPlace, appendsOnly, chunkLength, forEachPiece, writeChunksAtomic } from './atomic-write.js';
 
 /** ElfEditor.relocateFrom's default: 256 MiB (a vmlinux.o with DWARF; not one without, ~60 MB, whose copy is cheap and keeps it compact). */
 const RELOCATE_MIN_BYTES = 256 << 20;
+
+/** ElfEditor.streamFrom's default: 32 MiB (a debug-info vmlinux.o's .rela.debug_info is ~385 MB; no other relocation section comes near). */
+const STREAM_MIN_BYTES = 32 << 20;
+
+/** The piece a streamed relocation section is read, remapped and written in: ~8 MiB, whole entries of either size (24, 16). */
+const STREAM_PIECE = (8 << 20) - ((8 << 20) % 48);
 
 /**
  * A symbol reference that stays valid while symbols are added: an original symbol's index
@@ -123,6 +129,14 @@ export class ElfEditor {
    * grows. A field for the tests.
    */
   relocateFrom = RELOCATE_MIN_BYTES;
+  /**
+   * From this size on, a relocation section whose only change is symbols renumbered is not held
+   * in memory: it is read, remapped and written a piece at a time (Chunk.streamed), and read once
+   * before to see whether it names a moved symbol at all. A field for the tests.
+   */
+  streamFrom = STREAM_MIN_BYTES;
+  /** The relocation sections rewritten that way: their symbol map. */
+  private streamed = new Map<number, { moved: Uint8Array; origToFinal: Int32Array }>();
 
   constructor(readonly elf: ElfFile) {
     this.headers = elf.sections.map((s) => ({
@@ -447,21 +461,25 @@ export class ElfEditor {
     // append to, see relocateFrom), else appended.
     let end = elf.size;
     const relocate = elf.size >= this.relocateFrom;
-    const indices = [...this.contents.keys()].sort((a, b) => a - b);
+    const indices = [...this.contents.keys(), ...this.streamed.keys()].sort((a, b) => a - b);
     for (const idx of indices) {
-      const data = this.contents.get(idx)!;
+      const data = this.contents.get(idx);
+      const c: Chunk = data ? { position: 0, bytes: data } : this.streamedChunk(idx);
+      const length = chunkLength(c);
       const h = this.headers[idx]!;
-      h.size = data.length;
+      h.size = length;
       const orig = idx < nOrigSections ? elf.sections[idx]! : undefined;
-      if (orig && orig.size === data.length && !relocate) {
-        chunks.push({ position: orig.offset, bytes: data });
+      if (orig && orig.size === length && !relocate) {
+        c.position = orig.offset;
+        chunks.push(c);
         continue;
       }
       const align = Math.max(1, h.addralign);
       end = Math.ceil(end / align) * align;
       h.offset = end;
-      chunks.push({ position: end, bytes: data });
-      end += data.length;
+      c.position = end;
+      chunks.push(c);
+      end += length;
     }
 
     // The section header table: in place when no section moved, else after everything.
@@ -516,6 +534,21 @@ export class ElfEditor {
   /** `moved`: 1 for each symbol (original index) whose index changes. */
   private remapRelocSymbols(s: Section, moved: Uint8Array, origToFinal: Int32Array): void {
     const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
+    if (s.size >= this.streamFrom && !this.contents.has(s.index) && !this.relocTypeEdits.has(s.index) && !this.pendingAppends.some((p) => p.index === s.index)) {
+      // (read a piece at a time, kept nowhere: the writing reads it again)
+      const piece = new Uint8Array(Math.min(STREAM_PIECE, s.size));
+      for (let from = 0; from < s.size; from += STREAM_PIECE) {
+        const part = piece.subarray(0, Math.min(STREAM_PIECE, s.size - from));
+        s.readInto(from, part);
+        const v = viewOf(part);
+        for (let at = 0; at < part.length; at += ent) {
+          if (moved[v.getUint32(at + 12, true)] !== 1) continue;
+          this.streamed.set(s.index, { moved, origToFinal });
+          return;
+        }
+      }
+      return;
+    }
     const src = viewOf(this.contents.get(s.index) ?? s.data);
     let out: DataView | undefined;
     for (let at = 0; at < s.size; at += ent) {
@@ -524,6 +557,29 @@ export class ElfEditor {
       out ??= viewOf(this.mutableCopy(s.index));
       out.setUint32(at + 12, origToFinal[sym]!, true);
     }
+  }
+
+  /** The chunk of a relocation section in `streamed`: its bytes read and remapped a piece at a time (position set by the caller). */
+  private streamedChunk(index: number): Chunk {
+    const s = this.elf.section(index)!;
+    const { moved, origToFinal } = this.streamed.get(index)!;
+    const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
+    return {
+      position: 0,
+      bytes: new Uint8Array(0),
+      streamed: {
+        length: s.size,
+        piece: STREAM_PIECE,
+        fill: (out, from, read) => {
+          read(s.offset + from, out);
+          const v = viewOf(out);
+          for (let at = 0; at < out.length; at += ent) {
+            const sym = v.getUint32(at + 12, true);
+            if (moved[sym] === 1) v.setUint32(at + 12, origToFinal[sym]!, true);
+          }
+        },
+      },
+    };
   }
 
   private rebuildSymbols(): void {
@@ -572,10 +628,11 @@ export class ElfEditor {
     const base = this.elf.bytes;
     if (chunks.length === 0) return base;
     let size = base.length;
-    for (const c of chunks) size = Math.max(size, c.position + c.bytes.length);
+    for (const c of chunks) size = Math.max(size, c.position + chunkLength(c));
     const out = new Uint8Array(size);
     out.set(base, 0);
-    for (const c of chunks) out.set(c.bytes, c.position);
+    const read = (offset: number, into: Uint8Array): void => into.set(base.subarray(offset, offset + into.length));
+    for (const c of chunks) forEachPiece(c, read, (bytes, from) => out.set(bytes, c.position + from));
     return out;
   }
 
