@@ -9,8 +9,8 @@
 // Each is a PROGBITS, SHF_ALLOC section with its .rela section (elf_create_section_pair()),
 // made only when the list is not empty; a file that already has one keeps it, with a warning.
 import { R_X86_64_64, R_X86_64_PC32, SHF_ALLOC, SHF_WRITE, SHT_PROGBITS } from '../elf/constants.js';
-import type { ElfEditor, NewReloc } from '../elf/writer.js';
-import type { Insn } from '../analysis/insn.js';
+import type { ElfEditor, NewRelocColumns } from '../elf/writer.js';
+import type { Insn, InsnList } from '../analysis/insn.js';
 import type { ObjFile } from '../analysis/objfile.js';
 import { isSiblingCall } from '../analysis/passes.js';
 import { textSectionSymbol } from './text-sym.js';
@@ -24,7 +24,7 @@ interface TableSpec {
   entsize: number;
   addralign: number;
   flags: number;
-  list: (file: ObjFile) => readonly Insn[];
+  list: (file: ObjFile) => InsnList;
 }
 
 const TABLES: Record<SitesTable, TableSpec> = {
@@ -77,13 +77,23 @@ export function writeSitesTable(file: ObjFile, editor: ElfEditor, table: SitesTa
   const list = spec.list(file);
   if (list.length === 0) return false;
   const data = new Uint8Array(list.length * spec.entsize);
-  const relocs: NewReloc[] = [];
+  // (as columns: vmlinux.o has a quarter of a million call sites, too many for an object each)
+  const perEntry = table === 'static_call' ? 2 : 1;
+  const count = list.length * perEntry;
+  const relocs: NewRelocColumns = {
+    count, type: table === 'mcount' ? R_X86_64_64 : R_X86_64_PC32,
+    offset: new Float64Array(count), sym: new Int32Array(count), addend: new Float64Array(count),
+  };
+  let r = 0;
   list.forEach((insn, k) => {
     const at = k * spec.entsize;
-    const sym = textSectionSymbol(editor, insn.sec.index);
-    relocs.push({ offset: at, type: table === 'mcount' ? R_X86_64_64 : R_X86_64_PC32, sym, addend: insn.offset });
+    relocs.offset[r] = at;
+    relocs.sym[r] = textSectionSymbol(editor, insn.sec.index);
+    relocs.addend[r++] = insn.offset;
     if (table === 'static_call') {
-      relocs.push({ offset: at + 4, type: R_X86_64_PC32, sym: staticCallKey(file, insn), addend: isSiblingCall(file, insn) ? 1 : 0 });
+      relocs.offset[r] = at + 4;
+      relocs.sym[r] = staticCallKey(file, insn);
+      relocs.addend[r++] = isSiblingCall(file, insn) ? 1 : 0;
     }
   });
   const index = editor.addSection({ name: spec.name, type: SHT_PROGBITS, flags: spec.flags, data, addralign: spec.addralign, entsize: spec.entsize });

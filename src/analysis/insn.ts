@@ -435,3 +435,55 @@ export class Insn {
     return s && s.type === STT_FUNC ? s : undefined;
   }
 }
+
+/**
+ * A list of instructions kept as (section, position) pairs, made into handles as they are read:
+ * the site lists of vmlinux.o hold hundreds of thousands, too many for a handle each.
+ */
+export class InsnList implements Iterable<Insn> {
+  private readonly secs: CodeSection[] = [];
+  private readonly secNumber = new Map<CodeSection, number>();
+  private secOf = new Int32Array(16);
+  private posOf = new Int32Array(16);
+  /** Filler NOPs (no position), by list index. */
+  private fillers: Map<number, Insn> | undefined;
+  length = 0;
+
+  push(insn: Insn): void {
+    const k = this.length++;
+    if (k === this.posOf.length) {
+      const n = k * 2;
+      const s = new Int32Array(n);
+      s.set(this.secOf);
+      this.secOf = s;
+      const p = new Int32Array(n);
+      p.set(this.posOf);
+      this.posOf = p;
+    }
+    this.posOf[k] = insn.pos;
+    if (insn.pos < 0) {
+      (this.fillers ??= new Map()).set(k, insn);
+      return;
+    }
+    let s = this.secNumber.get(insn.sec);
+    if (s === undefined) {
+      s = this.secs.length;
+      this.secs.push(insn.sec);
+      this.secNumber.set(insn.sec, s);
+    }
+    this.secOf[k] = s;
+  }
+
+  at(k: number): Insn {
+    const pos = this.posOf[k]!;
+    return pos >= 0 ? new Insn(this.secs[this.secOf[k]!]!, pos) : this.fillers!.get(k)!;
+  }
+
+  forEach(f: (insn: Insn, k: number) => void): void {
+    for (let k = 0; k < this.length; k++) f(this.at(k), k);
+  }
+
+  *[Symbol.iterator](): Iterator<Insn> {
+    for (let k = 0; k < this.length; k++) yield this.at(k);
+  }
+}

@@ -9,7 +9,7 @@ import type { KernelLayout } from '../kernel/versions.js';
 import { decodeSection, decodeWarnings } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
 import { type SplitDecode, startSplitDecode } from '../x86/split-decode.js';
-import { CodeSection, Insn, InsnBit } from './insn.js';
+import { CodeSection, Insn, InsnBit, InsnList } from './insn.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
 import { WarningSink } from './warnings.js';
@@ -45,12 +45,12 @@ export class ObjFile {
   readonly funcCfi: CfiState;
   readonly forceUndefinedCfi: CfiState;
   // Sites later passes write sections or patches for (objtool's per-kind lists).
-  readonly jumpLabelNops: Insn[] = [];
-  readonly returnThunkSites: Insn[] = [];
-  readonly staticCallSites: Insn[] = [];
-  readonly retpolineSites: Insn[] = [];
-  readonly mcountSites: Insn[] = [];
-  readonly callSites: Insn[] = [];
+  readonly jumpLabelNops = new InsnList();
+  readonly returnThunkSites = new InsnList();
+  readonly staticCallSites = new InsnList();
+  readonly retpolineSites = new InsnList();
+  readonly mcountSites = new InsnList();
+  readonly callSites = new InsnList();
   readonly noinstrHackSites: { insn: Insn; sibling: boolean; reloc: RelocRef | undefined }[] = [];
   readonly mnopSites: { insn: Insn; reloc: RelocRef | undefined }[] = [];
   /** Functions that get a __pfx_ symbol with --prefix. */
@@ -218,6 +218,8 @@ export class ObjFile {
       const split = this.split?.sec === s.index ? this.split.job : undefined;
       const ds = split ? decodeSectionSplit(s.data, name, dopts, split.mid, () => split.wait(), split.shared) : decodeSection(s.data, name, dopts);
       split?.cancel();
+      // (the worker's part is copied into ds: its ops, ~20 MB for vmlinux.o, can go)
+      if (split) this.split = undefined;
       // What objtool's decoder warns about as it goes (notrack prefixes, bad LEAs, ENQCMD).
       for (const w of decodeWarnings(ds)) this.warn(w.message);
       if (ds.error) this.fatal(ds.error.objtoolMessage);

@@ -108,46 +108,72 @@ export interface IcedFieldOffsets {
   imm2Size: number;
 }
 
+/** Bytes of a section copied into wasm memory at a time (see LengthDecoder). */
+const WINDOW = 64 << 10;
+/** The longest x86 instruction: a window ending sooner than this after the position is moved. */
+const MAX_INSN = 15;
+
 /**
  * Decodes one section's bytes front to back. Holds wasm memory: call free() when done.
  * next() is the hot path: three calls into wasm, no JS objects.
+ * iced sees a window of the section at a time, moved as decoding goes: wasm memory never
+ * shrinks, and a whole .text of vmlinux.o in it would stay resident to the end (~16 MB).
  */
 export class LengthDecoder {
   private readonly w: LeanIced;
-  private readonly decoder: number;
+  private decoder = 0;
   private readonly insn: number;
   private readonly bytes: Uint8Array;
   /** Where next() decodes; `last` is where the instruction it returned started. */
   private pos = 0;
   private last = 0;
+  /** The window iced decodes: bytes [winStart, winEnd). */
+  private winStart = 0;
+  private winEnd = 0;
   private freed = false;
 
   constructor(bytes: Uint8Array) {
     const w = leanIced();
     this.w = w;
     this.bytes = bytes;
-    // iced copies the bytes into wasm memory once, here; the decoder owns and frees the copy.
-    const data = w.__wbindgen_malloc(bytes.length, 1) >>> 0;
-    new Uint8Array(w.memory.buffer).set(bytes, data);
+    this.insn = w.instruction_new() >>> 0;
+    this.window(0);
+  }
+
+  /** A decoder over the window starting at `pos`, positioned there. */
+  private window(pos: number): void {
+    const w = this.w;
+    if (this.decoder) w.__wbg_decoder_free(this.decoder);
+    this.decoder = 0;
+    const end = Math.min(this.bytes.length, pos + WINDOW);
+    // iced copies the bytes into wasm memory; the decoder owns and frees the copy.
+    const data = w.__wbindgen_malloc(end - pos, 1) >>> 0;
+    new Uint8Array(w.memory.buffer).set(this.bytes.subarray(pos, end), data);
     const ret = w.__wbindgen_add_to_stack_pointer(-16);
     try {
       // Lenient like the kernel's insn decoder, which does not reject e.g. a stray LOCK prefix.
-      w.decoder_new(ret, 64, data, bytes.length, ICED_NO_INVALID_CHECK);
+      w.decoder_new(ret, 64, data, end - pos, ICED_NO_INVALID_CHECK);
       const out = new Int32Array(w.memory.buffer, ret, 3);
       if (out[2] !== 0) throw new Error('iced-x86: cannot create a 64-bit decoder');
       this.decoder = out[0]! >>> 0;
     } finally {
       w.__wbindgen_add_to_stack_pointer(16);
     }
-    this.insn = w.instruction_new() >>> 0;
+    this.winStart = pos;
+    this.winEnd = end;
+    this.pos = pos;
   }
 
   /** Moves the decoder to a byte position (only needed after skipping bytes). */
   seek(pos: number): void {
+    if (pos < this.winStart || pos > this.winEnd) {
+      this.window(pos);
+      return;
+    }
     const w = this.w;
     const ret = w.__wbindgen_add_to_stack_pointer(-16);
     try {
-      w.decoder_set_position(ret, this.decoder, pos);
+      w.decoder_set_position(ret, this.decoder, pos - this.winStart);
       if (new Int32Array(w.memory.buffer, ret, 2)[1] !== 0) throw new RangeError(`iced-x86: cannot seek to ${pos}`);
     } finally {
       w.__wbindgen_add_to_stack_pointer(16);
@@ -169,6 +195,8 @@ export class LengthDecoder {
    */
   next(): number {
     const w = this.w;
+    // (an instruction near the window's end may go on past it: the window moves first)
+    if (this.pos + MAX_INSN > this.winEnd && this.winEnd < this.bytes.length) this.window(this.pos);
     w.decoder_decodeOut(this.decoder, this.insn);
     const len = w.instruction_length(this.insn) >>> 0;
     this.last = this.pos;
