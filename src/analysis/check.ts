@@ -18,7 +18,7 @@ import { validateRetpoline, validateSls } from './validate-mitigations.js';
 import { validateIbt } from './validate-ibt.js';
 import { validateUnrets } from './validate-unret.js';
 import { addSpecialSectionAlts } from './special-alts.js';
-import { validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
+import { releaseWalkFrames, validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
 import { phase } from '../phases.js';
 
@@ -88,6 +88,8 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
   } catch (e) {
     if (e instanceof FatalCheckError) return { file, warnings, fatal: true };
     throw e;
+  } finally {
+    releaseWalkFrames();
   }
   return { file, warnings, fatal: false };
 }

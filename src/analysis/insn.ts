@@ -31,6 +31,8 @@ export class CodeSection {
    * `extras`, where each would also cost the walk its fast path.
    */
   private firstJumpSrcs: Int32Array | undefined = undefined;
+  /** releaseFirstJumpSrcs() was called: first jump sources are gone. */
+  private walkReleased = false;
   /** The instructions' offsets, for posAt(). */
   private readonly positions: OffsetIndex;
 
@@ -65,6 +67,7 @@ export class CodeSection {
 
   /** Position of the first jump in this section to instruction `pos` from before it; -1: none. */
   firstJumpSrcPos(pos: number): number {
+    if (this.walkReleased) throw new Error(`${this.name}: first jump sources were released`);
     return this.firstJumpSrcs ? this.firstJumpSrcs[pos]! - 1 : -1;
   }
 
@@ -74,6 +77,18 @@ export class CodeSection {
    */
   markFirstJumpSrc(pos: number, src: number): void {
     if (!this.hasFirstJumpSrc(pos)) (this.firstJumpSrcs ??= new Int32Array(this.ds.count))[pos] = src + 1;
+  }
+
+  /** After the jump tables are found, the only pass that follows first jump sources. */
+  releaseFirstJumpSrcs(): void {
+    this.firstJumpSrcs = undefined;
+    this.walkReleased = true;
+  }
+
+  /** After the walk: what only the walk needs goes (see DecodedSection.releaseWalkColumns()). */
+  releaseWalkState(): void {
+    this.ds.releaseWalkColumns?.();
+    this.releaseFirstJumpSrcs();
   }
 
   /** Instruction `pos` has a first jump source, here or (from another section) in its extra. */

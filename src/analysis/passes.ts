@@ -500,7 +500,12 @@ function addJumpTable(file: ObjFile, insn: Insn, next: { sec: number; reloc: num
 }
 
 export function addJumpTableAlts(file: ObjFile): void {
-  if (!file.rodata) return;
+  if (file.rodata) findJumpTables(file);
+  // (no pass follows first jump sources again: vmlinux.o's ~20 MB of them can go)
+  for (const cs of file.codeSections) cs.releaseFirstJumpSrcs();
+}
+
+function findJumpTables(file: ObjFile): void {
   for (const func of file.syms.all) {
     if (func.type !== STT_FUNC || !file.code[func.sec]) continue;
     // Mark table heads, keeping back-pointers for forward jumps.

@@ -139,6 +139,13 @@ class Frame {
 /** Frames kept between walks (walks never nest), the bottom one first. */
 const frames: Frame[] = [];
 
+/** Lets go of the last walk's instructions (its file's memory would stay reachable through them). */
+export function releaseWalkFrames(): void {
+  frames.length = 0;
+  nx.cs = undefined;
+  nx.fill = undefined;
+}
+
 /** Where the walk goes after the current instruction (objtool next_insn_to_validate()); cs undefined: nowhere. */
 const nx = { cs: undefined as CodeSection | undefined, pos: 0, fill: undefined as Insn | undefined, flags: 0 };
 

@@ -15,6 +15,7 @@ import { detectLayout, kbuildRelease } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, OPTION_SPELLING, layoutByName } from '../kernel/versions.js';
 import { check } from '../analysis/check.js';
 import { phase } from '../phases.js';
+import { COLLECT_FROM_INSNS, collectGarbage } from './gc.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { Warning } from '../analysis/warnings.js';
 import { writeOutputs } from '../actions/output.js';
@@ -239,28 +240,45 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
         out.stdout(JSON.stringify({ ...w, ...extra }) + '\n');
       }
     : (line: string) => out.stderr(line + '\n');
+  // (the analysis is made and used in analyse(): nothing here holds it while the file is written)
+  const r = analyse(cl, elf, layout, opts, path, emit, out);
+  if (r.written === 'fatal' || r.warned) {
+    // 7.x --backup: <obj>.orig only when something was reported, and the command that repeats it.
+    if (opts.backup && layout.backup === 'on-warning') backup(cl, path, out);
+  }
+  if (r.written === 'fatal') return layout.severity.fatalExit;
+  // --werror: a warning fails the run, and nothing is written.
+  if (opts.werror && r.warned) return 1;
+  const editor = r.editor!;
+  const changed = r.written === 'changed';
+  if (r.big) collectGarbage();
+  phase('ORC generation');
+  if (changed && !opts.dryRun) editor.write();
+  phase('write');
+  return 0;
+}
+
+/**
+ * check() and the outputs it makes into an editor, with the listings asked for. A big object's
+ * walk state goes before the outputs are made, and its whole analysis before it is written.
+ */
+function analyse(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: CheckOptions, path: string,
+  emit: Parameters<typeof check>[4], out: CheckOutput): { written: 'changed' | 'unchanged' | 'fatal'; warned: boolean; big?: boolean; editor?: ElfEditor } {
   const result = check(elf, layout, opts, path, emit);
   // (iced's formatter, and its wrapper, load only when a listing is asked for)
   if (cl.disas !== undefined || cl.trace !== undefined) {
     if (cl.trace !== undefined) printFunctions(result.file, cl.trace, { wide: !!cl.wide, trace: true }, out.stdout);
     if (cl.disas !== undefined) printFunctions(result.file, cl.disas, { wide: !!cl.wide, trace: false }, out.stdout);
   }
-  if (result.fatal) {
-    if (opts.backup && layout.backup === 'on-warning') backup(cl, path, out);
-    return layout.severity.fatalExit;
+  if (result.fatal) return { written: 'fatal', warned: true };
+  const big = result.file.nrInsns >= COLLECT_FROM_INSNS;
+  if (big) {
+    for (const cs of result.file.codeSections) cs.releaseWalkState();
+    collectGarbage();
   }
   const editor = new ElfEditor(elf);
   const written = writeOutputs(result.file, editor, out.stdout);
-  // 7.x --backup: <obj>.orig only when something was reported, and the command that repeats it.
-  if (opts.backup && layout.backup === 'on-warning' && (written === 'fatal' || result.file.warnings.count > 0)) backup(cl, path, out);
-  if (written === 'fatal') return layout.severity.fatalExit;
-  // --werror: a warning fails the run, and nothing is written.
-  if (opts.werror && result.file.warnings.count > 0) return 1;
-  const changed = written === 'changed';
-  phase('ORC generation');
-  if (changed && !opts.dryRun) editor.write();
-  phase('write');
-  return 0;
+  return { written, warned: result.file.warnings.count > 0, big, editor };
 }
 
 /**

@@ -412,6 +412,14 @@ class Decoded implements DecodedSection {
     private readonly base: number,
   ) {}
 
+  releaseWalkColumns(): void {
+    for (const k of ['immediate', 'opStart', 'opCount', 'ops'] as const) {
+      Object.defineProperty(this, k, { get: () => { throw new Error(`${this.section}: the ${k} column was released`); } });
+    }
+    this.targets = undefined;
+    this.fields = undefined;
+  }
+
   get target(): Int32Array {
     return (this.targets ??= relTargets(this.count, this.offset, this.len, this.flags, this.immediate));
   }

@@ -123,6 +123,12 @@ export interface DecodedSection {
    * (the default) decoding ended there; with 'skip' it went on past a one-byte placeholder.
    */
   readonly error: X86DecodeError | null;
+  /**
+   * Drops the columns only the walk of functions reads (immediate, opStart, opCount, ops, and
+   * what is derived from them): ~100 MB of vmlinux.o that writing the outputs does not need.
+   * Reading one afterwards throws.
+   */
+  releaseWalkColumns?(): void;
 }
 
 /** A stack op as a plain object, for tests and debugging. */
