@@ -21,6 +21,7 @@ import { addSpecialSectionAlts } from './special-alts.js';
 import { releaseWalkFrames, validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
 import { phase } from '../phases.js';
+import { COLLECT_FROM_INSNS, collectGarbage } from '../gc.js';
 
 export interface CheckResult {
   file: ObjFile;
@@ -45,6 +46,8 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     file.syms.linkColdFunctions(objname);
     phase('symbols');
     runPasses(file);
+    // (a split decode's second half has been copied in: its ~30 MB can go before the walk grows)
+    if (file.nrInsns >= COLLECT_FROM_INSNS) collectGarbage();
     phase('decode');
     if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
       addSpecialSectionAlts(file, file.kernelRead(() => specialGetAlts(elf, layout, { uaccess: opts.uaccess })));
@@ -57,6 +60,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     phase('call destinations');
     addDeadEnds(file);
     addJumpTableAlts(file);
+    if (file.nrInsns >= COLLECT_FROM_INSNS) collectGarbage();
     readUnwindHints(file);
     checkAnnotateEntries(file, 'late');
     readRetpolineHints(file);

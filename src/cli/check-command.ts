@@ -15,7 +15,7 @@ import { detectLayout, kbuildRelease } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, OPTION_SPELLING, layoutByName } from '../kernel/versions.js';
 import { check } from '../analysis/check.js';
 import { phase } from '../phases.js';
-import { COLLECT_FROM_INSNS, collectGarbage } from './gc.js';
+import { COLLECT_FROM_INSNS, collectGarbage } from '../gc.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { Warning } from '../analysis/warnings.js';
 import { writeOutputs } from '../actions/output.js';

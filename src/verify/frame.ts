@@ -4,11 +4,10 @@
 // is below the CFA (where the return address is), whether %rbp holds a frame pointer, and where
 // the caller's %rbp was saved. Anything it cannot model makes the state unknown, and boundaries
 // reached in an unknown state are counted as unverified, never passed.
-import { InsnType, OpDestType, OpSrcType, type DecodedSection } from '../x86/index.js';
+import { InsnType, OP_STRIDE, OpDestType, OpSrcType, opDestReg, opDestType, opSrcReg, opSrcType, type DecodedSection } from '../x86/index.js';
 
 const SP = 4;
 const BP = 5;
-const OP_STRIDE = 6;
 
 /** The frame at an instruction boundary. `undefined` fields are unknown. */
 export interface Frame {
@@ -97,11 +96,12 @@ function stepRegs(ds: DecodedSection, i: number, f: Frame): Frame {
   const n = ds.opCount[i]!;
   let k = ds.opStart[i]! * OP_STRIDE;
   for (let j = 0; j < n; j++, k += OP_STRIDE) {
-    const dt = ds.ops[k]!;
-    const st = ds.ops[k + 3]!;
+    const w = ds.ops[k]!;
+    const dt = opDestType(w);
+    const st = opSrcType(w);
     if (dt === OpDestType.PUSH || dt === OpDestType.PUSHF) sp += 8;
     if (st === OpSrcType.POP || st === OpSrcType.POPF) sp -= 8;
-    if (dt === OpDestType.REG && st === OpSrcType.ADD && ds.ops[k + 1] === SP && ds.ops[k + 4] === SP) sp -= ds.ops[k + 5]!;
+    if (dt === OpDestType.REG && st === OpSrcType.ADD && opDestReg(w) === SP && opSrcReg(w) === SP) sp -= ds.ops[k + 2]!;
   }
   return sp === f.sp ? f : { ...f, sp };
 }
@@ -119,12 +119,13 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   const n = ds.opCount[i]!;
   let k = ds.opStart[i]! * OP_STRIDE;
   for (let j = 0; j < n; j++, k += OP_STRIDE) {
-    const dt = ds.ops[k]!;
-    const dr = ds.ops[k + 1]!;
-    const doff = ds.ops[k + 2]!;
-    const st = ds.ops[k + 3]!;
-    const sr = ds.ops[k + 4]!;
-    const soff = ds.ops[k + 5]!;
+    const w = ds.ops[k]!;
+    const dt = opDestType(w);
+    const dr = opDestReg(w);
+    const doff = ds.ops[k + 1]!;
+    const st = opSrcType(w);
+    const sr = opSrcReg(w);
+    const soff = ds.ops[k + 2]!;
     if (dt === OpDestType.PUSH || dt === OpDestType.PUSHF) {
       if (sp !== undefined) sp += 8;
       if (slotFromSp !== undefined) slotFromSp += 8;

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 import { decodeSection } from './decoder.js';
-import { InsnFlag, InsnType, type DecodedSection } from './insn.js';
+import { InsnFlag, InsnType, OpDestType, stackOps, type DecodedSection } from './insn.js';
 import { LengthDecoder } from './iced.js';
 import { InsnLayout, parseLayout } from './layout.js';
 import { objdumpSections, type ObjdumpBoundaries } from './objdump-oracle.js';
@@ -120,8 +120,11 @@ describe('x86 decoder on compiled objects', () => {
     // Return thunks: no plain ret, jumps to __x86_return_thunk instead.
     assert.equal(count((i) => ds.type[i] === InsnType.RETURN), 0);
     // Frame pointers: push %rbp; mov %rsp,%rbp.
-    assert.ok(count((i) => ds.opCount[i] === 1 && ds.ops[ds.opStart[i] * 6] === 0 &&
-      ds.ops[ds.opStart[i] * 6 + 1] === 5 && ds.ops[ds.opStart[i] * 6 + 4] === 4) >= funcs.length / 2);
+    const movRspRbp = (i: number): boolean => {
+      const ops = stackOps(ds, i);
+      return ops.length === 1 && ops[0]!.dest.type === OpDestType.REG && ops[0]!.dest.reg === 5 && ops[0]!.src.reg === 4;
+    };
+    assert.ok(count(movRspRbp) >= funcs.length / 2);
   });
 
   it('libc.a, linked into one relocatable: boundaries match objdump, fields match iced', (t) => {

@@ -3,7 +3,7 @@
 export { decodeSection, type DecodeOptions } from './decoder.js';
 export { formatInstructions } from './iced.js';
 export {
-  InsnType, OpDestType, OpSrcType, CfiReg, InsnFlag, OP_STRIDE,
+  InsnType, OpDestType, OpSrcType, CfiReg, InsnFlag, OP_STRIDE, opDestType, opDestReg, opSrcType, opSrcReg,
   type DecodedSection, type StackOp,
   stackOps, readStackOp, indexAt, indexContaining, dispSize, immSize, fieldAt, relocFieldPos, typeName,
 } from './insn.js';

@@ -80,8 +80,28 @@ export const enum InsnFlag {
   INVALID = 1 << 9,
 }
 
-/** Ints per stack op in DecodedSection.ops: destType, destReg, destOffset, srcType, srcReg, srcOffset. */
-export const OP_STRIDE = 6;
+/**
+ * Ints per stack op in DecodedSection.ops: the two types and registers a byte each (opWord()),
+ * destOffset, srcOffset. (Packed: vmlinux.o has over a million stack ops.)
+ */
+export const OP_STRIDE = 3;
+
+/** A stack op's first int: destType, destReg, srcType, srcReg from the low byte up (all < 256). */
+export function opWord(destType: number, destReg: number, srcType: number, srcReg: number): number {
+  return destType | (destReg << 8) | (srcType << 16) | (srcReg << 24);
+}
+export function opDestType(w: number): number {
+  return w & 0xff;
+}
+export function opDestReg(w: number): number {
+  return (w >>> 8) & 0xff;
+}
+export function opSrcType(w: number): number {
+  return (w >>> 16) & 0xff;
+}
+export function opSrcReg(w: number): number {
+  return w >>> 24;
+}
 
 /**
  * One executable section, decoded. Instruction i occupies [offset[i], offset[i] + len[i]).
@@ -141,12 +161,13 @@ export interface StackOp {
 export function readStackOp(ds: DecodedSection, i: number, j: number, out: StackOp): StackOp {
   const k = (ds.opStart[i]! + j) * OP_STRIDE;
   const o = ds.ops;
-  out.dest.type = o[k]!;
-  out.dest.reg = o[k + 1]!;
-  out.dest.offset = o[k + 2]!;
-  out.src.type = o[k + 3]!;
-  out.src.reg = o[k + 4]!;
-  out.src.offset = o[k + 5]!;
+  const w = o[k]!;
+  out.dest.type = opDestType(w);
+  out.dest.reg = opDestReg(w);
+  out.dest.offset = o[k + 1]!;
+  out.src.type = opSrcType(w);
+  out.src.reg = opSrcReg(w);
+  out.src.offset = o[k + 2]!;
   return out;
 }
 
@@ -156,9 +177,10 @@ export function stackOps(ds: DecodedSection, i: number): StackOp[] {
   const n = ds.opCount[i];
   let k = ds.opStart[i] * OP_STRIDE;
   for (let j = 0; j < n; j++, k += OP_STRIDE) {
+    const w = ds.ops[k];
     out.push({
-      dest: { type: ds.ops[k], reg: ds.ops[k + 1], offset: ds.ops[k + 2] },
-      src: { type: ds.ops[k + 3], reg: ds.ops[k + 4], offset: ds.ops[k + 5] },
+      dest: { type: opDestType(w), reg: opDestReg(w), offset: ds.ops[k + 1] },
+      src: { type: opSrcType(w), reg: opSrcReg(w), offset: ds.ops[k + 2] },
     });
   }
   return out;

@@ -2,7 +2,7 @@
 // objtool's stack ops for one decoded instruction: the ADD_OP half of
 // arch_decode_instruction() in tools/objtool/arch/x86/decode.c as of Linux 6.12. Only the forms
 // listed there get ops; everything else is left to the validator's "unknown" paths, as in objtool.
-import { CfiReg, OP_STRIDE, OpDestType, OpSrcType } from './insn.js';
+import { CfiReg, OP_STRIDE, OpDestType, OpSrcType, opWord } from './insn.js';
 import type { InsnLayout } from './layout.js';
 import { DECODER_6_12, type DecoderVariant } from './variant.js';
 
@@ -25,11 +25,8 @@ export class OpSink {
       this.ops = grown;
     }
     const ops = this.ops;
-    ops[k++] = destType;
-    ops[k++] = destReg;
+    ops[k++] = opWord(destType, destReg, srcType, srcReg);
     ops[k++] = destOffset;
-    ops[k++] = srcType;
-    ops[k++] = srcReg;
     ops[k] = srcOffset;
     this.count++;
   }
