@@ -9,7 +9,7 @@
 // Each is a PROGBITS, SHF_ALLOC section with its .rela section (elf_create_section_pair()),
 // made only when the list is not empty; a file that already has one keeps it, with a warning.
 import { R_X86_64_64, R_X86_64_PC32, SHF_ALLOC, SHF_WRITE, SHT_PROGBITS } from '../elf/constants.js';
-import type { ElfEditor, NewRelocColumns } from '../elf/writer.js';
+import type { ElfEditor } from '../elf/writer.js';
 import type { Insn, InsnList } from '../analysis/insn.js';
 import type { ObjFile } from '../analysis/objfile.js';
 import { isSiblingCall } from '../analysis/passes.js';
@@ -77,26 +77,14 @@ export function writeSitesTable(file: ObjFile, editor: ElfEditor, table: SitesTa
   const list = spec.list(file);
   if (list.length === 0) return false;
   const data = new Uint8Array(list.length * spec.entsize);
-  // (as columns: vmlinux.o has a quarter of a million call sites, too many for an object each)
-  const perEntry = table === 'static_call' ? 2 : 1;
-  const count = list.length * perEntry;
-  const relocs: NewRelocColumns = {
-    count, type: table === 'mcount' ? R_X86_64_64 : R_X86_64_PC32,
-    offset: new Float64Array(count), sym: new Int32Array(count), addend: new Float64Array(count),
-  };
+  const index = editor.addSection({ name: spec.name, type: SHT_PROGBITS, flags: spec.flags, data, addralign: spec.addralign, entsize: spec.entsize });
+  // (written as made: vmlinux.o has a quarter of a million call sites)
+  const relocs = editor.addRelaEntries(index, list.length * (table === 'static_call' ? 2 : 1), table === 'mcount' ? R_X86_64_64 : R_X86_64_PC32);
   let r = 0;
   list.forEach((insn, k) => {
     const at = k * spec.entsize;
-    relocs.offset[r] = at;
-    relocs.sym[r] = textSectionSymbol(editor, insn.sec.index);
-    relocs.addend[r++] = insn.offset;
-    if (table === 'static_call') {
-      relocs.offset[r] = at + 4;
-      relocs.sym[r] = staticCallKey(file, insn);
-      relocs.addend[r++] = isSiblingCall(file, insn) ? 1 : 0;
-    }
+    relocs.set(r++, at, textSectionSymbol(editor, insn.sec.index), insn.offset);
+    if (table === 'static_call') relocs.set(r++, at + 4, staticCallKey(file, insn), isSiblingCall(file, insn) ? 1 : 0);
   });
-  const index = editor.addSection({ name: spec.name, type: SHT_PROGBITS, flags: spec.flags, data, addralign: spec.addralign, entsize: spec.entsize });
-  editor.addRelaSection(index, relocs);
   return true;
 }

@@ -64,19 +64,16 @@ export interface NewReloc {
 }
 
 /**
- * Many relocations of one type as columns: an ORC table of vmlinux.o has half a million, which
- * as NewReloc objects cost their allocation and a young-generation collection or two.
+ * Many relocations of one type, written straight into their section's bytes as they are made
+ * (addRelaEntries()): an ORC table of vmlinux.o has half a million, which as NewReloc objects
+ * would cost their allocation and a young-generation collection or two, and as columns beside
+ * the section's bytes twice the memory.
  */
-export interface NewRelocColumns {
-  count: number;
-  type: number;
-  offset: Float64Array;
-  sym: Int32Array;
-  addend: Float64Array;
-}
-
-function relocColumns(relocs: NewReloc[] | NewRelocColumns): NewRelocColumns | undefined {
-  return Array.isArray(relocs) ? undefined : relocs;
+export interface RelaEntries {
+  /** The new .rela section's index. */
+  readonly index: number;
+  /** Entry k; `sym` is resolved to its final index when the file is laid out. */
+  set(k: number, offset: number, sym: SymbolRef, addend: number): void;
 }
 
 interface HeaderFields {
@@ -94,7 +91,8 @@ interface HeaderFields {
 
 interface PendingRelocSection {
   index: number;
-  relocs: NewReloc[] | NewRelocColumns;
+  /** Written by a RelaEntries but for the symbols, which are resolved (each layout) from these. */
+  relocs: NewReloc[] | { syms: Int32Array };
   /** Byte position of the first new entry (appends follow the existing ones). */
   base?: number;
 }
@@ -182,15 +180,36 @@ export class ElfEditor {
    * Add `.rela<name>` for a section, linked to the symbol table, with the given relocations.
    * Symbol references are resolved to final indices when the file is serialized.
    */
-  addRelaSection(target: number, relocs: NewReloc[] | NewRelocColumns): number {
-    const targetName = this.sectionName(target);
-    const count = relocColumns(relocs)?.count ?? (relocs as NewReloc[]).length;
-    const index = this.addSection({
-      name: `.rela${targetName}`, type: SHT_RELA, flags: SHF_INFO_LINK, data: new Uint8Array(count * RELA_SIZE),
-      addralign: 8, entsize: RELA_SIZE, link: this.symtab.index, info: target,
-    });
+  addRelaSection(target: number, relocs: NewReloc[]): number {
+    const index = this.newRelaSection(target, new Uint8Array(relocs.length * RELA_SIZE));
     this.pendingRelocs.push({ index, relocs });
     return index;
+  }
+
+  /** addRelaSection() for `count` relocations of one type, each given with set(). */
+  addRelaEntries(target: number, count: number, type: number): RelaEntries {
+    const data = new Uint8Array(count * RELA_SIZE);
+    const index = this.newRelaSection(target, data);
+    const syms = new Int32Array(count);
+    this.pendingRelocs.push({ index, relocs: { syms } });
+    const v = viewOf(data);
+    return {
+      index,
+      set(k: number, offset: number, sym: SymbolRef, addend: number): void {
+        const at = k * RELA_SIZE;
+        setU64(v, at, offset);
+        v.setUint32(at + 8, type, true);
+        syms[k] = sym;
+        setS64(v, at + 16, addend);
+      },
+    };
+  }
+
+  private newRelaSection(target: number, data: Uint8Array): number {
+    return this.addSection({
+      name: `.rela${this.sectionName(target)}`, type: SHT_RELA, flags: SHF_INFO_LINK, data,
+      addralign: 8, entsize: RELA_SIZE, link: this.symtab.index, info: target,
+    });
   }
 
   sectionName(index: number): string {
@@ -422,18 +441,12 @@ export class ElfEditor {
       const data = this.contents.get(p.index)!;
       const v = viewOf(data);
       const base = p.base ?? 0;
-      const cols = relocColumns(p.relocs);
-      if (cols) {
-        for (let k = 0; k < cols.count; k++) {
-          const at = base + k * RELA_SIZE;
-          setU64(v, at, cols.offset[k]!);
-          v.setUint32(at + 8, cols.type, true);
-          v.setUint32(at + 12, resolve(cols.sym[k]!), true);
-          setS64(v, at + 16, cols.addend[k]!);
-        }
+      if (!Array.isArray(p.relocs)) {
+        const syms = p.relocs.syms;
+        for (let k = 0; k < syms.length; k++) v.setUint32(base + k * RELA_SIZE + 12, resolve(syms[k]!), true);
         continue;
       }
-      (p.relocs as NewReloc[]).forEach((r, k) => {
+      p.relocs.forEach((r, k) => {
         const at = base + k * RELA_SIZE;
         setU64(v, at, r.offset);
         v.setUint32(at + 8, r.type, true);

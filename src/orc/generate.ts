@@ -21,7 +21,7 @@ export interface OrcTable {
   /** Section index of each entry's instruction. */
   sections: Uint32Array;
   /** Offset of each entry's instruction in its section (the terminator: the section size). */
-  offsets: Float64Array;
+  offsets: Uint32Array | Float64Array;
 }
 
 /** One point of a text section: an instruction (or alternative byte) offset and its CFI. */
@@ -41,7 +41,7 @@ export class OrcBuilder {
   private n = 0;
   private keys = new Float64Array(1024);
   private secs = new Uint32Array(1024);
-  private offs = new Float64Array(1024);
+  private offs = new Uint32Array(1024);
   /** The section being added to, or -1. */
   private current = -1;
   private prevKey = 0;
@@ -101,7 +101,7 @@ export class OrcBuilder {
       const cap = this.n * 2;
       const k = new Float64Array(cap); k.set(this.keys); this.keys = k;
       const s = new Uint32Array(cap); s.set(this.secs); this.secs = s;
-      const o = new Float64Array(cap); o.set(this.offs); this.offs = o;
+      const o = new Uint32Array(cap); o.set(this.offs); this.offs = o;
     }
     this.keys[this.n] = key;
     this.secs[this.n] = sectionIndex;
@@ -114,7 +114,8 @@ export class OrcBuilder {
     if (this.current !== -1) throw new Error(`OrcBuilder: section ${this.current} was not ended`);
     const entries = new Uint8Array(this.n * ORC_ENTRY_SIZE);
     for (let k = 0; k < this.n; k++) storeOrcKey(this.keys[k]!, entries, k * ORC_ENTRY_SIZE);
-    return { count: this.n, entries, sections: this.secs.slice(0, this.n), offsets: this.offs.slice(0, this.n) };
+    // (views, not copies: at vmlinux.o's half a million entries, copies would be the outputs' peak)
+    return { count: this.n, entries, sections: this.secs.subarray(0, this.n), offsets: this.offs.subarray(0, this.n) };
   }
 }
 

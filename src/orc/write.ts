@@ -13,7 +13,7 @@
 // already); a file that has .orc_unwind is refused with objtool's warning.
 import { R_X86_64_PC32, SHF_ALLOC, SHT_PROGBITS } from '../elf/constants.js';
 import { textSectionSymbol } from '../actions/text-sym.js';
-import type { ElfEditor, NewRelocColumns, SymbolRef } from '../elf/writer.js';
+import type { ElfEditor, SymbolRef } from '../elf/writer.js';
 import { ORC_ENTRY_SIZE, ORC_IP_SIZE } from './entry.js';
 import type { OrcTable } from './generate.js';
 
@@ -47,9 +47,7 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
 
   // Section symbols are made in entry order, as write_orc_entry() meets their sections.
   const made = new Map<number, SymbolRef>();
-  const relocs: NewRelocColumns = {
-    count: nr, type: R_X86_64_PC32, offset: new Float64Array(nr), sym: new Int32Array(nr), addend: new Float64Array(nr),
-  };
+  const relocs = editor.addRelaEntries(ipSection, nr, R_X86_64_PC32);
   for (let k = 0; k < nr; k++) {
     const sec = table.sections[k]!;
     let sym = made.get(sec);
@@ -57,10 +55,8 @@ export function writeOrcSections(editor: ElfEditor, table: OrcTable): OrcWriteRe
       sym = textSectionSymbol(editor, sec);
       made.set(sec, sym);
     }
-    relocs.offset[k] = k * ORC_IP_SIZE;
-    relocs.sym[k] = sym;
-    relocs.addend[k] = table.offsets[k]!;
+    relocs.set(k, k * ORC_IP_SIZE, sym, table.offsets[k]!);
   }
-  const relaSection = editor.addRelaSection(ipSection, relocs);
+  const relaSection = relocs.index;
   return { status: 'written', orcSection, ipSection, relaSection };
 }
