@@ -89,6 +89,16 @@ interface HeaderFields {
   entsize: number;
 }
 
+/** Strings appended to a string table, in one growing buffer (vmlinux.o gets some 60K). */
+interface AppendedStrings {
+  bytes: Uint8Array;
+  /** Bytes of `bytes` in use. */
+  used: number;
+  /** The table's size with them. */
+  size: number;
+  byOffset: Map<number, string>;
+}
+
 interface PendingRelocSection {
   index: number;
   /** Written by a RelaEntries but for the symbols, which are resolved (each layout) from these. */
@@ -104,7 +114,7 @@ export class ElfEditor {
   private contents = new Map<number, Uint8Array>();
   /** Strings appended to string tables, by table index. */
   /** Strings appended to a string table: each add appends (objtool's elf_add_string() does not share). */
-  private appendedStrings = new Map<number, { parts: Uint8Array[]; size: number; byOffset: Map<number, string> }>();
+  private appendedStrings = new Map<number, AppendedStrings>();
   /** .strtab offsets of the added symbols' names, given when each is added, as objtool does. */
   private addedNames: number[] = [];
   /** New st_size of existing symbols (objtool's elf_write_symbol() after growing one). */
@@ -354,14 +364,21 @@ export class ElfEditor {
     let a = this.appendedStrings.get(table);
     if (!a) {
       const base = this.elf.section(table)?.size ?? 0;
-      a = { parts: [], size: base, byOffset: new Map() };
+      a = { bytes: new Uint8Array(4096), used: 0, size: base, byOffset: new Map() };
       this.appendedStrings.set(table, a);
     }
     const at = a.size;
-    const bytes = new Uint8Array(s.length + 1);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i) & 0xff;
-    a.parts.push(bytes);
-    a.size += bytes.length;
+    if (a.used + s.length + 1 > a.bytes.length) {
+      const grown = new Uint8Array(Math.max(a.bytes.length * 2, a.used + s.length + 1));
+      grown.set(a.bytes.subarray(0, a.used));
+      a.bytes = grown;
+    }
+    const b = a.bytes;
+    let k = a.used;
+    for (let i = 0; i < s.length; i++) b[k++] = s.charCodeAt(i) & 0xff;
+    b[k++] = 0;
+    a.used = k;
+    a.size += s.length + 1;
     a.byOffset.set(at, s);
     return at;
   }
@@ -457,15 +474,11 @@ export class ElfEditor {
 
     // String tables that grew.
     for (const [table, a] of this.appendedStrings) {
-      if (a.parts.length === 0) continue;
+      if (a.used === 0) continue;
       const orig = elf.section(table)!.data;
       const data = new Uint8Array(a.size);
       data.set(orig, 0);
-      let at = orig.length;
-      for (const p of a.parts) {
-        data.set(p, at);
-        at += p.length;
-      }
+      data.set(a.bytes.subarray(0, a.used), orig.length);
       this.contents.set(table, data);
       this.headers[table]!.size = data.length;
     }
