@@ -60,7 +60,11 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     phase('call destinations');
     addDeadEnds(file);
     addJumpTableAlts(file);
-    if (file.nrInsns >= COLLECT_FROM_INSNS) collectGarbage();
+    if (file.nrInsns >= COLLECT_FROM_INSNS) {
+      // (no pass reads immediates after the branch destinations: vmlinux.o's ~20 MB of them go)
+      for (const cs of file.codeSections) cs.releaseImmediates();
+      collectGarbage();
+    }
     readUnwindHints(file);
     checkAnnotateEntries(file, 'late');
     readRetpolineHints(file);

@@ -85,9 +85,14 @@ export class CodeSection {
     this.walkReleased = true;
   }
 
-  /** After the walk: what only the walk needs goes (see DecodedSection.releaseWalkColumns()). */
+  /** Once jump and call destinations are known: nothing reads immediates after that. */
+  releaseImmediates(): void {
+    this.ds.releaseColumns?.(['immediate']);
+  }
+
+  /** After the walk: what only the walk needs goes (see DecodedSection.releaseColumns()). */
   releaseWalkState(): void {
-    this.ds.releaseWalkColumns?.();
+    this.ds.releaseColumns?.(['opStart', 'opCount', 'ops']);
     this.releaseFirstJumpSrcs();
   }
 

@@ -2,7 +2,7 @@
 // Decodes an executable section front to back into the struct-of-arrays model, as objtool's
 // decode_instructions() walks a section with arch_decode_instruction().
 import { LengthDecoder } from './iced.js';
-import { InsnFlag, InsnType, OP_STRIDE, type DecodedSection } from './insn.js';
+import { InsnFlag, InsnType, OP_STRIDE, type DecodedSection, type ReleasableColumn } from './insn.js';
 import { InsnLayout, parseLayout } from './layout.js';
 import { fastLength } from './fast-length.js';
 import { classifyType } from './classify.js';
@@ -412,12 +412,11 @@ class Decoded implements DecodedSection {
     private readonly base: number,
   ) {}
 
-  releaseWalkColumns(): void {
-    for (const k of ['immediate', 'opStart', 'opCount', 'ops'] as const) {
+  releaseColumns(names: readonly ReleasableColumn[]): void {
+    for (const k of names) {
       Object.defineProperty(this, k, { get: () => { throw new Error(`${this.section}: the ${k} column was released`); } });
+      if (k === 'immediate') this.targets = undefined;
     }
-    this.targets = undefined;
-    this.fields = undefined;
   }
 
   get target(): Int32Array {

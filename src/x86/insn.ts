@@ -144,12 +144,14 @@ export interface DecodedSection {
    */
   readonly error: X86DecodeError | null;
   /**
-   * Drops the columns only the walk of functions reads (immediate, opStart, opCount, ops, and
-   * what is derived from them): ~100 MB of vmlinux.o that writing the outputs does not need.
+   * Drops columns no later pass reads (and what is derived from them): vmlinux.o's immediates
+   * once branch destinations are known, its stack ops once it is walked, ~80 MB in all.
    * Reading one afterwards throws.
    */
-  releaseWalkColumns?(): void;
+  releaseColumns?(names: readonly ReleasableColumn[]): void;
 }
+
+export type ReleasableColumn = 'immediate' | 'opStart' | 'opCount' | 'ops';
 
 /** A stack op as a plain object, for tests and debugging. */
 export interface StackOp {
