@@ -195,7 +195,10 @@ class RunnerPool {
   }
 
   private spawn(): void {
-    const child = fork(__filename, ['--runner'], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+    // (the young generation bin/orctool gives in-process runs)
+    const child = fork(__filename, ['--runner'], {
+      serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [...process.execArgv, '--max-semi-space-size=8'],
+    });
     const r: (typeof this.runners)[number] = { child, runs: 0 };
     this.runners.push(r);
     child.on('message', (m: { id: number; answer: Uint8Array | null }) => {
