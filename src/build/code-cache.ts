@@ -8,7 +8,8 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BUNDLE_FILE, CODE_CACHE_FILE, cacheHeader, loadBundle } from '../cli/launch.cjs';
+import { setFlagsFromString } from 'node:v8';
+import { BUNDLE_FILE, CODE_CACHE_FILE, V8_FLAGS, cacheHeader, loadBundle } from '../cli/launch.cjs';
 
 const EXAMPLE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'save_fl.S');
 
@@ -24,6 +25,8 @@ export async function writeCodeCache(): Promise<{ bytes: number } | { skipped: s
     const obj = join(dir, 'save_fl.o');
     const gcc = spawnSync('gcc', ['-c', EXAMPLE, '-o', obj], { encoding: 'utf8' });
     if (gcc.status !== 0) return { skipped: `gcc could not assemble ${EXAMPLE}: ${gcc.error?.message ?? gcc.stderr.trim()}` };
+    // (V8 takes a cache only in a process with the flags it was made with: those orctool runs with)
+    setFlagsFromString(V8_FLAGS.join(' '));
     const bundle = loadBundle(BUNDLE_FILE, null);
     // What a kernel build asks of orctool, on an alternative site that moves the stack pointer.
     const status = await bundle.main(['--orc', '--link', obj]);

@@ -45,8 +45,12 @@ describe('bin/orctool (the bundled build)', () => {
     assert.match(r.stdout, /\.altinstructions/);
   });
 
-  it('has a code cache from the build that V8 accepts', () => {
-    assert.ok(launch.loadBundle().cached, `${launch.CODE_CACHE_FILE} missing or rejected`);
+  it('has a code cache from the build that V8 accepts, with the flags orctool runs with', () => {
+    const script = `console.log(require(${JSON.stringify(join(dirname(launch.BUNDLE_FILE), 'cli', 'launch.cjs'))}).loadBundle().cached)`;
+    const r = runTool(process.execPath, [...launch.V8_FLAGS, '-e', script]);
+    assert.equal(r.stdout.trim(), 'true', `${launch.CODE_CACHE_FILE} missing or rejected: ${r.stderr}`);
+    // bin/orctool starts node with them
+    assert.ok(readFileSync(BIN, 'utf8').includes(`exec node ${launch.V8_FLAGS.join(' ')} "$launcher"`));
   });
 
   // The bundle is copied beside the real one so that its require() of iced-x86 still resolves.

@@ -26,7 +26,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { createServer, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadBundle } from './launch.cjs';
+import { V8_FLAGS, loadBundle } from './launch.cjs';
 
 /** The variables orctool reads (objtool's and kbuild's); bin/orctool sends these and no others. */
 export const SERVED_ENV = ['OBJTOOL_ARGS', 'OBJTOOL_VERBOSE', 'srctree', 'VERSION', 'PATCHLEVEL', 'SUBLEVEL', 'ORCTOOL_DEBUG'];
@@ -195,9 +195,8 @@ class RunnerPool {
   }
 
   private spawn(): void {
-    // (the young generation bin/orctool gives in-process runs)
     const child = fork(__filename, ['--runner'], {
-      serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [...process.execArgv, '--max-semi-space-size=8'],
+      serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'], execArgv: [...process.execArgv, ...V8_FLAGS],
     });
     const r: (typeof this.runners)[number] = { child, runs: 0 };
     this.runners.push(r);
