@@ -403,20 +403,43 @@ class Decoded implements DecodedSection {
     readonly len: Uint8Array,
     readonly type: Uint8Array,
     readonly flags: Uint16Array,
-    readonly immediate: Int32Array,
-    readonly opStart: Uint32Array,
-    readonly opCount: Uint8Array,
-    readonly ops: Int32Array,
+    immediate: Int32Array,
+    opStart: Uint32Array,
+    opCount: Uint8Array,
+    ops: Int32Array,
     readonly error: X86DecodeError | null,
     private readonly bytes: Uint8Array,
     private readonly base: number,
-  ) {}
+  ) {
+    this.cols = { immediate, opStart, opCount, ops };
+  }
+
+  /** The releasable columns, behind getters: the object's shape stays one (the walk's code is compiled for it). */
+  private readonly cols: { [K in ReleasableColumn]: DecodedSection[K] | undefined };
+
+  get immediate(): Int32Array {
+    return this.cols.immediate ?? this.released('immediate');
+  }
+
+  get opStart(): Uint32Array {
+    return this.cols.opStart ?? this.released('opStart');
+  }
+
+  get opCount(): Uint8Array {
+    return this.cols.opCount ?? this.released('opCount');
+  }
+
+  get ops(): Int32Array {
+    return this.cols.ops ?? this.released('ops');
+  }
+
+  private released(k: ReleasableColumn): never {
+    throw new Error(`${this.section}: the ${k} column was released`);
+  }
 
   releaseColumns(names: readonly ReleasableColumn[]): void {
-    for (const k of names) {
-      Object.defineProperty(this, k, { get: () => { throw new Error(`${this.section}: the ${k} column was released`); } });
-      if (k === 'immediate') this.targets = undefined;
-    }
+    for (const k of names) this.cols[k] = undefined;
+    if (names.includes('immediate')) this.targets = undefined;
   }
 
   get target(): Int32Array {
