@@ -32,7 +32,7 @@ export class CodeSection {
    */
   private firstJumpSrcs: Int32Array | undefined = undefined;
   /** releaseFirstJumpSrcs() was called: first jump sources are gone. */
-  private walkReleased = false;
+  private firstJumpSrcsReleased = false;
   /** The instructions' offsets, for posAt(). */
   private readonly positions: OffsetIndex;
 
@@ -67,7 +67,7 @@ export class CodeSection {
 
   /** Position of the first jump in this section to instruction `pos` from before it; -1: none. */
   firstJumpSrcPos(pos: number): number {
-    if (this.walkReleased) throw new Error(`${this.name}: first jump sources were released`);
+    if (this.firstJumpSrcsReleased) throw new Error(`${this.name}: first jump sources were released`);
     return this.firstJumpSrcs ? this.firstJumpSrcs[pos]! - 1 : -1;
   }
 
@@ -82,7 +82,7 @@ export class CodeSection {
   /** After the jump tables are found, the only pass that follows first jump sources. */
   releaseFirstJumpSrcs(): void {
     this.firstJumpSrcs = undefined;
-    this.walkReleased = true;
+    this.firstJumpSrcsReleased = true;
   }
 
   /** Once jump and call destinations are known: nothing reads immediates after that. */

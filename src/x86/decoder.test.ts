@@ -398,3 +398,26 @@ it('Xen/KVM emulate prefix: ud2 + "xen"/"kvm" and the next instruction decode as
   assert.deepEqual([...ds.len], [7, 8, 2]);
   assert.deepEqual([...ds.type], [InsnType.OTHER, InsnType.OTHER, InsnType.BUG]);
 });
+
+describe('x86 decoder: released columns', () => {
+  // push %rbp; mov %rsp,%rbp; jmp .+2; pop %rbp
+  const bytes = new Uint8Array([0x55, 0x48, 0x89, 0xe5, 0xeb, 0x00, 0x5d]);
+
+  it('packs each stack op into three ints and reads them back whole', () => {
+    const ds = decodeSection(bytes, '.text');
+    assert.deepEqual(stackOps(ds, 1), [{ dest: { type: OpDestType.REG, reg: CfiReg.BP, offset: 0 }, src: { type: OpSrcType.REG, reg: CfiReg.SP, offset: 0 } }]);
+    assert.equal(ds.ops.length, 3 * 3);
+  });
+
+  it('throws on a released column, and keeps the others', () => {
+    const ds = decodeSection(bytes, '.text');
+    ds.releaseColumns!(['immediate']);
+    assert.throws(() => ds.immediate, /\.text: the immediate column was released/);
+    assert.throws(() => ds.target, /immediate column was released/);
+    assert.equal(stackOps(ds, 0).length, 1);
+    ds.releaseColumns!(['opStart', 'opCount', 'ops']);
+    assert.throws(() => stackOps(ds, 0), /column was released/);
+    assert.deepEqual([...ds.offset], [0, 1, 4, 6]);
+    assert.deepEqual([...ds.type], [InsnType.OTHER, InsnType.OTHER, InsnType.JUMP_UNCONDITIONAL, InsnType.OTHER]);
+  });
+});
