@@ -16,10 +16,11 @@
 // another build is never asked: the build id is part of the file name. It exits after
 // IDLE_MS without a request (ORCTOOL_SERVER_IDLE, seconds) and removes its files.
 //
-// Protocol (NUL-terminated fields from the client): "orctool-1", secret, cwd, the number of
+// Protocol (NUL-terminated fields from the client): "orctool-2", secret, cwd, the number of
 // variables, NAME=value each, the number of arguments, each argument. The answer, once the run
-// is over, is lines: "1"/"2" + a line of stdout/stderr, "3"/"4" + a last piece without newline,
-// then "X" + the exit status. A client that sees no "X" runs in-process instead.
+// is over, is what the run wrote, stretch by stretch ("1"/"2" for stdout/stderr and a length on
+// a line, then that many bytes; see encodeOutput()), then "X" + the exit status on a line. A
+// client that sees no "X" runs in-process instead.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { closeSync, copyFileSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { type ChildProcess, fork } from 'node:child_process';
@@ -31,7 +32,7 @@ import { V8_FLAGS, loadBundle } from './launch.cjs';
 /** The variables orctool reads (objtool's and kbuild's); bin/orctool sends these and no others. */
 export const SERVED_ENV = ['OBJTOOL_ARGS', 'OBJTOOL_VERBOSE', 'srctree', 'VERSION', 'PATCHLEVEL', 'SUBLEVEL', 'ORCTOOL_DEBUG'];
 
-export const PROTOCOL = 'orctool-1';
+export const PROTOCOL = 'orctool-2';
 export const BUILD_ID_FILE = join(__dirname, '..', 'orctool.buildid');
 
 /** Where the port files live: the per-user runtime directory, else /tmp, as bin/orctool computes it. */
@@ -81,28 +82,31 @@ function parseRequest(buf: Buffer): { fields: string[]; complete: boolean } {
   return { fields, complete: fields.length >= 5 + nEnv + nArgs };
 }
 
-/** The answer's lines for what a run wrote, in the order it wrote it. */
+/**
+ * The answer for what a run wrote: each stretch of one stream as a header line, "1" (stdout) or
+ * "2" (stderr) and its length in bytes, then the bytes. The client reads a stretch with one
+ * `read -N`: bash reads a line from a socket a byte at a time, which for kvm.ko's 238 warnings
+ * took 30 ms of a 100 ms call. (NUL bytes are left out: a bash variable cannot hold one, and
+ * no message has one.)
+ */
 export function encodeOutput(chunks: readonly [1 | 2, Buffer][], status: number): Buffer {
   const out: Buffer[] = [];
-  // Pieces of one stream are joined until the other stream writes.
-  const merged: [1 | 2, Buffer][] = [];
+  const flush = (s: 1 | 2, parts: Buffer[]): void => {
+    let b = Buffer.concat(parts);
+    if (b.includes(0)) b = Buffer.from(b.filter((c) => c !== 0));
+    if (b.length) out.push(Buffer.from(`${s}${b.length}\n`), b);
+  };
+  let stream: 1 | 2 | undefined;
+  let parts: Buffer[] = [];
   for (const [s, b] of chunks) {
-    const last = merged[merged.length - 1];
-    if (last && last[0] === s) last[1] = Buffer.concat([last[1], b]);
-    else merged.push([s, b]);
-  }
-  for (const [s, b] of merged) {
-    let at = 0;
-    while (at < b.length) {
-      const nl = b.indexOf(10, at);
-      if (nl < 0) {
-        out.push(Buffer.from(s === 1 ? '3' : '4'), b.subarray(at), Buffer.from('\n'));
-        break;
-      }
-      out.push(Buffer.from(s === 1 ? '1' : '2'), b.subarray(at, nl + 1));
-      at = nl + 1;
+    if (s !== stream && stream) {
+      flush(stream, parts);
+      parts = [];
     }
+    stream = s;
+    parts.push(b);
   }
+  if (stream) flush(stream, parts);
   out.push(Buffer.from(`X${status}\n`));
   return Buffer.concat(out);
 }
@@ -183,9 +187,19 @@ const WARM_MAX_BYTES = 1 << 20;
 /** How many recent calls warming draws on. */
 const WARM_RECENT = 8;
 
+/**
+ * ORCTOOL_SERVER_TRACE=file (in the environment of the call that starts the server): a line for
+ * each connection, request, answer and runner's run (which runner, waited and ran in ms), with
+ * the time in ms since the epoch, to see where a served call's time goes.
+ */
+const TRACE = process.env['ORCTOOL_SERVER_TRACE'];
+function trace(line: string): void {
+  if (TRACE) writeFileSync(TRACE, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${line}\n`, { flag: 'a' });
+}
+
 /** Runner processes, each given one job at a time; jobs wait for the first free one. */
 class RunnerPool {
-  private readonly runners: { child: ChildProcess; answered?: boolean; runs: number; busy?: { id: number; done: (answer: Buffer | undefined) => void } }[] = [];
+  private readonly runners: { child: ChildProcess; answered?: boolean; runs: number; busy?: { id: number; done: (answer: Buffer | undefined) => void; what: string; queued: number; sent: number } }[] = [];
   private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void; since: number }[] = [];
   private nextId = 1;
 
@@ -204,6 +218,7 @@ class RunnerPool {
       const b = r.busy;
       if (!b || b.id !== m.id) return;
       r.busy = undefined;
+      trace(`${this.runners.indexOf(r)} ${b.what} waited ${(b.sent - b.queued).toFixed(1)} ran ${(performance.now() - b.sent).toFixed(1)} runs ${r.runs}`);
       r.answered = true;
       r.runs++;
       this.deaths = 0;
@@ -252,7 +267,7 @@ class RunnerPool {
       this.waiting.shift();
       const nEnv = Number(w.fields[3]);
       const job: Job = { id: this.nextId++, cwd: w.fields[2]!, envs: w.fields.slice(4, 4 + nEnv), argv: w.fields.slice(5 + nEnv) };
-      r.busy = { id: job.id, done: w.done };
+      r.busy = { id: job.id, done: w.done, what: job.argv[job.argv.length - 1]!, queued: w.since, sent: now };
       r.child.send(job);
       this.remember(job);
     });
@@ -299,7 +314,7 @@ class RunnerPool {
       if (r.busy || !r.child.connected || r.runs >= WARM_JOBS) continue;
       const job = this.recent[this.warmed++ % this.recent.length]!;
       const copy: Job = { ...job, id: this.nextId++, argv: ['--dry-run', ...job.argv] };
-      r.busy = { id: copy.id, done: () => {} };
+      r.busy = { id: copy.id, done: () => {}, what: `warm ${job.argv[job.argv.length - 1]!}`, queued: performance.now(), sent: performance.now() };
       r.child.send(copy);
     }
   }
@@ -375,6 +390,7 @@ function serve(): void {
 
   server.on('connection', (sock) => {
     if (active === 0) armIdle();
+    trace('connection');
     let buf = Buffer.alloc(0);
     let taken = false;
     sock.on('error', () => sock.destroy());
@@ -390,10 +406,12 @@ function serve(): void {
       }
       if (!complete) return;
       taken = true;
+      trace('request');
       // (no idle stop while a run is going on: a runner may take long over vmlinux.o)
       if (idle) clearTimeout(idle);
       active++;
       pool.run(fields).then((answer) => {
+        trace('answer');
         if (answer) sock.end(answer);
         else sock.destroy();
       }).finally(() => {

@@ -9,11 +9,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { connect } from 'node:net';
-import { join } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
 import { compileFixture, makeTempDir, removeDir, repoRoot, runTool, srcPath } from '../testing/toolchain.js';
 
 const BIN = join(repoRoot, 'bin', 'orctool');
+const server = createRequire(import.meta.url)('./server.cjs') as typeof import('./server.cjs');
 
 async function waitFor(cond: () => boolean, ms = 15000): Promise<void> {
   for (const t0 = Date.now(); !cond(); ) {
@@ -88,7 +90,7 @@ describe('the resident orctool', () => {
     const [port] = readFileSync(join(serverDir, portFile), 'utf8').trim().split(' ');
     const answer = await new Promise<string>((resolve) => {
       let got = '';
-      const s = connect(Number(port), '127.0.0.1', () => s.write(['orctool-1', 'not-the-secret', dir, '0', '1', '--help', ''].join('\0')));
+      const s = connect(Number(port), '127.0.0.1', () => s.write([server.PROTOCOL, 'not-the-secret', dir, '0', '1', '--help', ''].join('\0')));
       s.on('data', (d) => (got += d.toString()));
       s.on('close', () => resolve(got));
       s.on('error', () => resolve(got));
@@ -148,5 +150,48 @@ describe('the resident orctool', () => {
     writeFileSync(stale, 'left by a server killed with SIGKILL');
     assert.equal(run(compileFixture(join(repoRoot, 'examples', 'save_fl.S'), dir), ['--orc', '--link'], '1').status, 0);
     await waitFor(() => !existsSync(stale));
+  });
+
+  it('hands the client what a run wrote, byte for byte, however long, in the order written', async () => {
+    // A stand-in server under the build's port file answers with encodeOutput(); the real
+    // client (bin/orctool) must print it exactly: both streams, lines without an end, blank
+    // lines, backslashes, and a long stretch (read whole, not line by line).
+    const own = join(makeTempDir('orctool-runtime-'), `orctool-${process.getuid!()}`);
+    mkdirSync(own, { mode: 0o700 });
+    const long = Array.from({ length: 3000 }, (_, k) => `x.o: warning: objtool: f${k}+0x${k.toString(16)}: unreachable instruction\n`).join('');
+    const written: [1 | 2, Buffer][] = [[2, Buffer.from(long)], [1, Buffer.from('out \\n\n\n')], [2, Buffer.from('a')], [2, Buffer.from('b\\')], [1, Buffer.from('last')]];
+    let request = '';
+    const stub = createServer((sock) => {
+      sock.on('data', (d) => {
+        request += d.toString('latin1');
+        if (request.endsWith('x.o\0')) sock.end(server.encodeOutput(written, 3));
+      });
+    });
+    await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
+    try {
+      const id = readFileSync(server.BUILD_ID_FILE, 'utf8').trim();
+      writeFileSync(join(own, `server-${id}`), `${(stub.address() as { port: number }).port} s3cret\n`, { mode: 0o600 });
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const p = spawn(BIN, ['--orc', 'x.o'], { cwd: dir, env: { ...env, XDG_RUNTIME_DIR: dirname(own), ORCTOOL_SERVER: 'require' } });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
+        p.stderr.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
+        p.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      assert.ok(request.startsWith(`${server.PROTOCOL}\0s3cret\0`), 'the request carries the protocol and the secret');
+      assert.equal(r.status, 3);
+      assert.equal(r.stdout, 'out \\n\n\nlast');
+      assert.equal(r.stderr, `${long}ab\\`);
+    } finally {
+      stub.close();
+      removeDir(dirname(own));
+    }
+  });
+
+  it('leaves NUL bytes out of an answer, and merges a stream written in pieces', () => {
+    const a = server.encodeOutput([[2, Buffer.from('w1\n')], [2, Buffer.from('w\x002\n')], [1, Buffer.from('o')]], 1);
+    assert.equal(a.toString('latin1'), '26\nw1\nw2\n11\noX1\n');
+    assert.equal(server.encodeOutput([], 0).toString(), 'X0\n');
   });
 });
