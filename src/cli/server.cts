@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // The resident orctool: kbuild starts objtool once per object (every module with IBT, every
 // translation unit without), and starting Node costs more than checking a small object. The
-// first call of bin/orctool starts this server in the background and runs in-process itself;
-// later calls hand their command line to it through a few lines of bash (bin/orctool) and print
-// what it answers. The server only accepts and dispatches: its runners, one child process per
+// first call of bin/orctool starts this server; calls hand their command line to it through a
+// few lines of bash (bin/orctool; those that come while it starts wait for it, up to a second)
+// and print what it answers. The server only accepts and dispatches: its runners, one child process per
 // core (make -j runs objtool's calls side by side, and so must orctool's), each load the same
 // bundle an in-process run loads (dist/orctool.cjs) and run one request at a time, in the
 // client's working directory and with the client's values of the variables orctool reads

@@ -152,25 +152,29 @@ describe('the resident orctool', () => {
     await waitFor(() => !existsSync(stale));
   });
 
-  it('hands the client what a run wrote, byte for byte, however long, in the order written', async () => {
-    // A stand-in server under the build's port file answers with encodeOutput(); the real
-    // client (bin/orctool) must print it exactly: both streams, lines without an end, blank
-    // lines, backslashes, and a long stretch (read whole, not line by line).
+  /**
+   * A stand-in server under this build's port file (written `portAfterMs` late, as a starting
+   * server's is, with its pid file there from the start) answering `answer`; what the real
+   * client (bin/orctool) printed, and the request it sent.
+   */
+  async function askStub(answer: Buffer, portAfterMs = 0): Promise<{ status: number | null; stdout: string; stderr: string; request: string }> {
     const own = join(makeTempDir('orctool-runtime-'), `orctool-${process.getuid!()}`);
     mkdirSync(own, { mode: 0o700 });
-    const long = Array.from({ length: 3000 }, (_, k) => `x.o: warning: objtool: f${k}+0x${k.toString(16)}: unreachable instruction\n`).join('');
-    const written: [1 | 2, Buffer][] = [[2, Buffer.from(long)], [1, Buffer.from('out \\n\n\n')], [2, Buffer.from('a')], [2, Buffer.from('b\\')], [1, Buffer.from('last')]];
     let request = '';
     const stub = createServer((sock) => {
       sock.on('data', (d) => {
         request += d.toString('latin1');
-        if (request.endsWith('x.o\0')) sock.end(server.encodeOutput(written, 3));
+        if (request.endsWith('x.o\0')) sock.end(answer);
       });
     });
     await new Promise<void>((r) => stub.listen(0, '127.0.0.1', r));
     try {
-      const id = readFileSync(server.BUILD_ID_FILE, 'utf8').trim();
-      writeFileSync(join(own, `server-${id}`), `${(stub.address() as { port: number }).port} s3cret\n`, { mode: 0o600 });
+      const file = join(own, `server-${readFileSync(server.BUILD_ID_FILE, 'utf8').trim()}`);
+      // (a live pid: this process)
+      writeFileSync(`${file}.pid`, `${process.pid}\n`, { mode: 0o600 });
+      const port = () => writeFileSync(file, `${(stub.address() as { port: number }).port} s3cret\n`, { mode: 0o600 });
+      if (portAfterMs) setTimeout(port, portAfterMs);
+      else port();
       const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
         const p = spawn(BIN, ['--orc', 'x.o'], { cwd: dir, env: { ...env, XDG_RUNTIME_DIR: dirname(own), ORCTOOL_SERVER: 'require' } });
         let stdout = '';
@@ -179,14 +183,29 @@ describe('the resident orctool', () => {
         p.stderr.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
         p.on('close', (status) => resolve({ status, stdout, stderr }));
       });
-      assert.ok(request.startsWith(`${server.PROTOCOL}\0s3cret\0`), 'the request carries the protocol and the secret');
-      assert.equal(r.status, 3);
-      assert.equal(r.stdout, 'out \\n\n\nlast');
-      assert.equal(r.stderr, `${long}ab\\`);
+      return { ...r, request };
     } finally {
       stub.close();
       removeDir(dirname(own));
     }
+  }
+
+  it('hands the client what a run wrote, byte for byte, however long, in the order written', async () => {
+    // Both streams, lines without an end, blank lines, backslashes, and a long stretch (read
+    // whole, not line by line).
+    const long = Array.from({ length: 3000 }, (_, k) => `x.o: warning: objtool: f${k}+0x${k.toString(16)}: unreachable instruction\n`).join('');
+    const written: [1 | 2, Buffer][] = [[2, Buffer.from(long)], [1, Buffer.from('out \\n\n\n')], [2, Buffer.from('a')], [2, Buffer.from('b\\')], [1, Buffer.from('last')]];
+    const r = await askStub(server.encodeOutput(written, 3));
+    assert.ok(r.request.startsWith(`${server.PROTOCOL}\0s3cret\0`), 'the request carries the protocol and the secret');
+    assert.equal(r.status, 3);
+    assert.equal(r.stdout, 'out \\n\n\nlast');
+    assert.equal(r.stderr, `${long}ab\\`);
+  });
+
+  it('waits for a server that is starting (its pid file there, its port file not yet)', async () => {
+    const r = await askStub(server.encodeOutput([[2, Buffer.from('served\n')]], 0), 300);
+    assert.equal(r.status, 0);
+    assert.equal(r.stderr, 'served\n');
   });
 
   it('leaves NUL bytes out of an answer, and merges a stream written in pieces', () => {
