@@ -140,7 +140,7 @@ export function decodePart(bytes: Uint8Array, base: number, section: string, var
   const ds = d.finish(!inPlace); // columns given stay where they are
   return {
     base, end: base + d.pos, count: ds.count, ...mapColumns(ds, (a) => a),
-    ops: ds.ops, errorAt: d.error !== null ? base + d.pos : -1, asked: Uint32Array.from(asked), inPlace,
+    ops: ds.ops, errorAt: d.errorAt >= 0 ? base + d.pos : -1, asked: Uint32Array.from(asked), inPlace,
   };
 }
 
@@ -157,7 +157,7 @@ export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: Dec
     ? new Decoding(bytes, 0, section, opts, shared.at, columnsView(shared.cols, 0, shared.at))
     : new Decoding(bytes, 0, section, opts, Math.ceil(size / 3) + 16);
   d.run(mid);
-  if (d.error === null && d.pos === mid && mid < size) {
+  if (d.errorAt < 0 && d.pos === mid && mid < size) {
     const p = part();
     // (the worker stops at invalid bytes; skipping them, as asked, is done here)
     if (p && p.base === mid && !(p.errorAt >= 0 && opts.onInvalid === 'skip')) {
@@ -177,7 +177,8 @@ class Decoding {
   private readonly layout = new InsnLayout(); // reused for every instruction
   /** iced, for what fastLength() does not measure: made when first needed (a few bytes' decode, as verify makes thousands of, seldom needs it). */
   private dec: LengthDecoder | undefined;
-  error: X86DecodeError | null = null;
+  /** Where the first undecodable bytes are (section offset; -1: none): the error object is made only when asked for (verify's splices meet thousands). */
+  errorAt = -1;
   /** Instructions decoded, and the position (in `bytes`) of the next. */
   n = 0;
   pos = 0;
@@ -221,7 +222,7 @@ class Decoding {
     const variant = this.variant;
     const layout = this.layout;
     const sink = this.sink;
-    if (this.error !== null && !skip) return;
+    if (this.errorAt >= 0 && !skip) return;
     let { n, pos, cap } = this;
     let { offset, len, type, flags, immediate, opStart, opCount } = this.c;
     while (pos < stop) {
@@ -246,7 +247,7 @@ class Decoding {
         if (l !== 0) {
           f = InsnFlag.BAD_LEA;
         } else {
-          this.error ??= new X86DecodeError(this.opts.file ?? '<memory>', this.section, base + pos);
+          if (this.errorAt < 0) this.errorAt = base + pos;
           if (!skip) break;
           offset[n] = base + pos;
           len[n] = 1;
@@ -357,7 +358,7 @@ class Decoding {
     copy(from, m);
     this.n = n0 + m;
     this.pos = p.end - this.base;
-    if (p.errorAt >= 0) this.error = new X86DecodeError(this.opts.file ?? '<memory>', this.section, p.errorAt);
+    if (p.errorAt >= 0) this.errorAt = p.errorAt;
   }
 
   private setColumns(c: Columns): void {
@@ -371,8 +372,8 @@ class Decoding {
     const n = this.n;
     const c = mapColumns(this.c, trim ? (a) => fitColumn(a, n) : (a) => a.subarray(0, n));
     return new Decoded(
-      this.section, this.error !== null && !this.skip ? this.pos : this.bytes.length, n,
-      c.offset, c.len, c.type, c.flags, c.immediate, c.opStart, c.opCount, this.sink.finish(), this.error, this.bytes, this.base,
+      this.section, this.errorAt >= 0 && !this.skip ? this.pos : this.bytes.length, n,
+      c.offset, c.len, c.type, c.flags, c.immediate, c.opStart, c.opCount, this.sink.finish(), this.errorAt, this.opts.file ?? '<memory>', this.bytes, this.base,
     );
   }
 }
@@ -407,11 +408,19 @@ class Decoded implements DecodedSection {
     opStart: Uint32Array,
     opCount: Uint8Array,
     ops: Int32Array,
-    readonly error: X86DecodeError | null,
+    private readonly errorAt: number,
+    private readonly file: string,
     private readonly bytes: Uint8Array,
     private readonly base: number,
   ) {
     this.cols = { immediate, opStart, opCount, ops };
+  }
+
+  private madeError: X86DecodeError | null | undefined;
+
+  get error(): X86DecodeError | null {
+    if (this.madeError === undefined) this.madeError = this.errorAt < 0 ? null : new X86DecodeError(this.file, this.section, this.errorAt);
+    return this.madeError;
   }
 
   /** The releasable columns, behind getters: the object's shape stays one (the walk's code is compiled for it). */
