@@ -157,7 +157,7 @@ describe('the resident orctool', () => {
    * server's is, with its pid file there from the start) answering `answer`; what the real
    * client (bin/orctool) printed, and the request it sent.
    */
-  async function askStub(answer: Buffer, portAfterMs = 0): Promise<{ status: number | null; stdout: string; stderr: string; request: string }> {
+  async function askStub(answer: Buffer, portAfterMs = 0, locale: NodeJS.ProcessEnv = {}): Promise<{ status: number | null; stdout: string; stderr: string; request: string }> {
     const own = join(makeTempDir('orctool-runtime-'), `orctool-${process.getuid!()}`);
     mkdirSync(own, { mode: 0o700 });
     let request = '';
@@ -176,7 +176,7 @@ describe('the resident orctool', () => {
       if (portAfterMs) setTimeout(port, portAfterMs);
       else port();
       const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const p = spawn(BIN, ['--orc', 'x.o'], { cwd: dir, env: { ...env, XDG_RUNTIME_DIR: dirname(own), ORCTOOL_SERVER: 'require' } });
+        const p = spawn(BIN, ['--orc', 'x.o'], { cwd: dir, env: { ...env, ...locale, XDG_RUNTIME_DIR: dirname(own), ORCTOOL_SERVER: 'require' } });
         let stdout = '';
         let stderr = '';
         p.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
@@ -194,12 +194,13 @@ describe('the resident orctool', () => {
     // Both streams, lines without an end, blank lines, backslashes, and a long stretch (read
     // whole, not line by line).
     const long = Array.from({ length: 3000 }, (_, k) => `x.o: warning: objtool: f${k}+0x${k.toString(16)}: unreachable instruction\n`).join('');
-    const written: [1 | 2, Buffer][] = [[2, Buffer.from(long)], [1, Buffer.from('out \\n\n\n')], [2, Buffer.from('a')], [2, Buffer.from('b\\')], [1, Buffer.from('last')]];
-    const r = await askStub(server.encodeOutput(written, 3));
+    // (and bytes that a UTF-8 locale reads as fewer characters: the client counts bytes)
+    const written: [1 | 2, Buffer][] = [[2, Buffer.from(long)], [1, Buffer.from('out \\n\n\n')], [2, Buffer.from('a\u00e9')], [2, Buffer.from('b\\')], [1, Buffer.from('last')]];
+    const r = await askStub(server.encodeOutput(written, 3), 0, { LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' });
     assert.ok(r.request.startsWith(`${server.PROTOCOL}\0s3cret\0`), 'the request carries the protocol and the secret');
     assert.equal(r.status, 3);
     assert.equal(r.stdout, 'out \\n\n\nlast');
-    assert.equal(r.stderr, `${long}ab\\`);
+    assert.equal(r.stderr, `${long}a\u00c3\u00a9b\\`);
   });
 
   it('waits for a server that is starting (its pid file there, its port file not yet)', async () => {
