@@ -3,12 +3,12 @@
 // translation unit without), and starting Node costs more than checking a small object. The
 // first call of bin/orctool starts this server; calls hand their command line to it through a
 // few lines of bash (bin/orctool; those that come while it starts wait for it, up to a second)
-// and print what it answers. The server only accepts and dispatches: its runners, one child process per
-// core (make -j runs objtool's calls side by side, and so must orctool's), each load the same
-// bundle an in-process run loads (dist/orctool.cjs) and run one request at a time, in the
-// client's working directory and with the client's values of the variables orctool reads
-// (SERVED_ENV). A runner that dies takes its request's answer with it (that client runs
-// in-process) and is replaced.
+// and print what it answers. The server only accepts and dispatches: its runners, one child
+// process per core (make -j runs objtool's calls side by side, and so must orctool's), each
+// load the same bundle an in-process run loads (dist/orctool.cjs) and run one request at a
+// time, in the client's working directory and with the client's values of the variables
+// orctool reads (SERVED_ENV). A runner that dies takes its request's answer with it (that
+// client runs in-process) and is replaced.
 //
 // Reach: it listens on 127.0.0.1 only and answers only requests that carry the secret of its
 // port file, RUNTIME_DIR/server-<build id>, which only the owner can read (0600, in a 0700
@@ -197,9 +197,18 @@ function trace(line: string): void {
   if (TRACE) writeFileSync(TRACE, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${line}\n`, { flag: 'a' });
 }
 
+/** A runner's job under way: its answer's taker, and for the trace its input, when it was asked for and when sent. */
+interface Busy {
+  id: number;
+  done: (answer: Buffer | undefined) => void;
+  what: string;
+  queued: number;
+  sent: number;
+}
+
 /** Runner processes, each given one job at a time; jobs wait for the first free one. */
 class RunnerPool {
-  private readonly runners: { child: ChildProcess; answered?: boolean; runs: number; busy?: { id: number; done: (answer: Buffer | undefined) => void; what: string; queued: number; sent: number } }[] = [];
+  private readonly runners: { child: ChildProcess; answered?: boolean; runs: number; busy?: Busy }[] = [];
   private readonly waiting: { fields: string[]; done: (answer: Buffer | undefined) => void; since: number }[] = [];
   private nextId = 1;
 
