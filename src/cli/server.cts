@@ -194,7 +194,12 @@ const WARM_RECENT = 8;
  */
 const TRACE = process.env['ORCTOOL_SERVER_TRACE'];
 function trace(line: string): void {
-  if (TRACE) writeFileSync(TRACE, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${line}\n`, { flag: 'a' });
+  if (!TRACE) return;
+  try {
+    writeFileSync(TRACE, `${(performance.timeOrigin + performance.now()).toFixed(1)} ${line}\n`, { flag: 'a' });
+  } catch {
+    // (a trace that cannot be written is no reason to stop serving)
+  }
 }
 
 /** A runner's job under way: its answer's taker, and for the trace its input, when it was asked for and when sent. */
