@@ -3,7 +3,8 @@
 // call of scripts/build-kernel.sh's log, in the log's order, one process per call with the
 // build's own command line, two at a time (make -j2), on copies of the objects objtool was
 // handed (the build keeps them). Each tool's total wall time from the first start to the last
-// exit; then the outputs, messages and exit statuses of the two compared call by call.
+// exit, the two alternately over several rounds (medians: one replay varies by 20% here); then
+// the outputs, messages and exit statuses of the two compared call by call.
 // orctool runs as a build would run it: bin/orctool, its resident server started by the first
 // call (no server of this build is left running beforehand), or with ORCTOOL_SERVER=0.
 import { spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { firstElfDiff } from '../testing/elf-compare.js';
+import { median } from './compare.js';
 import { repoRoot } from '../testing/toolchain.js';
 
 export interface Call {
@@ -83,12 +85,16 @@ function stopServers(runtime: string): void {
 
 export interface ReplayResult {
   calls: number;
+  /** Rounds run (objtool and orctool served alternately each round; in-process in the first only). */
+  rounds: number;
+  /** Median over the rounds. */
   objtoolSecs: number;
-  /** By orctool mode: total seconds, and calls whose result differs from objtool's. */
+  /** By orctool mode: median total seconds, and calls whose result differs from objtool's (in any round). */
   orctool: Record<string, { secs: number; differ: string[] }>;
 }
 
-export async function replay(variantDir: string, release: string, modes: ('served' | 'in-process')[], jobs = 2, log: (s: string) => void = () => {}): Promise<ReplayResult | undefined> {
+export async function replay(variantDir: string, release: string, modes: ('served' | 'in-process')[], jobs = 2, log: (s: string) => void = () => {},
+  rounds = 1): Promise<ReplayResult | undefined> {
   const calls = buildCalls(variantDir);
   const objtool = join(variantDir, 'build', 'tools', 'objtool', 'objtool');
   if (!calls.length || !existsSync(objtool)) return undefined;
@@ -105,28 +111,37 @@ export async function replay(variantDir: string, release: string, modes: ('serve
     }
     return dir;
   };
+  const theirSecs: number[] = [];
+  const ours = new Map<string, { secs: number[]; differ: Set<string> }>();
   try {
-    const theirsDir = copies('objtool');
-    log(`replay: ${calls.length} calls, objtool ...`);
-    const theirs = await runAll(objtool, calls, theirsDir, env, jobs);
-    const result: ReplayResult = { calls: calls.length, objtoolSecs: theirs.secs, orctool: {} };
-    const runtime = join(process.env['XDG_RUNTIME_DIR'] || process.env['TMPDIR'] || '/tmp', `orctool-${process.getuid!()}`);
-    for (const mode of modes) {
-      const oursDir = copies(`orctool-${mode}`);
-      if (mode === 'served') stopServers(runtime);
-      log(`replay: orctool (${mode}) ...`);
-      const ours = await runAll(join(repoRoot, 'bin', 'orctool'), calls, oursDir, { ...env, ORCTOOL_SERVER: mode === 'served' ? '1' : '0' }, jobs);
-      const differ: string[] = [];
-      calls.forEach((c, k) => {
-        const a = ours.outcomes[k]!;
-        const b = theirs.outcomes[k]!;
-        const norm = (s: string) => s.split('\n').filter((l) => /(warning|error): objtool/.test(l)).sort().join('\n');
-        const elf = firstElfDiff(join(oursDir, c.file), join(theirsDir, c.file));
-        if (a.status !== b.status || norm(a.stderr) !== norm(b.stderr) || elf) differ.push(`${c.file}: ${a.status !== b.status ? `status ${a.status} vs ${b.status}` : elf ?? 'messages'}`);
-      });
-      result.orctool[mode] = { secs: ours.secs, differ };
+    for (let round = 0; round < rounds; round++) {
+      const theirsDir = copies('objtool');
+      log(`replay: ${calls.length} calls, round ${round + 1}/${rounds}, objtool ...`);
+      const theirs = await runAll(objtool, calls, theirsDir, env, jobs);
+      theirSecs.push(theirs.secs);
+      log(`replay: objtool ${theirs.secs.toFixed(2)} s`);
+      const runtime = join(process.env['XDG_RUNTIME_DIR'] || process.env['TMPDIR'] || '/tmp', `orctool-${process.getuid!()}`);
+      // (in-process, ten times objtool's time, is shown for scale: once is enough)
+      for (const mode of round === 0 ? modes : modes.filter((m) => m === 'served')) {
+        const oursDir = copies(`orctool-${mode}`);
+        if (mode === 'served') stopServers(runtime);
+        const run = await runAll(join(repoRoot, 'bin', 'orctool'), calls, oursDir, { ...env, ORCTOOL_SERVER: mode === 'served' ? '1' : '0' }, jobs);
+        let o = ours.get(mode);
+        if (!o) ours.set(mode, (o = { secs: [], differ: new Set() }));
+        o.secs.push(run.secs);
+        log(`replay: orctool (${mode}) ${run.secs.toFixed(2)} s`);
+        calls.forEach((c, k) => {
+          const a = run.outcomes[k]!;
+          const b = theirs.outcomes[k]!;
+          const norm = (s: string) => s.split('\n').filter((l) => /(warning|error): objtool/.test(l)).sort().join('\n');
+          const elf = firstElfDiff(join(oursDir, c.file), join(theirsDir, c.file));
+          if (a.status !== b.status || norm(a.stderr) !== norm(b.stderr) || elf) o!.differ.add(`${c.file}: ${a.status !== b.status ? `status ${a.status} vs ${b.status}` : elf ?? 'messages'}`);
+        });
+      }
     }
-    return result;
+    const orctool: ReplayResult['orctool'] = {};
+    for (const [mode, o] of ours) orctool[mode] = { secs: median(o.secs), differ: [...o.differ] };
+    return { calls: calls.length, rounds, objtoolSecs: median(theirSecs), orctool };
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }
