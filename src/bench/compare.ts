@@ -136,8 +136,9 @@ export function runCase(bench: BenchCase, log: (s: string) => void): CaseResult 
     const served = bench.orctoolMode === 'served';
     const ourEnv = { ...process.env, ORCTOOL_SERVER: served ? '1' : '0' };
     if (served) {
-      // The first call starts the server and runs in-process; then answered calls warm it as
-      // the objects before this one in a build would (V8 compiles what runs often).
+      // The first call starts the server (and is answered by it once it is up, else runs
+      // in-process); then answered calls warm it as the objects before this one in a build
+      // would (V8 compiles what runs often).
       let warm = pristine.slice(0, 1);
       if (bench.warmup) {
         mkdirSync(join(dir, 'warm-in'));
