@@ -21,7 +21,7 @@ import { addSpecialSectionAlts } from './special-alts.js';
 import { releaseWalkFrames, validateFunctions, validateNoinstrSections, validateReachableInstructions, validateUnwindHints } from './validate.js';
 import type { Warning } from './warnings.js';
 import { phase } from '../phases.js';
-import { COLLECT_FROM_INSNS, collectGarbage } from '../gc.js';
+import { collectGarbage } from '../gc.js';
 
 export interface CheckResult {
   file: ObjFile;
@@ -47,7 +47,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     phase('symbols');
     runPasses(file);
     // (a split decode's second half has been copied in: its ~30 MB can go before the walk grows)
-    if (file.nrInsns >= COLLECT_FROM_INSNS) collectGarbage();
+    if (file.big) collectGarbage();
     phase('decode');
     if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
       addSpecialSectionAlts(file, file.kernelRead(() => specialGetAlts(elf, layout, { uaccess: opts.uaccess })));
@@ -60,7 +60,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     phase('call destinations');
     addDeadEnds(file);
     addJumpTableAlts(file);
-    if (file.nrInsns >= COLLECT_FROM_INSNS) {
+    if (file.big) {
       // (no pass reads immediates after the branch destinations: vmlinux.o's ~20 MB of them go)
       for (const cs of file.codeSections) cs.releaseImmediates();
       collectGarbage();

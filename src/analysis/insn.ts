@@ -90,10 +90,9 @@ export class CodeSection {
     this.ds.releaseColumns?.(['immediate']);
   }
 
-  /** After the walk: what only the walk needs goes (see DecodedSection.releaseColumns()). */
+  /** After the walk: the stack ops go (see DecodedSection.releaseColumns()); first jump sources went with the jump tables. */
   releaseWalkState(): void {
     this.ds.releaseColumns?.(['opStart', 'opCount', 'ops']);
-    this.releaseFirstJumpSrcs();
   }
 
   /** Instruction `pos` has a first jump source, here or (from another section) in its extra. */

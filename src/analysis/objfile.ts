@@ -10,6 +10,7 @@ import { decodeSection, decodeWarnings } from '../x86/index.js';
 import { decodeSectionSplit } from '../x86/decoder.js';
 import { type SplitDecode, startSplitDecode } from '../x86/split-decode.js';
 import { CodeSection, Insn, InsnBit, InsnList } from './insn.js';
+import { COLLECT_FROM_INSNS } from '../gc.js';
 import type { CheckOptions } from './options.js';
 import { SymbolIndex, type Sym } from './symbols.js';
 import { WarningSink } from './warnings.js';
@@ -37,6 +38,11 @@ export class ObjFile {
   hints = false;
   rodata = false;
   nrInsns = 0;
+
+  /** A run big enough (vmlinux.o) to let go of each pass's state as soon as no later pass reads it, and collect. */
+  get big(): boolean {
+    return this.nrInsns >= COLLECT_FROM_INSNS;
+  }
   readonly rodataSections = new Set<number>();
   readonly cfis = new CfiInterner();
   /** relocsOf()'s tables by code section index (null: none). */

@@ -15,7 +15,7 @@ import { detectLayout, kbuildRelease } from '../kernel/detect.js';
 import { type KernelLayout, LAYOUT_NAMES, OPTION_SPELLING, layoutByName } from '../kernel/versions.js';
 import { check } from '../analysis/check.js';
 import { phase } from '../phases.js';
-import { COLLECT_FROM_INSNS, collectGarbage } from '../gc.js';
+import { collectGarbage } from '../gc.js';
 import { defaultOptions, type CheckOptions } from '../analysis/options.js';
 import type { Warning } from '../analysis/warnings.js';
 import { writeOutputs } from '../actions/output.js';
@@ -271,7 +271,7 @@ function analyse(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: Chec
     if (cl.disas !== undefined) printFunctions(result.file, cl.disas, { wide: !!cl.wide, trace: false }, out.stdout);
   }
   if (result.fatal) return { written: 'fatal', warned: true };
-  const big = result.file.nrInsns >= COLLECT_FROM_INSNS;
+  const big = result.file.big;
   if (big) {
     for (const cs of result.file.codeSections) cs.releaseWalkState();
     collectGarbage();

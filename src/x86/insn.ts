@@ -175,17 +175,8 @@ export function readStackOp(ds: DecodedSection, i: number, j: number, out: Stack
 
 /** The stack ops of instruction i as objects (allocates: not for hot paths). */
 export function stackOps(ds: DecodedSection, i: number): StackOp[] {
-  const out: StackOp[] = [];
-  const n = ds.opCount[i];
-  let k = ds.opStart[i] * OP_STRIDE;
-  for (let j = 0; j < n; j++, k += OP_STRIDE) {
-    const w = ds.ops[k];
-    out.push({
-      dest: { type: opDestType(w), reg: opDestReg(w), offset: ds.ops[k + 1] },
-      src: { type: opSrcType(w), reg: opSrcReg(w), offset: ds.ops[k + 2] },
-    });
-  }
-  return out;
+  return Array.from({ length: ds.opCount[i]! }, (_, j) =>
+    readStackOp(ds, i, j, { dest: { type: 0, reg: 0, offset: 0 }, src: { type: 0, reg: 0, offset: 0 } }));
 }
 
 /** Index of the instruction starting exactly at `offset`, or -1. */
