@@ -36,7 +36,7 @@ function rows(ds: DecodedSection, pick?: (k: number) => boolean): string[] {
 /** Random code-like bytes: mostly common opcodes, some prefixes and emulate prefixes. */
 function code(next: () => number, size: number): Uint8Array {
   const pieces = [[0x55], [0x48, 0x89, 0xe5], [0x5d], [0xc3], [0x66, 0x90], [0x0f, 0x1f, 0x44, 0x00, 0x00], [0xe8, 0, 0, 0, 0], [0x74, 0x05],
-    [0x0f, 0x0b, 0x78, 0x65, 0x6e], [0x66], [0x0f], [0xf3], [0x48, 0x83, 0xec, 0x18], [0xeb, 0xfe]];
+    [0x0f, 0x0b, 0x78, 0x65, 0x6e], [0x66], [0x0f], [0xf3], [0x48, 0x83, 0xec, 0x18], [0xeb, 0xfe], [0x48, 0xcf]];
   const out = new Uint8Array(size);
   for (let i = 0; i < size;) {
     const p = next() < 0.3 ? [Math.floor(next() * 256)] : pieces[Math.floor(next() * pieces.length)]!;
@@ -81,6 +81,41 @@ describe('spliced decoding', () => {
         return false;
       };
       assert.deepEqual(rows(spliceWindows(ref, bytes, changes, windows, opts)), rows(full, inWindow), `round ${round} windows`);
+    }
+  });
+
+  test('iret asks whether its section offset is in a function', () => {
+    // (sync_core()'s IRET-to-self, inside a function, decodes unlike an iret outside one)
+    const inFunc: DecodeOptions = { onInvalid: 'skip', isInFunc: (off) => (off >> 5) % 2 === 0 };
+    const next = rng(99);
+    for (let round = 0; round < 100; round++) {
+      const size = 3000;
+      const orig = code(next, size);
+      const ref = decodeSection(orig, 'random', inFunc);
+      const bytes = orig.slice();
+      const at = 500 + Math.floor(next() * 2000);
+      bytes.set([0x48, 0xcf, 0x48, 0xcf, 0x48, 0xcf], at);
+      assert.deepEqual(rows(spliceDecode(ref, bytes, [at, at + 6], inFunc)), rows(decodeSection(bytes, 'random', inFunc)), `round ${round}`);
+    }
+  });
+
+  test('one buffer patched again and again, as verify patches each site in turn', () => {
+    const next = rng(4242);
+    const orig = code(next, 6000);
+    const ref = decodeSection(orig, 'random', opts);
+    const bytes = orig.slice();
+    for (let round = 0; round < 300; round++) {
+      const at = Math.floor(next() * 5900);
+      const len = 1 + Math.floor(next() * 30);
+      bytes.set(code(next, len).subarray(0, Math.min(len, bytes.length - at)), at);
+      const end = Math.min(bytes.length, at + len);
+      const full = decodeSection(bytes, 'random', opts);
+      assert.deepEqual(rows(spliceDecode(ref, bytes, [at, end], opts)), rows(full), `round ${round}`);
+      const lo = Math.max(0, at - 50);
+      const hi = Math.min(bytes.length, end + 150);
+      const inWindow = (k: number) => (full.offset[k]! >= lo && full.offset[k]! < hi) || (full.offset[k]! >= hi && (k === 0 || full.offset[k - 1]! < hi));
+      assert.deepEqual(rows(spliceWindows(ref, bytes, [at, end], [lo, hi], opts)), rows(full, inWindow), `round ${round} window`);
+      bytes.set(orig.subarray(at, end), at);
     }
   });
 

@@ -4,7 +4,8 @@
 // what decoding the patched section front to back gives: after a changed range, the patched
 // decoding is followed until it meets an instruction boundary of the reference again (almost
 // always at once), and only from there on is the reference copied.
-import { decodeSection, InsnFlag, indexAt, OP_STRIDE, type DecodedSection, type DecodeOptions } from '../x86/index.js';
+import { InsnFlag, indexAt, OP_STRIDE, type DecodedSection, type DecodeOptions } from '../x86/index.js';
+import { StretchDecoder } from '../x86/decoder.js';
 
 /**
  * How far past its start an instruction's decoding can look: the 5-byte Xen/KVM emulate prefix,
@@ -27,8 +28,27 @@ interface Segment {
  * The decoding of `bytes` as segments: `ref` is the decoding of bytes that equal `bytes` outside
  * `changes` (sorted, disjoint [start, end) pairs).
  */
-export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonly number[], opts: DecodeOptions): Segment[] {
+function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonly number[], opts: DecodeOptions): Segment[] {
   const segs: Segment[] = [];
+  // The patched stretches, all decoded into one set of columns with section offsets; segments
+  // of it get their source once it is finished.
+  let patched: StretchDecoder | undefined;
+  const stretches = (): StretchDecoder => {
+    if (reused?.bytes === bytes && reused.opts === opts && reused.section === ref.section) reused.reset();
+    else {
+      reused?.free();
+      reused = new StretchDecoder(bytes, ref.section, opts);
+    }
+    return reused;
+  };
+  const fromPatched: Segment[] = [];
+  const done = (): Segment[] => {
+    if (patched) {
+      const ds = patched.finish();
+      for (const seg of fromPatched) seg.src = ds;
+    }
+    return segs;
+  };
   const size = bytes.length;
   const n = changes.length >> 1;
   const refAt = (i: number) => (i < ref.count ? ref.offset[i]! : size);
@@ -38,7 +58,7 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
     while (ci < n && changes[2 * ci + 1]! <= refAt(ri)) ci++;
     if (ci === n) {
       if (ri < ref.count) segs.push({ src: ref, from: ri, to: ref.count, shift: 0 });
-      return segs;
+      return done();
     }
     // Reference instructions that cannot see the next change are kept as they are: those that
     // end before it (an instruction's decoding reads its own bytes, and 5 at its start for the
@@ -51,39 +71,59 @@ export function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: 
     if (qi < ri) qi = ri;
     if (qi > ri) segs.push({ src: ref, from: ri, to: qi, shift: 0 });
     let p = refAt(qi);
-    if (p >= size) return segs;
+    if (p >= size) return done();
+    patched ??= stretches();
+    const pd = patched;
+    /** Patched instructions [from, to) kept. */
+    const keep = (from: number, to: number): void => {
+      if (to <= from) return;
+      const seg: Segment = { src: ref, from, to, shift: 0 };
+      segs.push(seg);
+      fromPatched.push(seg);
+    };
     // Decode the patched bytes from p until a boundary of both past every change in reach.
     let window = 4 * REACH;
     resync: for (;;) {
-      // Ending on a reference boundary, the last instruction is seldom cut (an undecodable one
-      // costs an error object), unless that is far: a reference decoded only in windows has gaps.
+      // Ending on a reference boundary, the last instruction decoded is seldom past it, unless
+      // that is far: a reference decoded only in windows has gaps.
       const want = Math.max(p, changes[2 * ci + 1]!) + window;
       const boundary = refAt(lowerBound(ref, want));
       const end = Math.min(size, boundary - want <= 2 * REACH ? boundary : want + 2 * REACH);
-      const d = decodeSection(bytes.subarray(p, end), ref.section, opts);
-      // The last instructions of a cut-off window may be cut short: decoded again from a longer one.
+      const first = pd.count;
+      pd.decode(p, end);
+      const last = pd.count;
+      // (only those well before the end are taken from this stretch: the next starts there)
       const trusted = end === size ? size : end - REACH;
-      let j = 0;
-      for (; j < d.count; j++) {
-        const x = p + d.offset[j]!;
+      let j = first;
+      for (; j < last; j++) {
+        const x = pd.offsetAt(j);
         if (x >= trusted) break;
         while (ci < n && changes[2 * ci + 1]! <= x) ci++;
         if (ci === n || changes[2 * ci]! >= x + REACH) {
           const k = indexAt(ref, x);
           if (k >= 0) {
-            if (j > 0) segs.push({ src: d, from: 0, to: j, shift: p });
+            keep(first, j);
+            pd.truncate(j);
             ri = k;
             break resync;
           }
         }
       }
-      if (j > 0) segs.push({ src: d, from: 0, to: j, shift: p });
-      if (j === d.count) return segs; // the end of the section
-      p += d.offset[j]!;
+      keep(first, j);
+      if (j === last) return done(); // the end of the section
+      p = pd.offsetAt(j);
+      pd.truncate(j);
       window *= 2;
     }
   }
 }
+
+/**
+ * The decoder of the last splice's patched stretches, reused by the next splice of the same
+ * bytes (verify's one-site variants: thousands, each patched in the same buffer). What it
+ * decodes lives only until materialize() has copied it.
+ */
+let reused: StretchDecoder | undefined;
 
 /** First instruction of `ds` at or after `offset`. */
 function lowerBound(ds: DecodedSection, offset: number): number {

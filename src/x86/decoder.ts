@@ -169,6 +169,59 @@ export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: Dec
   return d.finish();
 }
 
+/**
+ * Short stretches of one section's bytes, decoded on demand into one set of columns, with
+ * section offsets (verify decodes thousands of windows of patched code: one decodeSection() of
+ * each cost a set of columns, and an offset-relative isInFunc question). Instructions are kept
+ * in the order decoded; truncate() drops the last ones, finish() gives what is kept.
+ */
+export class StretchDecoder {
+  private readonly d: Decoding;
+
+  constructor(readonly bytes: Uint8Array, readonly section: string, readonly opts: DecodeOptions) {
+    // (room for a few stretches: the section's size says nothing of how much is decoded)
+    this.d = new Decoding(bytes, 0, section, opts, 256, undefined, 256);
+  }
+
+  /** Instructions kept so far. */
+  get count(): number {
+    return this.d.n;
+  }
+
+  /** Decodes from `pos` until an instruction starts at or after `stop`, or decoding must stop (an error, when not skipping). */
+  decode(pos: number, stop: number): void {
+    this.d.pos = pos;
+    this.d.run(stop);
+  }
+
+  offsetAt(i: number): number {
+    return this.d.offsetAt(i);
+  }
+
+  /** Drops instructions n and on. */
+  truncate(n: number): void {
+    this.d.truncate(n);
+  }
+
+  /**
+   * The instructions kept, indexed as they were: views of the columns, good until the next
+   * reset() (a caller that reuses one copies what it keeps first).
+   */
+  finish(): DecodedSection {
+    return this.d.finish(false, false);
+  }
+
+  /** Back to nothing decoded, for other stretches of the same bytes (changed or not). */
+  reset(): void {
+    this.d.reset();
+  }
+
+  /** Frees iced's decoder: the last use. */
+  free(): void {
+    this.d.free();
+  }
+}
+
 /** One linear decode in progress: columns, stack ops, and where it has got to. */
 class Decoding {
   private readonly skip: boolean;
@@ -190,7 +243,7 @@ class Decoding {
   inPlace: boolean;
 
   constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly section: string,
-    private readonly opts: DecodeOptions, capacity: number, cols?: Columns) {
+    private readonly opts: DecodeOptions, capacity: number, cols?: Columns, opCapacity = Math.ceil(bytes.length / 12)) {
     this.skip = opts.onInvalid === 'skip';
     this.variant = opts.variant ?? DECODER_6_12;
     this.isInFunc = opts.isInFunc;
@@ -201,7 +254,7 @@ class Decoding {
     this.cap = this.c.offset.length;
     // vmlinux.o's code has a stack op every ~14 bytes: room for one every 12 rarely grows
     // (a growth copies them all; a split decode's parts come back together in this one).
-    this.sink = new OpSink(Math.max(64, Math.ceil(bytes.length / 12)));
+    this.sink = new OpSink(Math.max(64, opCapacity));
   }
 
   private grow(min: number): void {
@@ -253,7 +306,10 @@ class Decoding {
           len[n] = 1;
           type[n] = InsnType.OTHER;
           flags[n] = InsnFlag.INVALID;
+          // (every column written: a StretchDecoder's columns are reused after truncate())
+          immediate[n] = 0;
           opStart[n] = sink.count;
+          opCount[n] = 0;
           n++;
           pos += 1;
           continue;
@@ -361,14 +417,46 @@ class Decoding {
     if (p.errorAt >= 0) this.errorAt = p.errorAt;
   }
 
+  offsetAt(i: number): number {
+    return this.c.offset[i]!;
+  }
+
+  /** Drops instructions n and on (their stack ops with them). */
+  truncate(n: number): void {
+    if (n >= this.n) return;
+    this.sink.count = this.c.opStart[n]!;
+    this.n = n;
+  }
+
+  /**
+   * Back to nothing decoded, the columns kept for what comes next. iced's decoder is not: it
+   * holds a copy of the bytes, which may have changed since.
+   */
+  reset(): void {
+    this.n = 0;
+    this.pos = 0;
+    this.sink.count = 0;
+    this.errorAt = -1;
+    this.free();
+  }
+
+  /** Frees iced's decoder (a finish(_, false) does not). */
+  free(): void {
+    this.dec?.free();
+    this.dec = undefined;
+  }
+
   private setColumns(c: Columns): void {
     this.cap = c.offset.length;
     this.c = c;
   }
 
-  /** The result; `trim`: columns exactly n long (else views of the capacity, when given columns). */
-  finish(trim = true): DecodedSection {
-    this.dec?.free();
+  /**
+   * The result; `trim`: columns exactly n long (else views of the capacity, when given columns).
+   * `last`: nothing more is decoded (iced's decoder is freed).
+   */
+  finish(trim = true, last = true): DecodedSection {
+    if (last) this.dec?.free();
     const n = this.n;
     const c = mapColumns(this.c, trim ? (a) => fitColumn(a, n) : (a) => a.subarray(0, n));
     return new Decoded(
