@@ -99,18 +99,33 @@ export function resolveAnnotationTarget(elf: ElfFile, rule: AnnotationTargetRule
   }
 }
 
-/** find_func_by_offset(): the first STT_FUNC symbol of the section starting exactly at offset. */
-function funcStartingAt(elf: ElfFile, secIndex: number, off: number): number {
+/**
+ * find_func_by_offset() for each (section, offset) asked: the first STT_FUNC symbol (in value,
+ * then index order: of those at one offset, the lowest index) of the section starting exactly
+ * there, by section and offset; offsets without one are left out.
+ */
+function funcsStartingAt(elf: ElfFile, asked: readonly { sec: number; off: number }[]): Map<number, Map<number, number>> {
+  const found = new Map<number, Map<number, number>>();
   const syms = elf.symbols;
-  if (!syms) return -1;
-  for (const i of syms.inSection(secIndex)) {
+  if (!syms || !asked.length) return found;
+  const want = new Map<number, Set<number>>();
+  for (const a of asked) {
+    const s = want.get(a.sec);
+    if (s) s.add(a.off);
+    else want.set(a.sec, new Set([a.off]));
+  }
+  for (let i = 1; i < syms.count; i++) {
+    const offs = want.get(syms.shndx[i]!);
     const v = syms.value[i]!;
-    if (v > off) break;
+    if (!offs?.has(v) || !syms.isDefined(i) || syms.type(i) !== STT_FUNC) continue;
     // objtool's interval tree ends a symbol at offset + len - 1 (unsigned): a zero-length symbol
     // covers nothing, except at offset 0 where the end wraps around.
-    if (v === off && syms.type(i) === STT_FUNC && (syms.size[i]! > 0 || v === 0)) return i;
+    if (syms.size[i]! === 0 && v !== 0) continue;
+    let m = found.get(syms.shndx[i]!);
+    if (!m) found.set(syms.shndx[i]!, (m = new Map()));
+    if (!m.has(v)) m.set(v, i);
   }
-  return -1;
+  return found;
 }
 
 function encodingCheck(expected: AnnotationEncoding, rel: RelocTable): AnnotationEncodingCheck {
@@ -193,18 +208,21 @@ function readIgnores(elf: ElfFile, layout: KernelLayout, name: string, out: Anno
   const rel = elf.relocTable(rsec);
   out.encodings[name] = encodingCheck(layout.annotations[name]!, rel);
   const syms = elf.symbols;
-  for (let i = 0; i < rel.count; i++) {
-    const r = relocRef(rel, i);
+  const refs = Array.from({ length: rel.count }, (_, i) => relocRef(rel, i));
+  // (section symbols resolved together: one pass over the symbols, not one per entry)
+  const wanted = refs.filter((r) => symType(syms, r.sym) === STT_SECTION).map((r) => ({ sec: symSection(syms, r.sym), off: r.addend }));
+  const starting = funcsStartingAt(elf, wanted);
+  refs.forEach((r, i) => {
     const type = symType(syms, r.sym);
     if (type === STT_FUNC) {
       out.ignoredFuncs.push({ sym: r.sym, reloc: i });
     } else if (type === STT_SECTION) {
-      const f = funcStartingAt(elf, symSection(syms, r.sym), r.addend);
+      const f = starting.get(symSection(syms, r.sym))?.get(r.addend) ?? -1;
       if (f >= 0) out.ignoredFuncs.push({ sym: f, reloc: i });
     } else {
       out.warnings.push(`unexpected relocation symbol type in ${rsec.name}: ${type}`);
     }
-  }
+  });
 }
 
 /** 6.14 read_annotate(): {s32 insn; u32 type} entries, target = symbol offset + addend. */
