@@ -41,9 +41,10 @@ export class Hints {
   /** The hints in [start, end) of a section, by offset. */
   inRange(sec: number, start: number, end: number): UnwindHint[] {
     const e = this.bySec.get(sec);
-    if (!e) return [];
+    if (!e) return NO_HINTS;
     const lo = firstAtOrAfter(e.off, start);
-    return e.hint.slice(lo, firstAtOrAfter(e.off, end));
+    const hi = firstAtOrAfter(e.off, end);
+    return lo < hi ? e.hint.slice(lo, hi) : NO_HINTS;
   }
 
   at(sec: number, off: number): UnwindHint | undefined {
@@ -68,6 +69,9 @@ export interface HintView {
   /** Offsets, per section, where a patched-in replacement carries a hint; undefined when none. */
   replacement: Map<number, Set<number>> | undefined;
 }
+
+/** (what inRange() gives where there are none: most functions; never written to) */
+const NO_HINTS: UnwindHint[] = [];
 
 export const ORIGINAL_HINTS: HintView = { patched: false, replacement: undefined };
 

@@ -64,10 +64,12 @@ export class Traps {
     }
   }
 
-  /** The jump label sites of a section: offset -> target. */
+  /** The jump label sites of a section: offset -> target (one view per section: every walk asks). */
   jumpLabels(sec: number): JumpLabels | undefined {
     const m = this.jumps.get(sec);
     if (!m) return undefined;
+    let view = this.views.get(sec);
+    if (view) return view;
     let bits = this.jumpBits.get(sec);
     if (!bits) {
       // (sized by the section, not by the sites: a damaged table may name any offset, and no
@@ -78,8 +80,10 @@ export class Traps {
       this.jumpBits.set(sec, bits);
     }
     const b = bits;
-    return { at: (off) => ((b[off >>> 3]! >>> (off & 7)) & 1 ? m.get(off) : undefined) };
+    this.views.set(sec, (view = { at: (off) => ((b[off >>> 3]! >>> (off & 7)) & 1 ? m.get(off) : undefined) }));
+    return view;
   }
+  private readonly views = new Map<number, JumpLabels>();
   /** Per section, a bit per byte offset: a jump label site starts there (most boundaries have none). */
   private readonly jumpBits = new Map<number, Uint8Array>();
   /** The sizes of the sections with jump label sites. */
@@ -88,10 +92,10 @@ export class Traps {
   /** The (instruction, fixup) pairs of __ex_table whose instruction is in [start, end). */
   fixupsIn(sec: number, start: number, end: number): [number, number][] {
     const f = this.fixups.get(sec);
-    if (!f) return [];
+    if (!f) return NO_FIXUPS;
     const out: [number, number][] = [];
     for (let k = firstAtOrAfter(f.insn, start); k < f.insn.length && f.insn[k]! < end; k++) out.push([f.insn[k]!, f.fixup[k]!]);
-    return out;
+    return out.length ? out : NO_FIXUPS;
   }
 
   /** Whether the trap at `off` (`len` bytes) returns to the next instruction. */
@@ -99,6 +103,9 @@ export class Traps {
     return this.at.get(sec)?.has(off) === true || this.after.get(sec)?.has(off + len) === true;
   }
 }
+
+/** (what fixupsIn() gives where there are none: most functions; never written to) */
+const NO_FIXUPS: [number, number][] = [];
 
 /** A section's jump label sites: the target of the one at `off`, if there is one. */
 export interface JumpLabels {

@@ -116,11 +116,44 @@ export function nonStandardOf(fns: readonly Func[], names: ReadonlySet<string>):
 const PATH_ENDS = new Uint8Array(256);
 for (const t of [InsnType.RETURN, InsnType.JUMP_DYNAMIC, InsnType.CONTEXT_SWITCH, InsnType.SYSRET, InsnType.TRAP]) PATH_ENDS[t] = 1;
 
-/** A walk's frames by instruction index: seen(i) once the walk has been at instruction i. */
-interface SeenFrames {
-  get(i: number): Frame | undefined;
-  has(i: number): boolean;
-  set(i: number, f: Frame): void;
+/** (no offsets: shared, never written to) */
+const NONE: number[] = [];
+/** The frame at a function's entry, shared: frames are never modified. */
+const ENTRY = entryFrame();
+/** Where walkFunction() unpacks the entry it judges against (walks do not nest). */
+const ENTRY_SCRATCH: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
+/** walkFunction()'s stacks of paths to follow: instruction, frame, and the instruction they come from (-1: none). */
+const WORK_I: number[] = [];
+const WORK_F: Frame[] = [];
+const WORK_P: number[] = [];
+
+/** Whether `off` is in the function's body or one of its .cold parts. */
+function inFunc(fn: Func, off: number): boolean {
+  return (off >= fn.start && off < fn.end) || (fn.cold.length > 0 && fn.cold.some((c) => off >= c.start && off < c.end));
+}
+
+/** A walk's frames by instruction index: has(i) once the walk has been at instruction i. */
+class SeenFrames {
+  private readonly frames: Frame[] = [];
+
+  constructor(private readonly stamp: Uint32Array, private readonly slot: Uint32Array, private readonly walk: number) {}
+
+  get(i: number): Frame | undefined {
+    return this.stamp[i] === this.walk ? this.frames[this.slot[i]!] : undefined;
+  }
+
+  has(i: number): boolean {
+    return this.stamp[i] === this.walk;
+  }
+
+  set(i: number, f: Frame): void {
+    if (this.stamp[i] === this.walk) this.frames[this.slot[i]!] = f;
+    else {
+      this.stamp[i] = this.walk;
+      this.slot[i] = this.frames.length;
+      this.frames.push(f);
+    }
+  }
 }
 
 /**
@@ -133,21 +166,7 @@ const seenStamps = new WeakMap<DecodedSection, { stamp: Uint32Array; slot: Uint3
 function seenFrames(ds: DecodedSection): SeenFrames {
   let s = seenStamps.get(ds);
   if (!s || s.last === 0xffffffff) seenStamps.set(ds, (s = { stamp: new Uint32Array(ds.count), slot: new Uint32Array(ds.count), last: 0 }));
-  const { stamp, slot } = s;
-  const walk = ++s.last;
-  const frames: Frame[] = [];
-  return {
-    get: (i) => (stamp[i] === walk ? frames[slot[i]!] : undefined),
-    has: (i) => stamp[i] === walk,
-    set: (i, f) => {
-      if (stamp[i] === walk) frames[slot[i]!] = f;
-      else {
-        stamp[i] = walk;
-        slot[i] = frames.length;
-        frames.push(f);
-      }
-    },
-  };
+  return new SeenFrames(s.stamp, s.slot, ++s.last);
 }
 
 /** Jumps that left the walked part for another part of the function: [part, offset, frame]. */
@@ -280,14 +299,15 @@ function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
 export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Walk, variant: string, hv: HintView, from?: [number, Frame][], away?: Away,
   keep?: OriginalWalk, inc?: Incremental): void {
   const { t, layout, r, used } = w;
-  /** Paths to follow: instruction, frame, and the offset of the instruction they come from (-1: none); three stacks, no tuple per path. */
-  const workI: number[] = [];
-  const workF: Frame[] = [];
-  const workP: number[] = [];
+  // (the module's work stacks, from the bottom: walks do not nest)
+  const workI = WORK_I;
+  const workF = WORK_F;
+  const workP = WORK_P;
+  let top = 0;
   const push = (i: number, f: Frame, from: number): void => {
-    workI.push(i);
-    workF.push(f);
-    workP.push(from);
+    workI[top] = i;
+    workF[top] = f;
+    workP[top++] = from;
   };
   const entries = t.bySection.get(fn.sec);
   const findEntry = orcCursor(entries);
@@ -302,12 +322,13 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
     cover = w.cover.get(fn.sec);
     if (!cover) w.cover.set(fn.sec, (cover = new Map()));
   }
-  const entry: OrcEntry = { spOffset: 0, bpOffset: 0, spReg: 0, bpReg: 0, type: 0, signal: false, end: false };
-  const ranges = [{ start: fn.start, end: fn.end }, ...fn.cold];
+  const entry = ENTRY_SCRATCH;
+  // (the body and the .cold parts; most functions have none, and then no list is made)
+  const ranges = fn.cold.length ? [{ start: fn.start, end: fn.end }, ...fn.cold] : undefined;
   // Hints in the function (most have none: then nothing is looked up per boundary).
-  const own = fn.cold.length ? ranges.flatMap((c) => w.hints.inRange(fn.sec, c.start, c.end)) : w.hints.inRange(fn.sec, fn.start, fn.end);
+  const own = ranges ? ranges.flatMap((c) => w.hints.inRange(fn.sec, c.start, c.end)) : w.hints.inRange(fn.sec, fn.start, fn.end);
   const repl = hv.replacement?.get(fn.sec);
-  const replOffs = repl ? [...repl].filter((o) => ranges.some((c) => o >= c.start && o < c.end)) : [];
+  const replOffs = repl ? [...repl].filter((o) => inFunc(fn, o)) : NONE;
   const hinted = own.length > 0 || replOffs.length > 0;
   if (inc && (hinted || !incremental(inc.original, inc.ranges))) {
     // (walked whole, from the entry: code decoded only around the change will not do)
@@ -321,20 +342,23 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
       const i = f0 ? indexAt(ds, inc.ranges[k]!) : -1;
       if (i >= 0) push(i, f0!, -1);
     }
-  } else {
-    for (const [off, f] of from ?? [[fn.start, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : entryFrame()]]) {
+  } else if (from) {
+    for (const [off, f] of from) {
       const i = indexAt(ds, off);
       if (i >= 0) push(i, f, -1);
     }
+  } else {
+    const i = indexAt(ds, fn.start);
+    if (i >= 0) push(i, fn.opaque !== undefined ? opaqueFrame(fn.opaque) : ENTRY, -1);
   }
-  if (!workI.length) return;
+  if (!top) return;
   const synced = inc?.original;
-  const changed = inc?.ranges ?? [];
+  const changed = inc?.ranges ?? NONE;
   const bounds = inc?.bounds;
   /** The instruction at `off` in this function's code, -1 when none (a path there leaving bounds escapes). */
   const at = (off: number): number => {
     const ti = indexAt(ds, off);
-    if (ti < 0 && bounds && inFn(off)) throw ESCAPED;
+    if (ti < 0 && bounds && inFunc(fn, off)) throw ESCAPED;
     return ti;
   };
   const jumps = keep?.jumps;
@@ -348,8 +372,8 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
   // RESTOREs reached before their SAVE: taken up again once the other paths are walked (as objtool 6.9+).
   const deferred: [number, Frame, number][] = [];
   let lastChance = false;
-  /** The frame a hint at `off` sets; undefined: no hint (or SAVE); null: a RESTORE to defer. */
-  const hintFrame = (off: number): Frame | null | undefined => {
+  /** The frame a hint at `off` sets; undefined: no hint (or SAVE); null: a RESTORE to defer. (Made only for a function with hints.) */
+  const hintFrame = hinted && ((off: number): Frame | null | undefined => {
     if (repl?.has(off)) return opaqueFrame('unwind hint in a replacement');
     const h = w.hints.at(fn.sec, off);
     if (!h) return undefined;
@@ -358,7 +382,7 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
       case 'SAVE':
         return undefined;
       case 'FUNC':
-        return entryFrame();
+        return ENTRY;
       case 'CALL':
         // (a hint's sp_reg is in the era's numbering)
         return orcRegFromRaw(h.spReg, layout.orc) === ORC_REG_SP && !h.end ? callFrame(h.spOffset) : opaqueFrame('unwind hint CALL');
@@ -366,7 +390,7 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
       case 'REGS_PARTIAL':
         return orcRegFromRaw(h.spReg, layout.orc) === ORC_REG_SP && !h.end ? regsFrame(h.spOffset, h.kind === 'REGS_PARTIAL') : opaqueFrame(`unwind hint ${h.kind}`);
       case 'RESTORE': {
-        const c = ranges.find((x) => off >= x.start && off < x.end)!;
+        const c = ranges ? ranges.find((x) => off >= x.start && off < x.end)! : fn;
         const s = w.hints.saveBefore(fn.sec, off, c.start);
         if (s === undefined) return opaqueFrame('unwind hint RESTORE without SAVE');
         const si = indexAt(ds, s);
@@ -376,13 +400,13 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
       default:
         return opaqueFrame(`unwind hint ${h.kind}`);
     }
-  };
-  const inFn = (off: number) => (off >= fn.start && off < fn.end) || fn.cold.some((c) => off >= c.start && off < c.end);
+  });
   // A faulting instruction resumes at its __ex_table fixup with the frame it had.
-  const fixups = (fn.cold.length ? ranges.flatMap((c) => w.traps.fixupsIn(fn.sec, c.start, c.end)) : w.traps.fixupsIn(fn.sec, fn.start, fn.end)).filter((x) => inFn(x[1]));
+  const inParts = ranges ? ranges.flatMap((c) => w.traps.fixupsIn(fn.sec, c.start, c.end)) : w.traps.fixupsIn(fn.sec, fn.start, fn.end);
+  const fixups = inParts.length ? inParts.filter((x) => inFunc(fn, x[1])) : inParts;
   const jumpLabels = w.traps.jumpLabels(fn.sec);
-  const walkFixups = (): void => {
-    if (!fixups.length) return;
+  /** (made only for a function with fixups) */
+  const walkFixups = fixups.length > 0 && ((): void => {
     for (let again = true; again;) {
       again = false;
       for (const [insn, fixup] of fixups) {
@@ -396,20 +420,21 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
         again = true;
       }
     }
-  };
+  });
   /** The last frame and entry found to match (frames are never modified: the same object, the same frame). */
   let matchedFrame: Frame | undefined;
   let matchedEntry = -1;
   const walk = (): void => {
-    while (workI.length) {
-      let i = workI.pop()!;
-      let f = workF.pop()!;
-      let prevIdx = workP.pop()!;
+    while (top > 0) {
+      top--;
+      let i = workI[top]!;
+      let f = workF[top]!;
+      let prevIdx = workP[top]!;
       for (;;) {
         const off = ds.offset[i]!;
-        if ((off < fn.start || off >= fn.end) && !fn.cold.some((c) => off >= c.start && off < c.end)) break;
+        if ((off < fn.start || off >= fn.end) && !inFunc(fn, off)) break;
         if (bounds && (off < bounds[0] || off >= bounds[1])) throw ESCAPED;
-        if (hinted) {
+        if (hintFrame) {
           const hf = hintFrame(off);
           if (hf === null) {
             deferred.push([i, f, prevIdx]);
@@ -484,7 +509,7 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
           // pushes its return address and goes on at its target; nothing returns after it.
           const ct = rel.jumpTarget(ds, i, fn.sec);
           // (in code outside functions, walked over its whole section: a target outside every function)
-          const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFn(ct.off);
+          const inside = fn.whole ? w.index.of(fn.sec, ct?.off ?? -1) < 0 : ct !== undefined && ct.off !== fn.start && inFunc(fn, ct.off);
           if (ct?.sec === fn.sec && inside) {
             const ti = at(ct.off);
             if (ti >= 0) branch(i, ti, pushed(f));
@@ -526,12 +551,12 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
     }
   };
   walk();
-  walkFixups();
+  if (walkFixups) walkFixups();
   if (!hinted) return;
   lastChance = true;
   for (const [i, f, from] of deferred.reverse()) push(i, f, from);
   walk();
-  walkFixups();
+  if (walkFixups) walkFixups();
   // Code only a hint leads to (after a SYSCALL, say) is walked from the hint, as objtool does.
   const starts = [...own.filter((h) => h.kind !== 'SAVE').map((h) => h.off), ...replOffs].sort((a, b) => a - b);
   for (const off of starts) {
@@ -603,6 +628,7 @@ export function walkWhole(
 ): void {
   const away: Away = [];
   walkFunction(ds, rel, fn, w, variant, hv, undefined, away, keep, inc);
+  if (!away.length) return;
   const done = new Set<string>();
   while (away.length) {
     const [part, off, frame] = away.pop()!;
