@@ -216,10 +216,26 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     }
     return fields;
   };
+  // Every column in one buffer (4-byte ones first, for alignment): verify materializes thousands
+  // of small decodings, and a buffer of each column's own costs more than filling it.
+  const buf = new ArrayBuffer(count * (4 * 4 + 2 + 3) + opsLen * OP_STRIDE * 4);
+  let pos = 0;
+  const take = <T>(T: new (b: ArrayBuffer, at: number, n: number) => T, n: number, bytes: number): T => {
+    const a = new T(buf, pos, n);
+    pos += n * bytes;
+    return a;
+  };
+  const offset = take(Uint32Array, count, 4);
+  const immediate = take(Int32Array, count, 4);
+  const target = take(Int32Array, count, 4);
+  const opStart = take(Uint32Array, count, 4);
+  const ops = take(Int32Array, opsLen * OP_STRIDE, 4);
+  const flags = take(Uint16Array, count, 2);
+  const len = take(Uint8Array, count, 1);
+  const type = take(Uint8Array, count, 1);
+  const opCount = take(Uint8Array, count, 1);
   const out = {
-    section, size, count, error: null,
-    offset: new Uint32Array(count), len: new Uint8Array(count), type: new Uint8Array(count), flags: new Uint16Array(count),
-    immediate: new Int32Array(count), target: new Int32Array(count),
+    section, size, count, error: null, offset, len, type, flags, immediate, target,
     get dispPos() {
       return fieldsOf().dispPos;
     },
@@ -229,7 +245,7 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     get fieldSizes() {
       return fieldsOf().fieldSizes;
     },
-    opStart: new Uint32Array(count), opCount: new Uint8Array(count), ops: new Int32Array(opsLen * OP_STRIDE),
+    opStart, opCount, ops,
   };
   let at = 0;
   let op = 0;
