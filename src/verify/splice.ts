@@ -193,6 +193,51 @@ function lowerBoundIn(seg: Segment, offset: number): number {
   return lo;
 }
 
+/**
+ * A decoding put together from segments (materialize()). The relocation-field columns, which the
+ * walks never read, are copied only when asked for: a source's own are worked out by re-parsing
+ * all of it (vmlinux.o's .text: ~300 ms).
+ */
+class Spliced implements DecodedSection {
+  readonly error = null;
+  private fields: { dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
+
+  constructor(
+    readonly section: string, readonly size: number, readonly count: number, readonly offset: Uint32Array, readonly len: Uint8Array,
+    readonly type: Uint8Array, readonly flags: Uint16Array, readonly immediate: Int32Array, readonly target: Int32Array,
+    readonly opStart: Uint32Array, readonly opCount: Uint8Array, readonly ops: Int32Array, private readonly segs: readonly Segment[],
+  ) {}
+
+  get dispPos(): Uint8Array {
+    return this.fieldColumns().dispPos;
+  }
+
+  get immPos(): Uint8Array {
+    return this.fieldColumns().immPos;
+  }
+
+  get fieldSizes(): Uint8Array {
+    return this.fieldColumns().fieldSizes;
+  }
+
+  private fieldColumns(): { dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } {
+    if (this.fields) return this.fields;
+    const count = this.count;
+    const f = (this.fields = { dispPos: new Uint8Array(count), immPos: new Uint8Array(count), fieldSizes: new Uint8Array(count) });
+    let k = 0;
+    for (const { src, from, to } of this.segs) {
+      f.dispPos.set(src.dispPos.subarray(from, to), k);
+      f.immPos.set(src.immPos.subarray(from, to), k);
+      f.fieldSizes.set(src.fieldSizes.subarray(from, to), k);
+      k += to - from;
+    }
+    return f;
+  }
+}
+
+/** Segments shorter than this are copied an instruction at a time (a view of each column costs more). */
+const SHORT_SEGMENT = 32;
+
 /** One DecodedSection from segments: offsets and targets moved to the section, stack ops renumbered. */
 function materialize(section: string, size: number, segs: readonly Segment[]): DecodedSection {
   let count = 0;
@@ -201,77 +246,62 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     count += s.to - s.from;
     opsLen += opEnd(s.src, s.to) - s.src.opStart[s.from]!;
   }
-  // The relocation-field columns, which the walks never read, are copied only when asked for:
-  // a source's own are worked out by re-parsing all of it (vmlinux.o's .text: ~300 ms).
-  let fields: { dispPos: Uint8Array; immPos: Uint8Array; fieldSizes: Uint8Array } | undefined;
-  const fieldsOf = () => {
-    if (fields) return fields;
-    fields = { dispPos: new Uint8Array(count), immPos: new Uint8Array(count), fieldSizes: new Uint8Array(count) };
-    let k = 0;
-    for (const { src, from, to } of segs) {
-      fields.dispPos.set(src.dispPos.subarray(from, to), k);
-      fields.immPos.set(src.immPos.subarray(from, to), k);
-      fields.fieldSizes.set(src.fieldSizes.subarray(from, to), k);
-      k += to - from;
-    }
-    return fields;
-  };
   // Every column in one buffer (4-byte ones first, for alignment): verify materializes thousands
   // of small decodings, and a buffer of each column's own costs more than filling it.
   const buf = new ArrayBuffer(count * (4 * 4 + 2 + 3) + opsLen * OP_STRIDE * 4);
-  let pos = 0;
-  const take = <T>(T: new (b: ArrayBuffer, at: number, n: number) => T, n: number, bytes: number): T => {
-    const a = new T(buf, pos, n);
-    pos += n * bytes;
-    return a;
-  };
-  const offset = take(Uint32Array, count, 4);
-  const immediate = take(Int32Array, count, 4);
-  const target = take(Int32Array, count, 4);
-  const opStart = take(Uint32Array, count, 4);
-  const ops = take(Int32Array, opsLen * OP_STRIDE, 4);
-  const flags = take(Uint16Array, count, 2);
-  const len = take(Uint8Array, count, 1);
-  const type = take(Uint8Array, count, 1);
-  const opCount = take(Uint8Array, count, 1);
-  const out = {
-    section, size, count, error: null, offset, len, type, flags, immediate, target,
-    get dispPos() {
-      return fieldsOf().dispPos;
-    },
-    get immPos() {
-      return fieldsOf().immPos;
-    },
-    get fieldSizes() {
-      return fieldsOf().fieldSizes;
-    },
-    opStart, opCount, ops,
-  };
+  const offset = new Uint32Array(buf, 0, count);
+  const immediate = new Int32Array(buf, 4 * count, count);
+  const target = new Int32Array(buf, 8 * count, count);
+  const opStart = new Uint32Array(buf, 12 * count, count);
+  const ops = new Int32Array(buf, 16 * count, opsLen * OP_STRIDE);
+  const rest = 16 * count + 4 * OP_STRIDE * opsLen;
+  const flags = new Uint16Array(buf, rest, count);
+  const len = new Uint8Array(buf, rest + 2 * count, count);
+  const type = new Uint8Array(buf, rest + 3 * count, count);
+  const opCount = new Uint8Array(buf, rest + 4 * count, count);
   let at = 0;
   let op = 0;
   for (const { src, from, to, shift } of segs) {
     const n = to - from;
-    out.len.set(src.len.subarray(from, to), at);
-    out.type.set(src.type.subarray(from, to), at);
-    out.flags.set(src.flags.subarray(from, to), at);
-    out.immediate.set(src.immediate.subarray(from, to), at);
-    out.opCount.set(src.opCount.subarray(from, to), at);
-    out.offset.set(src.offset.subarray(from, to), at);
-    out.target.set(src.target.subarray(from, to), at);
-    if (shift) {
-      for (let k = at; k < at + n; k++) {
-        out.offset[k]! += shift;
-        if (out.flags[k]! & InsnFlag.REL_TARGET) out.target[k]! += shift;
-      }
-    }
     const op0 = src.opStart[from]!;
     const op1 = opEnd(src, to);
-    out.ops.set(src.ops.subarray(op0 * OP_STRIDE, op1 * OP_STRIDE), op * OP_STRIDE);
-    for (let k = 0; k < n; k++) out.opStart[at + k] = src.opStart[from + k]! - op0 + op;
+    if (n < SHORT_SEGMENT) {
+      const sTarget = src.target;
+      for (let k = 0; k < n; k++) {
+        const j = from + k;
+        const f = src.flags[j]!;
+        offset[at + k] = src.offset[j]! + shift;
+        len[at + k] = src.len[j]!;
+        type[at + k] = src.type[j]!;
+        flags[at + k] = f;
+        immediate[at + k] = src.immediate[j]!;
+        opCount[at + k] = src.opCount[j]!;
+        target[at + k] = f & InsnFlag.REL_TARGET ? sTarget[j]! + shift : sTarget[j]!;
+        opStart[at + k] = src.opStart[j]! - op0 + op;
+      }
+      const sOps = src.ops;
+      for (let k = op0 * OP_STRIDE, d = op * OP_STRIDE; k < op1 * OP_STRIDE; k++, d++) ops[d] = sOps[k]!;
+    } else {
+      len.set(src.len.subarray(from, to), at);
+      type.set(src.type.subarray(from, to), at);
+      flags.set(src.flags.subarray(from, to), at);
+      immediate.set(src.immediate.subarray(from, to), at);
+      opCount.set(src.opCount.subarray(from, to), at);
+      offset.set(src.offset.subarray(from, to), at);
+      target.set(src.target.subarray(from, to), at);
+      if (shift) {
+        for (let k = at; k < at + n; k++) {
+          offset[k]! += shift;
+          if (flags[k]! & InsnFlag.REL_TARGET) target[k]! += shift;
+        }
+      }
+      ops.set(src.ops.subarray(op0 * OP_STRIDE, op1 * OP_STRIDE), op * OP_STRIDE);
+      for (let k = 0; k < n; k++) opStart[at + k] = src.opStart[from + k]! - op0 + op;
+    }
     at += n;
     op += op1 - op0;
   }
-  return out;
+  return new Spliced(section, size, count, offset, len, type, flags, immediate, target, opStart, opCount, ops, segs);
 }
 
 /** Where the stack ops of instructions before `to` end. */
