@@ -174,9 +174,10 @@ export class Patcher {
   /** The address layer of a linked image; undefined for a relocatable object. */
   private readonly linked: LinkedImage | undefined;
 
-  constructor(readonly elf: ElfFile, readonly layout: KernelLayout) {
+  /** `special`: the object's special section entries, when the caller has read them already. */
+  constructor(readonly elf: ElfFile, readonly layout: KernelLayout, special: readonly SpecialAlt[] = specialGetAlts(elf, layout)) {
     this.linked = LinkedImage.of(elf);
-    this.alts = specialGetAlts(elf, layout).filter((a) => a.kind === 'alternative');
+    this.alts = special.filter((a) => a.kind === 'alternative');
     const longest = new Map<string, number>();
     for (const a of this.alts) {
       const k = `${a.origSec}:${a.origOff}`;

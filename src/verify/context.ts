@@ -7,6 +7,7 @@ import { ET_EXEC } from '../elf/constants.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { LinkedImage, sectionSymbols } from '../elf/linked.js';
 import { Patcher, type SectionState, sortedAdded } from '../patch/apply.js';
+import { specialGetAlts } from '../kernel/alternatives.js';
 import { readUnwindHints } from '../kernel/unwind-hints.js';
 import { objtoolIsInFunc } from '../x86/in-func.js';
 import { decodeSection, type DecodedSection, type DecodeOptions } from '../x86/index.js';
@@ -86,9 +87,11 @@ export function walkContext(elf: ElfFile, layout: KernelLayout, t: Table, r: Ver
     if (!v) originalRelocs.set(sec, (v = viewOf(sec)));
     return v;
   };
-  const patcher = new Patcher(elf, layout);
+  // (the special sections read once, for the patcher and the traps)
+  const special = specialGetAlts(elf, layout);
+  const patcher = new Patcher(elf, layout, special);
   const w: Walk = {
-    t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout), layout, r, used: new Uint8Array(t.count),
+    t, hints: new Hints(readUnwindHints(elf, layout), patcher), traps: new Traps(elf, layout, special), layout, r, used: new Uint8Array(t.count),
     cover: coverage, reported: new Set(), index: new FuncIndex(fns), auxExits: () => undefined,
     // (a module linked by modpost, or a linked image: no .discard.* section is left)
     hintsLost: !elf.sections.some((s) => s.name.startsWith('.discard.')) &&

@@ -23,7 +23,8 @@ export class Traps {
   /** Per section: jump label sites -> the target's offset (same section). */
   private readonly jumps = new Map<number, Map<number, number>>();
 
-  constructor(elf: ElfFile, layout: KernelLayout) {
+  /** `special`: the object's special section entries, when the caller has read them already. */
+  constructor(elf: ElfFile, layout: KernelLayout, special?: readonly SpecialAlt[]) {
     const add = (m: Map<number, Set<number>>, sec: number, off: number) => {
       const s = m.get(sec);
       if (s) s.add(off);
@@ -36,11 +37,13 @@ export class Traps {
     } catch {
       // (malformed annotations: the check reports them; here they only add reach)
     }
-    let special: SpecialAlt[] = [];
-    try {
-      special = specialGetAlts(elf, layout);
-    } catch {
-      // (as above)
+    if (!special) {
+      try {
+        special = specialGetAlts(elf, layout);
+      } catch {
+        // (as above)
+        special = [];
+      }
     }
     const fix = new Map<number, [number, number][]>();
     for (const x of special) {

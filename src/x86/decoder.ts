@@ -175,12 +175,15 @@ export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: Dec
  * each cost a set of columns, and an offset-relative isInFunc question). Instructions are kept
  * in the order decoded; truncate() drops the last ones, finish() gives what is kept.
  */
+/** What iced is given of the bytes at a time for stretches (a few hundred bytes each): not its 64 KB. */
+const STRETCH_ICED_WINDOW = 4096;
+
 export class StretchDecoder {
   private readonly d: Decoding;
 
   constructor(readonly bytes: Uint8Array, readonly section: string, readonly opts: DecodeOptions) {
     // (room for a few stretches: the section's size says nothing of how much is decoded)
-    this.d = new Decoding(bytes, 0, section, opts, 256, undefined, 256);
+    this.d = new Decoding(bytes, 0, section, opts, 256, undefined, 256, STRETCH_ICED_WINDOW);
   }
 
   /** Instructions kept so far. */
@@ -243,7 +246,9 @@ class Decoding {
   inPlace: boolean;
 
   constructor(private readonly bytes: Uint8Array, private readonly base: number, private readonly section: string,
-    private readonly opts: DecodeOptions, capacity: number, cols?: Columns, opCapacity = Math.ceil(bytes.length / 12)) {
+    private readonly opts: DecodeOptions, capacity: number, cols?: Columns, opCapacity = Math.ceil(bytes.length / 12),
+    /** How much of the bytes iced is given at a time (undefined: its default, for decoding front to back). */
+    private readonly icedWindow?: number) {
     this.skip = opts.onInvalid === 'skip';
     this.variant = opts.variant ?? DECODER_6_12;
     this.isInFunc = opts.isInFunc;
@@ -290,7 +295,7 @@ class Decoding {
       const pre = emulatePrefixAt(bytes, pos) ? EMULATE_PREFIX_SIZE : 0;
       // Most instructions are measured here; iced is asked (where it is told to) for the rest.
       let l = pre ? 0 : fastLength(bytes, pos, bytes.length);
-      if (l === 0) l = (this.dec ??= new LengthDecoder(bytes)).nextAt(pos + pre);
+      if (l === 0) l = (this.dec ??= new LengthDecoder(bytes, this.icedWindow)).nextAt(pos + pre);
       // 7.x's opcode map knows udb (d6, FineIBT's trap), which is invalid in iced's 64-bit mode.
       if (l === 0 && !pre && variant.udbIsBug && bytes[pos] === 0xd6) l = 1;
       let f = 0;

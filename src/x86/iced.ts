@@ -132,7 +132,8 @@ export class LengthDecoder {
   private winEnd = 0;
   private freed = false;
 
-  constructor(bytes: Uint8Array) {
+  /** `windowBytes`: how much to copy at a time (less for a decoder of a few short stretches). */
+  constructor(bytes: Uint8Array, private readonly windowBytes = WINDOW) {
     const w = leanIced();
     this.w = w;
     this.bytes = bytes;
@@ -145,7 +146,7 @@ export class LengthDecoder {
     const w = this.w;
     if (this.decoder) w.__wbg_decoder_free(this.decoder);
     this.decoder = 0;
-    const end = Math.min(this.bytes.length, pos + WINDOW);
+    const end = Math.min(this.bytes.length, pos + this.windowBytes);
     // iced copies the bytes into wasm memory; the decoder owns and frees the copy.
     const data = w.__wbindgen_malloc(end - pos, 1) >>> 0;
     new Uint8Array(w.memory.buffer).set(this.bytes.subarray(pos, end), data);
