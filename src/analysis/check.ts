@@ -3,6 +3,7 @@
 // the ORC table is built from. A fatal problem stops the check with no ORC, as in objtool.
 import type { ElfFile } from '../elf/reader.js';
 import { SHT_REL, SHT_RELA } from '../elf/constants.js';
+import { InsnType } from '../x86/index.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import type { CfiState } from './cfi.js';
@@ -109,26 +110,30 @@ const PFX_NAME_MAX = 512 - 7;
 function addPrefixCfi(file: ObjFile): void {
   if (file.layout.check.prefixSymbols === 'patchable-entries') return addPatchableEntryPrefixes(file);
   const n = file.opts.prefix;
+  // (by position in the columns: vmlinux.o has ~60,000 prefixes of 16 NOPs, and an Insn handle
+  // for each instruction looked at cost ~90 MB)
   for (const cs of file.codeSections) {
+    const type = cs.a.type;
+    const offset = cs.ds.offset;
+    const cfi = cs.a.cfi;
     for (const func of file.syms.inSection(cs.index)) {
       if (func.type !== 2) continue;
-      const insn = file.findInsn(cs.index, func.offset);
-      if (!insn) continue;
-      let prev = file.prevInsnSameSec(insn);
+      const pos = cs.posAt(func.offset);
+      if (pos < 0) continue;
+      let prev = pos - 1;
       let found = false;
-      for (; prev; prev = file.prevInsnSameSec(prev)) {
-        if (prev.type !== 9) break;
-        const off = func.offset - prev.offset;
+      for (; prev >= 0; prev--) {
+        if (type[prev] !== InsnType.NOP) break;
+        const off = func.offset - offset[prev]!;
         if (off > n) break;
         if (off < n) continue;
         found = true;
         break;
       }
-      if (!found || !prev) continue;
+      if (!found) continue;
       file.prefixSymbols.push(func);
-      if (!insn.cfi) continue;
-      const cfi = file.cfis.intern(insn.cfi);
-      for (let p: Insn | undefined = prev; p && !p.is(insn); p = file.nextInsnSameSec(p)) p.cfi = cfi;
+      // The padding takes the entry's state (cfi numbers are the section's interned states).
+      if (cfi[pos]! >= 0) cfi.fill(cfi[pos]!, prev, pos);
     }
   }
 }
@@ -153,10 +158,12 @@ function addPatchableEntryPrefixes(file: ObjFile): void {
         continue;
       }
       file.prefixSymbols.push(func);
-      const insn = file.findInsn(func.sec, func.offset);
-      if (!insn || !insn.cfi) continue;
-      const cfi = file.cfis.intern(insn.cfi);
-      for (let p = file.findInsn(func.sec, func.offset - n); p && !p.is(insn); p = file.nextInsnSameSec(p)) p.cfi = cfi;
+      // (by position, as addPrefixCfi(): the padding takes the entry's state)
+      const cs = file.code[func.sec];
+      const pos = cs ? cs.posAt(func.offset) : -1;
+      const start = cs ? cs.posAt(func.offset - n) : -1;
+      if (pos < 0 || start < 0 || cs!.a.cfi[pos]! < 0) continue;
+      cs!.a.cfi.fill(cs!.a.cfi[pos]!, start, pos);
     }
   }
 }
