@@ -18,7 +18,7 @@ import { unpackOrcEntry, ORC_REG_SP } from '../orc/entry.js';
 import { readOrcTable } from '../orc/read.js';
 import { runCheckCommand } from '../cli/check-command.js';
 import { applyPatches, parseFeatures, Patcher } from '../patch/apply.js';
-import { CHECKED, type CoverageMap, HINT_LOST, OUTSIDE_FUNCTIONS, verify } from './verify.js';
+import { CHECKED, type CoverageMap, HINT_LOST, OUTSIDE_FUNCTIONS, usedEntries, verify } from './verify.js';
 import { compileFixture, makeTempDir, removeDir, srcPath } from '../testing/toolchain.js';
 
 const LDS = srcPath('verify', 'fixtures', 'linked.lds');
@@ -144,9 +144,9 @@ describe('orctool verify on a linked image', () => {
       const p = placeName(x, tx.sections[k]!, tx.offsets[k]!);
       if (p) entryOf.set(p, k);
     }
-    const used = verify(o, layout).usedEntries;
+    const used = usedEntries(verify(o, layout));
     let compared = 0;
-    for (const k of [...used].sort((a, b) => a - b)) {
+    for (const k of used) {
       const e = unpackOrcEntry(o.sectionByName('.orc_unwind')!.data, k * 6, layout.orc);
       const p = placeName(o, to.sections[k]!, to.offsets[k]!);
       if (e.spReg !== ORC_REG_SP || e.spOffset <= 8 || !p || p.startsWith('arch_rethook_trampoline+')) continue;

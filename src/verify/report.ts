@@ -19,8 +19,8 @@ export interface VerifyReport {
   /** Boundaries reached where the frame or the entry could not be modelled. */
   unverified: number;
   mismatches: Mismatch[];
-  /** Table entries (index) that at least one check relied on. */
-  usedEntries: Set<number>;
+  /** Per table entry, 1 where at least one check relied on it (a list of indices would cost a Set of a million on vmlinux.o). */
+  used: Uint8Array;
   /** Why boundaries were unverified. */
   reasons: Record<string, number>;
   /** Functions walked (in the original code) by verify's second thread (walk-helper.ts). */
@@ -28,7 +28,14 @@ export interface VerifyReport {
 }
 
 export function emptyReport(): VerifyReport {
-  return { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], usedEntries: new Set(), reasons: {} };
+  return { variants: 0, functions: 0, checked: 0, unverified: 0, mismatches: [], used: new Uint8Array(0), reasons: {} };
+}
+
+/** The entries some check relied on (VerifyReport.used), in order. */
+export function usedEntries(r: VerifyReport): number[] {
+  const out: number[] = [];
+  r.used.forEach((u, k) => u && out.push(k));
+  return out;
 }
 
 export function unverified(r: VerifyReport, why: string): void {

@@ -43,7 +43,7 @@ import { countOutside, ESCAPED, type OriginalFrames, type OriginalWalk, type Wal
 import { opaqueFrame } from './frame.js';
 
 // (what the command line and the tests take from here)
-export { CHECKED, type CoverageMap, type Mismatch, type VerifyReport } from './report.js';
+export { CHECKED, type CoverageMap, type Mismatch, type VerifyReport, usedEntries } from './report.js';
 export { HINT_LOST, OUTSIDE_FUNCTIONS } from './walk.js';
 
 /** Whole-object boot profiles: CPU features the kernel would see. */
@@ -403,6 +403,6 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: Ve
     for (const m of later) r.mismatches.push(m);
     phase('worker');
   }
-  for (let k = 0; k < t.count; k++) if (w.used[k]) r.usedEntries.add(k);
+  r.used = w.used;
   return r;
 }
