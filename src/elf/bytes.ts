@@ -37,7 +37,7 @@ export function cString(bytes: Uint8Array, start: number, end: number): string |
  * one-character strings: vmlinux.o has 150,000 names). Buffer's latin1 is ISO-8859-1 proper,
  * unlike TextDecoder's, which is windows-1252.
  */
-function latin1(bytes: Uint8Array, start: number, end: number): string {
+export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return b.toString('latin1', start, end);
 }
