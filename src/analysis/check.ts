@@ -115,7 +115,6 @@ function addPrefixCfi(file: ObjFile): void {
   for (const cs of file.codeSections) {
     const type = cs.a.type;
     const offset = cs.ds.offset;
-    const cfi = cs.a.cfi;
     for (const func of file.syms.inSection(cs.index)) {
       if (func.type !== 2) continue;
       const pos = cs.posAt(func.offset);
@@ -132,10 +131,15 @@ function addPrefixCfi(file: ObjFile): void {
       }
       if (!found) continue;
       file.prefixSymbols.push(func);
-      // The padding takes the entry's state (cfi numbers are the section's interned states).
-      if (cfi[pos]! >= 0) cfi.fill(cfi[pos]!, prev, pos);
+      padWithEntryState(cs, prev, pos);
     }
   }
+}
+
+/** Instructions [start, pos) take the state of instruction pos, the function's entry (the columns' interned state numbers). */
+function padWithEntryState(cs: CodeSection, start: number, pos: number): void {
+  const id = cs.a.cfi[pos]!;
+  if (id >= 0) cs.a.cfi.fill(id, start, pos);
 }
 
 /**
@@ -158,12 +162,11 @@ function addPatchableEntryPrefixes(file: ObjFile): void {
         continue;
       }
       file.prefixSymbols.push(func);
-      // (by position, as addPrefixCfi(): the padding takes the entry's state)
       const cs = file.code[func.sec];
-      const pos = cs ? cs.posAt(func.offset) : -1;
-      const start = cs ? cs.posAt(func.offset - n) : -1;
-      if (pos < 0 || start < 0 || cs!.a.cfi[pos]! < 0) continue;
-      cs!.a.cfi.fill(cs!.a.cfi[pos]!, start, pos);
+      if (!cs) continue;
+      const pos = cs.posAt(func.offset);
+      const start = cs.posAt(func.offset - n);
+      if (pos >= 0 && start >= 0) padWithEntryState(cs, start, pos);
     }
   }
 }

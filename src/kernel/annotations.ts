@@ -209,11 +209,11 @@ function readIgnores(elf: ElfFile, layout: KernelLayout, name: string, out: Anno
   out.encodings[name] = encodingCheck(layout.annotations[name]!, rel);
   const syms = elf.symbols;
   const refs = Array.from({ length: rel.count }, (_, i) => relocRef(rel, i));
+  const types = refs.map((r) => symType(syms, r.sym));
   // (section symbols resolved together: one pass over the symbols, not one per entry)
-  const wanted = refs.filter((r) => symType(syms, r.sym) === STT_SECTION).map((r) => ({ sec: symSection(syms, r.sym), off: r.addend }));
-  const starting = funcsStartingAt(elf, wanted);
+  const starting = funcsStartingAt(elf, refs.filter((_, i) => types[i] === STT_SECTION).map((r) => ({ sec: symSection(syms, r.sym), off: r.addend })));
   refs.forEach((r, i) => {
-    const type = symType(syms, r.sym);
+    const type = types[i];
     if (type === STT_FUNC) {
       out.ignoredFuncs.push({ sym: r.sym, reloc: i });
     } else if (type === STT_SECTION) {

@@ -16,12 +16,11 @@ const REACH = 32;
 /** The bytes at an instruction's start the decoder reads for the Xen/KVM emulate prefix. */
 const EMULATE_PREFIX_REACH = 5;
 
-/** Instructions [from, to) of `src`, whose offsets are `shift` bytes before the section's. */
+/** Instructions [from, to) of `src` (its offsets are the section's). */
 interface Segment {
   src: DecodedSection;
   from: number;
   to: number;
-  shift: number;
 }
 
 /**
@@ -57,7 +56,7 @@ function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonl
   for (;;) {
     while (ci < n && changes[2 * ci + 1]! <= refAt(ri)) ci++;
     if (ci === n) {
-      if (ri < ref.count) segs.push({ src: ref, from: ri, to: ref.count, shift: 0 });
+      if (ri < ref.count) segs.push({ src: ref, from: ri, to: ref.count });
       return done();
     }
     // Reference instructions that cannot see the next change are kept as they are: those that
@@ -69,7 +68,7 @@ function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonl
     while (qi < ref.count && ref.offset[qi]! < c && !(ref.flags[qi]! & (InsnFlag.INVALID | InsnFlag.BAD_LEA)) &&
       ref.offset[qi]! + Math.max(ref.len[qi]!, EMULATE_PREFIX_REACH) <= c) qi++;
     if (qi < ri) qi = ri;
-    if (qi > ri) segs.push({ src: ref, from: ri, to: qi, shift: 0 });
+    if (qi > ri) segs.push({ src: ref, from: ri, to: qi });
     let p = refAt(qi);
     if (p >= size) return done();
     patched ??= stretches();
@@ -77,7 +76,7 @@ function spliceSegments(ref: DecodedSection, bytes: Uint8Array, changes: readonl
     /** Patched instructions [from, to) kept. */
     const keep = (from: number, to: number): void => {
       if (to <= from) return;
-      const seg: Segment = { src: ref, from, to, shift: 0 };
+      const seg: Segment = { src: ref, from, to };
       segs.push(seg);
       fromPatched.push(seg);
     };
@@ -163,13 +162,13 @@ export function spliceWindows(ref: DecodedSection, bytes: Uint8Array, changes: r
     for (let s = si; s < segs.length; s++) {
       const seg = segs[s]!;
       let from = Math.max(seg.from, lowerBoundIn(seg, start));
-      if (last && last.src === seg.src && last.shift === seg.shift && from < last.to) from = last.to;
+      if (last && last.src === seg.src && from < last.to) from = last.to;
       if (from >= seg.to) continue;
       // Up to and including the first instruction at or after the end.
       const stop = Math.min(seg.to, lowerBoundIn(seg, end) + 1);
-      if (last && last.src === seg.src && last.shift === seg.shift && last.to === from) last.to = stop;
-      else picked.push((last = { src: seg.src, from, to: stop, shift: seg.shift }));
-      if (stop < seg.to || seg.src.offset[stop - 1]! + seg.shift >= end) break;
+      if (last && last.src === seg.src && last.to === from) last.to = stop;
+      else picked.push((last = { src: seg.src, from, to: stop }));
+      if (stop < seg.to || seg.src.offset[stop - 1]! >= end) break;
     }
   }
   return materialize(ref.section, bytes.length, picked);
@@ -177,7 +176,7 @@ export function spliceWindows(ref: DecodedSection, bytes: Uint8Array, changes: r
 
 /** The offset just past the last instruction start of a segment. */
 function segEnd(seg: Segment): number {
-  return seg.src.offset[seg.to - 1]! + seg.shift + 1;
+  return seg.src.offset[seg.to - 1]! + 1;
 }
 
 /** First instruction of a segment's source at or after the section offset `offset`. */
@@ -187,7 +186,7 @@ function lowerBoundIn(seg: Segment, offset: number): number {
   const off = seg.src.offset;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (off[mid]! + seg.shift < offset) lo = mid + 1;
+    if (off[mid]! < offset) lo = mid + 1;
     else hi = mid;
   }
   return lo;
@@ -238,7 +237,7 @@ class Spliced implements DecodedSection {
 /** Segments shorter than this are copied an instruction at a time (a view of each column costs more). */
 const SHORT_SEGMENT = 32;
 
-/** One DecodedSection from segments: offsets and targets moved to the section, stack ops renumbered. */
+/** One DecodedSection from segments: their columns copied, stack ops renumbered. */
 function materialize(section: string, size: number, segs: readonly Segment[]): DecodedSection {
   let count = 0;
   let opsLen = 0;
@@ -261,7 +260,7 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
   const opCount = new Uint8Array(buf, rest + 4 * count, count);
   let at = 0;
   let op = 0;
-  for (const { src, from, to, shift } of segs) {
+  for (const { src, from, to } of segs) {
     const n = to - from;
     const op0 = src.opStart[from]!;
     const op1 = opEnd(src, to);
@@ -269,14 +268,13 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
       const sTarget = src.target;
       for (let k = 0; k < n; k++) {
         const j = from + k;
-        const f = src.flags[j]!;
-        offset[at + k] = src.offset[j]! + shift;
+        offset[at + k] = src.offset[j]!;
         len[at + k] = src.len[j]!;
         type[at + k] = src.type[j]!;
-        flags[at + k] = f;
+        flags[at + k] = src.flags[j]!;
         immediate[at + k] = src.immediate[j]!;
         opCount[at + k] = src.opCount[j]!;
-        target[at + k] = f & InsnFlag.REL_TARGET ? sTarget[j]! + shift : sTarget[j]!;
+        target[at + k] = sTarget[j]!;
         opStart[at + k] = src.opStart[j]! - op0 + op;
       }
       const sOps = src.ops;
@@ -289,12 +287,6 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
       opCount.set(src.opCount.subarray(from, to), at);
       offset.set(src.offset.subarray(from, to), at);
       target.set(src.target.subarray(from, to), at);
-      if (shift) {
-        for (let k = at; k < at + n; k++) {
-          offset[k]! += shift;
-          if (flags[k]! & InsnFlag.REL_TARGET) target[k]! += shift;
-        }
-      }
       ops.set(src.ops.subarray(op0 * OP_STRIDE, op1 * OP_STRIDE), op * OP_STRIDE);
       for (let k = 0; k < n; k++) opStart[at + k] = src.opStart[from + k]! - op0 + op;
     }

@@ -6,7 +6,7 @@ import type { ElfFile } from '../elf/reader.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import { ANNOTATE_INSN, readAnnotations } from '../kernel/annotations.js';
 import { readWarnSites } from '../kernel/bug-table.js';
-import { type SpecialAlt, specialGetAlts } from '../kernel/alternatives.js';
+import type { SpecialAlt } from '../kernel/alternatives.js';
 
 /**
  * Where the kernel goes on where the code alone does not say: after a WARN's ud2 (__bug_table's
@@ -23,8 +23,8 @@ export class Traps {
   /** Per section: jump label sites -> the target's offset (same section). */
   private readonly jumps = new Map<number, Map<number, number>>();
 
-  /** `special`: the object's special section entries, when the caller has read them already. */
-  constructor(elf: ElfFile, layout: KernelLayout, special?: readonly SpecialAlt[]) {
+  /** `special`: the object's special section entries (specialGetAlts(), read once with the patcher's). */
+  constructor(elf: ElfFile, layout: KernelLayout, special: readonly SpecialAlt[]) {
     const add = (m: Map<number, Set<number>>, sec: number, off: number) => {
       const s = m.get(sec);
       if (s) s.add(off);
@@ -36,14 +36,6 @@ export class Traps {
       for (const t of a.byKind.reachable) add(t.source === ANNOTATE_INSN ? this.at : this.after, t.sec, t.off);
     } catch {
       // (malformed annotations: the check reports them; here they only add reach)
-    }
-    if (!special) {
-      try {
-        special = specialGetAlts(elf, layout);
-      } catch {
-        // (as above)
-        special = [];
-      }
     }
     const fix = new Map<number, [number, number][]>();
     for (const x of special) {

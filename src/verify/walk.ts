@@ -432,7 +432,7 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
       let prevIdx = workP[top]!;
       for (;;) {
         const off = ds.offset[i]!;
-        if ((off < fn.start || off >= fn.end) && !inFunc(fn, off)) break;
+        if (!inFunc(fn, off)) break;
         if (bounds && (off < bounds[0] || off >= bounds[1])) throw ESCAPED;
         if (hintFrame) {
           const hf = hintFrame(off);

@@ -169,15 +169,15 @@ export function decodeSectionSplit(bytes: Uint8Array, section: string, opts: Dec
   return d.finish();
 }
 
+/** What iced is given of the bytes at a time for stretches (a few hundred bytes each): not its 64 KB. */
+const STRETCH_ICED_WINDOW = 4096;
+
 /**
  * Short stretches of one section's bytes, decoded on demand into one set of columns, with
  * section offsets (verify decodes thousands of windows of patched code: one decodeSection() of
  * each cost a set of columns, and an offset-relative isInFunc question). Instructions are kept
  * in the order decoded; truncate() drops the last ones, finish() gives what is kept.
  */
-/** What iced is given of the bytes at a time for stretches (a few hundred bytes each): not its 64 KB. */
-const STRETCH_ICED_WINDOW = 4096;
-
 export class StretchDecoder {
   private readonly d: Decoding;
 
@@ -211,7 +211,7 @@ export class StretchDecoder {
    * reset() (a caller that reuses one copies what it keeps first).
    */
   finish(): DecodedSection {
-    return this.d.finish(false, false);
+    return this.d.finish(false);
   }
 
   /** Back to nothing decoded, for other stretches of the same bytes (changed or not). */
@@ -445,7 +445,7 @@ class Decoding {
     this.free();
   }
 
-  /** Frees iced's decoder (a finish(_, false) does not). */
+  /** Frees iced's decoder; decoding on makes another. */
   free(): void {
     this.dec?.free();
     this.dec = undefined;
@@ -458,10 +458,10 @@ class Decoding {
 
   /**
    * The result; `trim`: columns exactly n long (else views of the capacity, when given columns).
-   * `last`: nothing more is decoded (iced's decoder is freed).
+   * iced's decoder is freed (a StretchDecoder decoding on makes another).
    */
-  finish(trim = true, last = true): DecodedSection {
-    if (last) this.dec?.free();
+  finish(trim = true): DecodedSection {
+    this.free();
     const n = this.n;
     const c = mapColumns(this.c, trim ? (a) => fitColumn(a, n) : (a) => a.subarray(0, n));
     return new Decoded(
