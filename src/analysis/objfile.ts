@@ -184,9 +184,9 @@ export class ObjFile {
   /**
    * A code section's relocations. On the first request each instruction that has one is marked
    * (found from the relocations, far fewer than the instructions), so that insnReloc() searches
-   * only for those.
+   * only for those, and a pass over every instruction can read HAS_RELOC itself.
    */
-  private relocsOf(cs: CodeSection): RelocTable | undefined {
+  relocsOf(cs: CodeSection): RelocTable | undefined {
     let t = this.relocTables.get(cs.index);
     if (t !== undefined) return t ?? undefined;
     t = this.elf.relocationsFor(cs.elf) ?? null;

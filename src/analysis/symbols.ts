@@ -90,12 +90,61 @@ function firstAfter(syms: readonly Sym[], offset: number): number {
   return lo;
 }
 
+/** FNV-1a of a name's characters (latin1: its bytes). */
+function nameHash(name: string): number {
+  let h = 0x811c9dc5;
+  for (let k = 0; k < name.length; k++) h = Math.imul(h ^ name.charCodeAt(k), 16777619);
+  return h;
+}
+
+/**
+ * The last symbol of each name, in symbol-table order (objtool's name hash lists add at the
+ * head): an open-addressing table of positions in `all`. A Map of vmlinux.o's ~160,000 names
+ * cost 100-300 ms, mostly its own stores of young strings into an old table; this holds numbers.
+ */
+class NameTable {
+  /** Position in `all` + 1; 0: empty. */
+  private readonly slots: Int32Array;
+  private readonly hashes: Int32Array;
+  private readonly mask: number;
+
+  constructor(private readonly all: readonly Sym[]) {
+    let size = 16;
+    while (size < all.length * 2) size *= 2;
+    this.slots = new Int32Array(size);
+    this.hashes = new Int32Array(size);
+    this.mask = size - 1;
+    for (let i = 0; i < all.length; i++) {
+      const name = all[i]!.name;
+      const h = nameHash(name);
+      let p = h & this.mask;
+      for (;;) {
+        const e = this.slots[p]!;
+        if (e === 0 || (this.hashes[p] === h && all[e - 1]!.name === name)) break;
+        p = (p + 1) & this.mask;
+      }
+      this.slots[p] = i + 1;
+      this.hashes[p] = h;
+    }
+  }
+
+  get(name: string): Sym | undefined {
+    const h = nameHash(name);
+    for (let p = h & this.mask; ; p = (p + 1) & this.mask) {
+      const e = this.slots[p]!;
+      if (e === 0) return undefined;
+      if (this.hashes[p] === h && this.all[e - 1]!.name === name) return this.all[e - 1];
+    }
+  }
+}
+
 export class SymbolIndex {
   readonly all: Sym[] = [];
   /** Per section, every symbol in offset order (objtool's sec->symbol_list). */
   private lists = new Map<number, Sym[]>();
   private trees = new Map<number, Tree>();
-  private names = new Map<string, Sym>();
+  /** Made on the first look-up by name. */
+  private nameTable?: NameTable;
   readonly numFiles: number;
   /** 7.x: look-ups answer the symbol's alias (see CheckRules.warnNamesAlias). */
   private readonly aliasLookups: boolean;
@@ -107,7 +156,6 @@ export class SymbolIndex {
     const t = elf.symbols;
     let files = 0;
     const all = this.all;
-    const names = this.names;
     if (t) {
       const { shndx, value, size, info } = t;
       const coldIsFunc = rules.coldParent === 'file';
@@ -127,8 +175,6 @@ export class SymbolIndex {
           else if (s.bind === STB_LOCAL && type !== STT_SECTION) fileOf[i] = file;
         }
         all.push(s);
-        // Later symbols shadow earlier ones of the same name (objtool's hash lists add at the head).
-        names.set(name, s);
       }
       // Per section by offset, then index: the symbol table's own sorted lists (of numbers,
       // cheaper to sort than these objects), and the undefined and reserved ones under 0.
@@ -166,7 +212,7 @@ export class SymbolIndex {
 
   /** The parent a `.cold` part links to, by the era's rule; undefined: none. */
   private coldParentOf(s: Sym, pname: string, byName: () => Map<string, Sym[]>): Sym | undefined {
-    if (this.rules.coldParent === 'jump') return this.names.get(pname);
+    if (this.rules.coldParent === 'jump') return this.byName(pname);
     // 7.x: a local of that name under the same STT_FILE, else a global; the last in symbol
     // table order wins (objtool's name hash lists add at the head).
     const fileOf = this.fileOf!;
@@ -228,8 +274,9 @@ export class SymbolIndex {
     }
   }
 
+  /** The last symbol of this name in table order (section symbols go by their section's name). */
   byName(name: string): Sym | undefined {
-    return this.names.get(name);
+    return (this.nameTable ??= new NameTable(this.all)).get(name);
   }
 
   /** Every symbol of a section in objtool's list order. */

@@ -10,7 +10,7 @@
 // just past a symbol that starts with (no)endbr (a code range's end).
 import { R_X86_64_PC32, R_X86_64_PLT32, STT_FUNC } from '../elf/constants.js';
 import { InsnType as T } from '../x86/index.js';
-import { Insn } from './insn.js';
+import { Insn, InsnBit } from './insn.js';
 import type { ObjFile } from './objfile.js';
 
 /** The seal candidates and what validation left of them. */
@@ -112,10 +112,12 @@ export function validateIbt(file: ObjFile): number {
   const s = endbrSeal(file);
   let warnings = 0;
   for (const cs of file.codeSections) {
-    const { type } = cs.a;
+    const { type, flags } = cs.a;
+    file.relocsOf(cs);
     for (let pos = 0; pos < cs.ds.count; pos++) {
       if (BRANCH[type[pos]!]) continue;
-      if (!file.noRelocAt(cs, pos)) warnings += validateInsn(file, s, new Insn(cs, pos));
+      // (file.noRelocAt() by hand: this loop meets each of vmlinux.o's ~4.6 million instructions)
+      if ((flags[pos]! |= InsnBit.RELOC_LOOKED_UP) & InsnBit.HAS_RELOC) warnings += validateInsn(file, s, new Insn(cs, pos));
     }
   }
   const skip = file.layout.ibt.dataSectionsSkipped;
