@@ -117,24 +117,23 @@ class NameTable {
     for (let i = 0; i < all.length; i++) {
       const name = all[i]!.name;
       const h = nameHash(name);
-      let p = h & this.mask;
-      for (;;) {
-        const e = this.slots[p]!;
-        if (e === 0 || (this.hashes[p] === h && all[e - 1]!.name === name)) break;
-        p = (p + 1) & this.mask;
-      }
+      const p = this.probe(name, h);
       this.slots[p] = i + 1;
       this.hashes[p] = h;
     }
   }
 
-  get(name: string): Sym | undefined {
-    const h = nameHash(name);
+  /** The slot holding `name`, or the empty one where it would go. */
+  private probe(name: string, h: number): number {
     for (let p = h & this.mask; ; p = (p + 1) & this.mask) {
       const e = this.slots[p]!;
-      if (e === 0) return undefined;
-      if (this.hashes[p] === h && this.all[e - 1]!.name === name) return this.all[e - 1];
+      if (e === 0 || (this.hashes[p] === h && this.all[e - 1]!.name === name)) return p;
     }
+  }
+
+  get(name: string): Sym | undefined {
+    const e = this.slots[this.probe(name, nameHash(name))]!;
+    return e === 0 ? undefined : this.all[e - 1];
   }
 }
 

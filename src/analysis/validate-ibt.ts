@@ -10,8 +10,8 @@
 // just past a symbol that starts with (no)endbr (a code range's end).
 import { R_X86_64_PC32, R_X86_64_PLT32, STT_FUNC } from '../elf/constants.js';
 import { InsnType as T } from '../x86/index.js';
-import { Insn, InsnBit } from './insn.js';
-import type { ObjFile } from './objfile.js';
+import { Insn } from './insn.js';
+import { noRelocIn, type ObjFile } from './objfile.js';
 
 /** The seal candidates and what validation left of them. */
 export interface EndbrSeal {
@@ -116,8 +116,7 @@ export function validateIbt(file: ObjFile): number {
     file.relocsOf(cs);
     for (let pos = 0; pos < cs.ds.count; pos++) {
       if (BRANCH[type[pos]!]) continue;
-      // (file.noRelocAt() by hand: this loop meets each of vmlinux.o's ~4.6 million instructions)
-      if ((flags[pos]! |= InsnBit.RELOC_LOOKED_UP) & InsnBit.HAS_RELOC) warnings += validateInsn(file, s, new Insn(cs, pos));
+      if (!noRelocIn(flags, pos)) warnings += validateInsn(file, s, new Insn(cs, pos));
     }
   }
   const skip = file.layout.ibt.dataSectionsSkipped;
