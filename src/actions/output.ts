@@ -10,11 +10,12 @@ import type { OutputStep } from '../kernel/versions.js';
 import { applyCodePatches } from './code-patches.js';
 import { addPrefixSymbols } from './prefix-symbols.js';
 import { type SitesTable, writeSitesTable } from './sites.js';
-import { buildOrc } from './orc.js';
+import { buildOrc, startOrcTable } from './orc.js';
 import { writeIbtSeal } from './ibt-seal.js';
 import { checkAbsReferences } from './noabs.js';
 import { growCfiSymbols, writeCfiSites } from './cfi.js';
 import { writeKlpSymids } from './klp-symid.js';
+import { phase } from '../phases.js';
 
 /** Whether a step runs with these options (objtool's opts.* tests in check()). */
 function stepWanted(file: ObjFile, step: OutputStep): boolean {
@@ -45,8 +46,12 @@ function prefixStep(file: ObjFile, editor: ElfEditor): boolean {
 /** 'changed': the editor has something to write; 'fatal': a fatal error, nothing may be written. */
 export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: string) => void = () => {}): 'changed' | 'unchanged' | 'fatal' {
   let changed = applyCodePatches(file, editor);
+  phase('output code patches');
   // check() stops before all of this when the object has no instructions.
   if (file.nrInsns === 0) return changed ? 'changed' : 'unchanged';
+  // (ORC is the last step of every era: a big object's table is made meanwhile on a second thread)
+  const orcTable = file.big && stepWanted(file, 'orc') ? startOrcTable(file) : undefined;
+  phase('output ORC job');
   try {
     for (const step of file.layout.outputSteps) {
       if (!stepWanted(file, step)) continue;
@@ -56,14 +61,17 @@ export function writeOutputs(file: ObjFile, editor: ElfEditor, stdout: (s: strin
       else if (step === 'ibt') changed = writeIbtSeal(file, editor, stdout) || changed;
       else if (step === 'noabs') checkAbsReferences(file);
       else if (step === 'orc') {
-        const r = buildOrc(file, editor);
+        const r = buildOrc(file, editor, orcTable?.wait());
         if (r === 'fatal') return 'fatal';
         changed = r === 'written' || changed;
       } else changed = writeSitesTable(file, editor, step as SitesTable) || changed;
+      phase(`output ${step}`);
     }
   } catch (e) {
     if (e instanceof FatalCheckError) return 'fatal';
     throw e;
+  } finally {
+    orcTable?.cancel();
   }
   return changed ? 'changed' : 'unchanged';
 }

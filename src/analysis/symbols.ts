@@ -98,15 +98,19 @@ function nameHash(name: string): number {
 }
 
 /**
- * The last symbol of each name, in symbol-table order (objtool's name hash lists add at the
- * head): an open-addressing table of positions in `all`. A Map of vmlinux.o's ~160,000 names
- * cost 100-300 ms, mostly its own stores of young strings into an old table; this holds numbers.
+ * Symbols by name, as objtool's name hash lists hold them (each name's symbols, the last in
+ * table order first): an open-addressing table of each name's last position in `all`, and for
+ * each position the one before it of the same name. Maps of vmlinux.o's ~160,000 names (one
+ * name to a symbol, or to an array of them) cost 100-300 ms, mostly their own stores of young
+ * strings into an old table, and the collections of all they held; this holds numbers.
  */
 class NameTable {
   /** Position in `all` + 1; 0: empty. */
   private readonly slots: Int32Array;
   private readonly hashes: Int32Array;
   private readonly mask: number;
+  /** Per position, the previous position of the same name + 1; 0: none. */
+  private readonly prevSame: Int32Array;
 
   constructor(private readonly all: readonly Sym[]) {
     let size = 16;
@@ -114,10 +118,12 @@ class NameTable {
     this.slots = new Int32Array(size);
     this.hashes = new Int32Array(size);
     this.mask = size - 1;
+    this.prevSame = new Int32Array(all.length);
     for (let i = 0; i < all.length; i++) {
       const name = all[i]!.name;
       const h = nameHash(name);
       const p = this.probe(name, h);
+      this.prevSame[i] = this.slots[p]!;
       this.slots[p] = i + 1;
       this.hashes[p] = h;
     }
@@ -131,9 +137,15 @@ class NameTable {
     }
   }
 
+  /** The last symbol of this name. */
   get(name: string): Sym | undefined {
     const e = this.slots[this.probe(name, nameHash(name))]!;
     return e === 0 ? undefined : this.all[e - 1];
+  }
+
+  /** Every symbol of this name, the last in table order first. */
+  *each(name: string): Generator<Sym> {
+    for (let e = this.slots[this.probe(name, nameHash(name))]!; e !== 0; e = this.prevSame[e - 1]!) yield this.all[e - 1]!;
   }
 }
 
@@ -210,18 +222,20 @@ export class SymbolIndex {
   }
 
   /** The parent a `.cold` part links to, by the era's rule; undefined: none. */
-  private coldParentOf(s: Sym, pname: string, byName: () => Map<string, Sym[]>): Sym | undefined {
+  private coldParentOf(s: Sym, pname: string): Sym | undefined {
     if (this.rules.coldParent === 'jump') return this.byName(pname);
     // 7.x: a local of that name under the same STT_FILE, else a global; the last in symbol
-    // table order wins (objtool's name hash lists add at the head).
+    // table order wins (objtool's name hash lists add at the head; section symbols are not in them).
     const fileOf = this.fileOf!;
     const file = fileOf[s.idx] ?? -1;
     let local: Sym | undefined;
     let global: Sym | undefined;
-    for (const o of byName().get(pname) ?? []) {
+    for (const o of this.names().each(pname)) {
+      if (o.type === STT_SECTION) continue;
       if (o.bind === STB_LOCAL) {
-        if (fileOf[o.idx] === file) local = o;
-      } else global = o;
+        if (fileOf[o.idx] === file) local ??= o;
+      } else global ??= o;
+      if (local) break;
     }
     return local ?? global;
   }
@@ -229,25 +243,12 @@ export class SymbolIndex {
   /** Link .cold children to their parents (objtool read_symbols()); throws if a parent is missing. */
   linkColdFunctions(file: string): void {
     const byFile = this.rules.coldParent === 'file';
-    // Every symbol of each name (but section symbols), in table order: made once, on the first .cold.
-    let names: Map<string, Sym[]> | undefined;
-    const byName = (): Map<string, Sym[]> => {
-      if (names) return names;
-      names = new Map();
-      for (const o of this.all) {
-        if (o.type === STT_SECTION) continue;
-        const l = names.get(o.name);
-        if (l) l.push(o);
-        else names.set(o.name, [o]);
-      }
-      return names;
-    };
     for (const l of this.lists.values()) {
       for (const s of l) {
         if (s.type !== STT_FUNC) continue;
         const at = s.name.indexOf('.cold');
         if (at < 0) continue;
-        const p = this.coldParentOf(s, s.name.slice(0, at), byName);
+        const p = this.coldParentOf(s, s.name.slice(0, at));
         if (!p) throw new OrctoolError(file, 'symbols', undefined, `${s.name}(): can't find parent function`);
         s.pfunc = byFile ? p.alias : p;
         p.cfunc = s;
@@ -275,7 +276,11 @@ export class SymbolIndex {
 
   /** The last symbol of this name in table order (section symbols go by their section's name). */
   byName(name: string): Sym | undefined {
-    return (this.nameTable ??= new NameTable(this.all)).get(name);
+    return this.names().get(name);
+  }
+
+  private names(): NameTable {
+    return (this.nameTable ??= new NameTable(this.all));
   }
 
   /** Every symbol of a section in objtool's list order. */

@@ -252,7 +252,7 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
   const editor = r.editor!;
   const changed = r.written === 'changed';
   if (r.big) collectGarbage();
-  phase('ORC generation');
+  phase('release analysis');
   if (changed && !opts.dryRun) editor.write();
   phase('write');
   return 0;
@@ -276,6 +276,7 @@ function analyse(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: Chec
     for (const cs of result.file.codeSections) cs.releaseWalkState();
     collectGarbage();
   }
+  phase('release walk state');
   const editor = new ElfEditor(elf);
   const written = writeOutputs(result.file, editor, out.stdout);
   return { written, warned: result.file.warnings.count > 0, big, editor };

@@ -39,16 +39,24 @@ export interface OrcSectionPoints {
 
 export class OrcBuilder {
   private n = 0;
-  private keys = new Float64Array(1024);
-  private secs = new Uint32Array(1024);
-  private offs = new Uint32Array(1024);
+  private keys: Float64Array;
+  private secs: Uint32Array;
+  private offs: Uint32Array;
   /** The section being added to, or -1. */
   private current = -1;
   private prevKey = 0;
   private empty = true;
   private readonly scratch = zeroOrcEntry();
 
-  constructor(readonly layout: OrcEntryLayout) {}
+  /**
+   * `capacity`: the entries expected (grown by doubling past it). Each doubling holds the old
+   * arrays and the new at once, at the run's peak of memory: vmlinux.o keeps ~580,000 entries.
+   */
+  constructor(readonly layout: OrcEntryLayout, capacity = 1024) {
+    this.keys = new Float64Array(capacity);
+    this.secs = new Uint32Array(capacity);
+    this.offs = new Uint32Array(capacity);
+  }
 
   /** Entries kept so far (terminators included). */
   get count(): number {

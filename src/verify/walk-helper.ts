@@ -16,7 +16,7 @@ import type { ElfFile } from '../elf/reader.js';
 import { type KernelLayout, layoutByName } from '../kernel/versions.js';
 import { COLUMNS } from '../x86/decoder.js';
 import type { DecodedSection } from '../x86/index.js';
-import { threads } from '../x86/split-decode.js';
+import { threads } from '../threads.js';
 import { CHECKED, type Mismatch } from './report.js';
 import type { Walk } from './walk.js';
 

@@ -3,23 +3,12 @@
 // is busy elsewhere (reading symbols) and then decodes [0, mid). The main thread's analysis is
 // synchronous, so it waits for the worker's result on a shared flag and takes the message off
 // the port directly (receiveMessageOnPort) instead of through its event loop.
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import type { MessagePort, Worker } from 'node:worker_threads';
+import { ThreadJob } from '../threads.js';
 import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
 import type { ElfFile } from '../elf/reader.js';
 import type { Section } from '../elf/section.js';
 import { STT_FUNC } from '../elf/constants.js';
-
-// Loaded when a big section is split (or verify's walks are), not with this module:
-// node:worker_threads costs ~5 ms of every start-up, and small objects never need it.
-let threadsModule: typeof import('node:worker_threads') | undefined;
-export function threads(): typeof import('node:worker_threads') {
-  threadsModule ??= createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
-  return threadsModule;
-}
 
 /**
  * A code section at least this big is decoded on two threads: the worker's start-up (~50 ms of
@@ -60,30 +49,12 @@ export function startSplitDecode(elf: ElfFile, variant: DecoderVariant, share = 
   }
 }
 
-/** The shared flag's values, set by the worker. */
-export const enum SplitState {
-  PENDING = 0,
-  STARTED = 1,
-  DONE = 2,
-  FAILED = 3,
-}
-
-/** A worker that has not even started by then is given up on (its part decoded here instead). */
-const START_TIMEOUT_MS = 2000;
-/** Nor is one waited for longer than this: a crashed worker never says so through the flag. */
-const TOTAL_TIMEOUT_MS = 120_000;
-
 export class SplitDecode {
-  private result: DecodedPart | undefined;
-  private settled = false;
-
   private constructor(
     readonly mid: number,
     /** The columns both threads decode into: this thread's part from 0, the worker's from `at`. */
     readonly shared: { cols: Columns; at: number },
-    private readonly worker: Worker,
-    private readonly port: MessagePort,
-    private readonly state: Int32Array,
+    private readonly job: ThreadJob<DecodedPart>,
   ) {}
 
   /**
@@ -91,58 +62,32 @@ export class SplitDecode {
    * is no worker module (a build without dist/x86).
    */
   static start(bytes: Uint8Array, mid: number, section: string, variant: DecoderVariant): SplitDecode {
-    const url = new URL('./decode-worker.js', import.meta.url);
-    if (!existsSync(fileURLToPath(url))) throw new Error(`${url.href} is missing`);
     const part = bytes.slice(mid); // its own buffer, moved to the worker
     // Room for 3 bytes an instruction in each part (decodeSection()'s estimate).
     const at = Math.ceil(mid / 3) + 16;
     const cols = sharedColumns(at + Math.ceil(part.length / 3) + 16);
-    const { port1, port2 } = new (threads().MessageChannel)();
-    const state = new SharedArrayBuffer(4);
-    const worker = new (threads().Worker)(url, {
-      workerData: {
-        buffer: part.buffer, base: mid, section, variant: { ...variant }, port: port2, state,
-        cols: columnsView(cols, at, cols.offset.length),
-      },
-      transferList: [part.buffer, port2],
-    });
-    // Failures show in the flag (or its silence); the worker must not hold the process open.
-    worker.on('error', () => {});
-    worker.unref();
-    port1.unref();
-    return new SplitDecode(mid, { cols, at }, worker, port1, new Int32Array(state));
+    const data: DecodeJob = { buffer: part.buffer, base: mid, section, variant: { ...variant }, cols: columnsView(cols, at, cols.offset.length) };
+    const job = ThreadJob.start<DecodedPart>(new URL('./decode-worker.js', import.meta.url), data, [part.buffer]);
+    return new SplitDecode(mid, { cols, at }, job);
   }
 
   /** The worker's part, waiting for it; undefined if the worker failed (decode it here). */
   wait(): DecodedPart | undefined {
-    if (this.settled) return this.result;
-    const t0 = Date.now();
-    for (;;) {
-      const s = Atomics.load(this.state, 0);
-      const waited = Date.now() - t0;
-      if (s === SplitState.DONE) {
-        const m = threads().receiveMessageOnPort(this.port);
-        if (m) {
-          this.result = m.message as DecodedPart;
-          break;
-        }
-        if (waited > 1000) break;
-        Atomics.wait(this.state, 0, s, 1);
-        continue;
-      }
-      if (s === SplitState.FAILED) break;
-      if (waited > TOTAL_TIMEOUT_MS || (s === SplitState.PENDING && waited > START_TIMEOUT_MS)) break;
-      Atomics.wait(this.state, 0, s, 100);
-    }
-    this.cancel();
-    return this.result;
+    return this.job.wait();
   }
 
   /** Stops the worker if it still runs (its part is no longer wanted). */
   cancel(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.port.close();
-    void this.worker.terminate();
+    this.job.cancel();
   }
+}
+
+/** What the decoding worker is given. */
+export interface DecodeJob {
+  buffer: ArrayBuffer;
+  base: number;
+  section: string;
+  variant: DecoderVariant;
+  /** Where to decode to (shared with the main thread). */
+  cols: Columns;
 }
