@@ -8,14 +8,13 @@ let phaseFaults = 0;
 export function phase(name: string): void {
   if (!phases) return;
   const now = performance.now();
+  // (minor page faults: where fresh memory is first touched, which costs ~10 us a page on some machines)
+  const faults = process.resourceUsage().minorPageFault;
   if (phaseStart) {
     const m = process.memoryUsage();
     const mib = (n: number): string => (n / 2 ** 20).toFixed(0);
-    // (minor page faults: where fresh memory is first touched, which costs ~10 us a page on some machines)
-    const faults = process.resourceUsage().minorPageFault;
     process.stderr.write(`orctool: phase ${name}: ${(now - phaseStart).toFixed(0)} ms, heap ${mib(m.heapUsed)} MiB, buffers ${mib(m.arrayBuffers)} MiB, rss ${mib(m.rss)} MiB, faults ${faults - phaseFaults}\n`);
-    phaseFaults = faults;
   }
   phaseStart = now;
-  if (!phaseFaults) phaseFaults = process.resourceUsage().minorPageFault;
+  phaseFaults = faults;
 }

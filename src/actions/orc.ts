@@ -5,7 +5,7 @@
 import type { ElfEditor } from '../elf/writer.js';
 import type { ObjFile } from '../analysis/objfile.js';
 import { forEachOrcPoint } from '../analysis/check.js';
-import { InsnBit, type CodeSection } from '../analysis/insn.js';
+import { groupLength, type CodeSection } from '../analysis/insn.js';
 import { OrcBuilder, type OrcTable } from '../orc/generate.js';
 import { OrcMappingError } from '../orc/from-cfi.js';
 import { NO_POINT, type OrcJobSection, type OrcTableJob } from '../orc/table-job.js';
@@ -81,11 +81,11 @@ function keyOrNaN(f: () => number): number {
 /** A text section's numbers for the table's thread. */
 function jobSection(cs: CodeSection, builder: OrcBuilder): OrcJobSection {
   const { offset, count } = cs.ds;
-  const { flags, cfi } = cs.a;
+  const { cfi } = cs.a;
   // The alternative sites' instructions, from the section's extras (far fewer than its
   // instructions), in address order; each site from the first one, as forEachOrcPoint() meets it.
   const inSites: number[] = [];
-  for (const [pos, x] of cs.extras) if (x.altGroup && flags[pos]! & InsnBit.ALT_GROUP) inSites.push(pos);
+  for (const [pos, x] of cs.extras) if (x.altGroup) inSites.push(pos);
   const order = Int32Array.from(inSites).sort();
   const sites: number[] = [];
   const siteKeys: number[] = [];
@@ -93,7 +93,7 @@ function jobSection(cs: CodeSection, builder: OrcBuilder): OrcJobSection {
   for (const k of order) {
     if (k <= after) continue;
     const g = cs.extras.get(k)!.altGroup!;
-    const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
+    const len = groupLength(g);
     sites.push(k, g.lastInsn.pos, offset[k]!, siteKeys.length, len);
     for (let i = 0; i < len; i++) {
       const c = g.cfi[i];

@@ -7,7 +7,7 @@ import { InsnType } from '../x86/index.js';
 import { specialGetAlts } from '../kernel/alternatives.js';
 import type { KernelLayout } from '../kernel/versions.js';
 import type { CfiState } from './cfi.js';
-import { Insn, InsnBit, type CodeSection } from './insn.js';
+import { groupLength, Insn, InsnBit, type CodeSection } from './insn.js';
 import { FatalCheckError, ObjFile } from './objfile.js';
 import type { CheckOptions } from './options.js';
 import {
@@ -192,7 +192,7 @@ export function forEachOrcPoint(
     // An alternative site contributes its flattened per-byte array.
     const g = new Insn(cs, k).altGroup!;
     const start = offset[k]!;
-    const len = g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
+    const len = groupLength(g);
     for (let i = 0; i < len; i++) {
       const c = g.cfi[i];
       if (c && !fn(start + i, -2, c, start)) return false;

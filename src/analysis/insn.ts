@@ -189,6 +189,11 @@ export interface AltGroup {
   ignore?: boolean;
 }
 
+/** The bytes a group's instructions span (the length of its `cfi`). */
+export function groupLength(g: AltGroup): number {
+  return g.lastInsn.offset + g.lastInsn.len - g.firstInsn.offset;
+}
+
 /** Bits of InsnArrays.flags: objtool's one-bit instruction properties. */
 export const enum InsnBit {
   DEAD_END = 1 << 0,

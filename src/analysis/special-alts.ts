@@ -5,7 +5,7 @@
 // original; jump labels and exception fixups become plain alternative paths.
 import type { SpecialAlt } from '../kernel/alternatives.js';
 import { InsnType } from '../x86/index.js';
-import { Insn, type AltGroup, type Alternative } from './insn.js';
+import { groupLength, Insn, type AltGroup, type Alternative } from './insn.js';
 import type { ObjFile } from './objfile.js';
 
 /** Add a path to an instruction's list at the end this version's objtool adds it. */
@@ -42,7 +42,7 @@ function handleGroupAlt(file: ObjFile, alt: SpecialAlt, orig: Insn, newInsn: Ins
       if (insn.is(last)) break;
     }
   } else {
-    const len = origGroup.lastInsn.offset + origGroup.lastInsn.len - origGroup.firstInsn.offset;
+    const len = groupLength(origGroup);
     if (len !== alt.origLen) file.fatalInsn(orig, `weirdly overlapping alternative! ${len} != ${alt.origLen}`);
   }
 

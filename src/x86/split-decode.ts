@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A big code section decoded on two threads: a worker decodes [mid, end) while the main thread
-// is busy elsewhere (reading symbols) and then decodes [0, mid). The main thread's analysis is
-// synchronous, so it waits for the worker's result on a shared flag and takes the message off
-// the port directly (receiveMessageOnPort) instead of through its event loop.
+// is busy elsewhere (reading symbols) and then decodes [0, mid), and waits for the worker's part
+// as threads.ts's jobs are waited for.
 import { ThreadJob } from '../threads.js';
 import { columnsView, sharedColumns, type Columns, type DecodedPart } from './decoder.js';
 import type { DecoderVariant } from './variant.js';
