@@ -3,11 +3,12 @@
 // one. In general: write a temporary file beside it, copy the mode, rename over; when the output
 // starts as the input file unchanged, the kernel copies those bytes (copy_file_range or a
 // reflink) and only the changes are written from memory. When the changes only append (an
-// object gaining ORC sections), they are appended to the file itself, header last.
+// object gaining ORC sections), they are appended to the file itself, header last; a big file
+// also takes small patches in place, their old bytes saved first to an undo file.
 // While a write runs, a marker beside the file (`.<name>.orctool-write`: pid and the size before)
 // makes two runs on one file write one after the other (the second then finds the file changed
 // and writes nothing), and lets the next run undo what a run killed mid-write left: the bytes an
-// append added under the old header, and its temporary file.
+// append added under the old header, the patches its undo file records, its temporary file.
 import {
   type Stats, chmodSync, closeSync, constants, copyFileSync, fstatSync, ftruncateSync, openSync, readFileSync, readSync, readdirSync, renameSync,
   rmSync, statSync, truncateSync, unlinkSync, writeSync,
@@ -103,7 +104,7 @@ function alive(pid: number): boolean {
   }
 }
 
-type WriteKind = 'append' | 'replace';
+type WriteKind = 'append' | 'patch' | 'replace';
 
 /** The marker's pid, size before and kind of write, or undefined when it is gone. */
 function readMarker(marker: string): { pid: number; size: number; kind: string } | undefined {
@@ -131,11 +132,26 @@ export function recoverInterruptedWrite(path: string): void {
     const n = readSync(fd, h, 0, HEADER_SIZE, 0);
     const size = fstatSync(fd).size;
     closeSync(fd);
-    // (e_shoff at 0x28: a finished append put the section table past the old end)
-    if (m.kind === 'append' && m.size >= 0 && size > m.size && n === HEADER_SIZE && Number(h.readBigUInt64LE(0x28)) < m.size) truncateSync(path, m.size);
+    const undo = m.kind === 'patch' ? readUndo(path) : undefined;
+    if (undo) {
+      // Bytes below the old end may have been written: put the old ones back, whether the
+      // write had ended or not (either way the file is then the old object, whole).
+      const wfd = openSync(path, 'r+');
+      try {
+        for (const u of undo) writeAll(wfd, { position: u.position, bytes: u.old });
+        ftruncateSync(wfd, m.size);
+      } finally {
+        closeSync(wfd);
+      }
+    } else if ((m.kind === 'append' || m.kind === 'patch') && m.size >= 0 && size > m.size && n === HEADER_SIZE && Number(h.readBigUInt64LE(0x28)) < m.size) {
+      // Nothing below the old end written yet (a patching run writes it only once its undo file
+      // is whole); e_shoff at 0x28: a finished append put the section table past the old end.
+      truncateSync(path, m.size);
+    }
   } catch {
     // (no file: nothing to undo)
   }
+  rmSync(undoPath(path), { force: true });
   const prefix = `.${basename(path)}.orctool-${m.pid}-`;
   try {
     for (const f of readdirSync(dirname(path))) if (f.startsWith(prefix) && f.endsWith('.tmp')) rmSync(join(dirname(path), f), { force: true });
@@ -167,7 +183,7 @@ function takeForWrite(path: string, size: number, kind: WriteKind): () => void {
   }
 }
 
-/** The ELF header: the one place below the old end an in-place append may write. */
+/** The ELF header: what an append writes below the old end, last. */
 const HEADER_SIZE = 64;
 
 /**
@@ -179,31 +195,114 @@ export function appendsOnly(chunks: readonly Chunk[], size: number): boolean {
   return chunks.every((c) => c.position >= size || (c.position === 0 && chunkLength(c) <= HEADER_SIZE));
 }
 
+/** The undo file beside `path`: the old bytes of the ranges an in-place write overwrites. */
+function undoPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.orctool-undo`);
+}
+
+const UNDO_MAGIC = 'ORCUNDO1';
+const UNDO_END = 'ORCUNDO.';
+
+/** The undo file's bytes: magic, then (position u64, length u64, old bytes) per range, then the end mark and the count. */
+function undoBytes(ranges: readonly { position: number; old: Uint8Array }[]): Buffer {
+  let size = 8 + 8 + 8;
+  for (const r of ranges) size += 16 + r.old.length;
+  const b = Buffer.alloc(size);
+  b.write(UNDO_MAGIC, 0, 'latin1');
+  let at = 8;
+  for (const r of ranges) {
+    b.writeBigUInt64LE(BigInt(r.position), at);
+    b.writeBigUInt64LE(BigInt(r.old.length), at + 8);
+    b.set(r.old, at + 16);
+    at += 16 + r.old.length;
+  }
+  b.write(UNDO_END, at, 'latin1');
+  b.writeBigUInt64LE(BigInt(ranges.length), at + 8);
+  return b;
+}
+
+/** The ranges of a complete undo file, or undefined (absent, cut short or not one). */
+function readUndo(path: string): { position: number; old: Uint8Array }[] | undefined {
+  let b: Buffer;
+  try {
+    b = readFileSync(undoPath(path));
+  } catch {
+    return undefined;
+  }
+  if (b.length < 24 || b.toString('latin1', 0, 8) !== UNDO_MAGIC || b.toString('latin1', b.length - 16, b.length - 8) !== UNDO_END) return undefined;
+  const ranges: { position: number; old: Uint8Array }[] = [];
+  for (let at = 8; at < b.length - 16;) {
+    const length = Number(b.readBigUInt64LE(at + 8));
+    if (at + 16 + length > b.length - 16) return undefined;
+    ranges.push({ position: Number(b.readBigUInt64LE(at)), old: b.subarray(at + 16, at + 16 + length) });
+    at += 16 + length;
+  }
+  return ranges.length === Number(b.readBigUInt64LE(b.length - 8)) ? ranges : undefined;
+}
+
+/** For the tests: called after each step of writeInPlace() (a test kills the process there). */
+export type WriteStepHook = (step: 'undo' | 'append' | 'patch' | 'header') => void;
+
 /**
- * Writes appending `chunks` (see appendsOnly) into the file itself, as objtool does, instead of
- * into a copy: a debug-info vmlinux.o is ~1 GB, and copying it took 0.5-2 s. The appended bytes
- * go first and the header last, so until the header is written the file still reads as the old
- * object (with unused bytes at its end), and after it as the new one; if writing fails, the file
- * is cut back to its old size. The file must still be the one identified, else nothing is written.
+ * Writes `chunks` into the file itself, as objtool does, instead of into a copy: a debug-info
+ * vmlinux.o is ~1 GB, and copying it took 0.5-2 s. The bytes after the old end go first. The
+ * bytes below it go last, the ELF header after everything: until then the file still reads as
+ * the old object (with unused bytes at its end). When more than the header goes below the old
+ * end (patches: a few thousand relocations renumbered in a 400 MB section, which would
+ * otherwise be written whole again), the old bytes of those ranges are first saved to an undo
+ * file beside it, removed once the header is written; a run killed while it exists is rolled
+ * back by the next run (recoverInterruptedWrite), so the file is then the old object again.
+ * (Unlike a copy renamed over, another process reading the file during those milliseconds can
+ * see some patches and not others; a build does not read an object while its objtool step runs.)
+ * If writing fails, the file is put back as it was. The file must still be the one identified,
+ * else nothing is written.
  */
-export function appendInPlace(path: string, chunks: readonly Chunk[], id: FileIdentity): void {
-  if (!appendsOnly(chunks, id.size)) throw new Error('internal error: appendInPlace() given chunks that overwrite');
-  const release = takeForWrite(path, id.size, 'append');
+export function writeInPlace(path: string, chunks: readonly Chunk[], id: FileIdentity, step?: WriteStepHook): void {
+  const below = chunks.filter((c) => c.position < id.size);
+  const patches = !appendsOnly(chunks, id.size);
+  if (below.some((c) => c.streamed || c.position + c.bytes.length > id.size)) throw new Error('internal error: writeInPlace() given a chunk across the old end');
+  const release = takeForWrite(path, id.size, patches ? 'patch' : 'append');
   let fd = -1;
+  const undo = patches ? below.map((c) => ({ position: c.position, old: new Uint8Array(c.bytes.length) })) : [];
+  let touched = false;
+  let rolledBack = true;
   try {
     fd = openSync(path, 'r+');
     if (!sameIdentity(fd, id)) throw new Error(`${path} changed since orctool read it; not written`);
-    const header = chunks.filter((c) => c.position < id.size);
-    try {
-      for (const c of chunks) if (c.position >= id.size) writeAll(fd, c);
-    } catch (e) {
-      ftruncateSync(fd, id.size);
-      throw e;
+    if (patches) {
+      const read = readerOf(fd);
+      for (const u of undo) read(u.position, u.old);
+      const ufd = openSync(undoPath(path), 'w', 0o600);
+      try {
+        const b = undoBytes(undo);
+        for (let done = 0; done < b.length;) done += writeSync(ufd, b, done, b.length - done);
+      } finally {
+        closeSync(ufd);
+      }
+      step?.('undo');
     }
-    for (const c of header) writeAll(fd, c);
+    touched = true;
+    for (const c of chunks) if (c.position >= id.size) writeAll(fd, c);
+    step?.('append');
+    for (const c of below) if (c.position !== 0) writeAll(fd, c);
+    step?.('patch');
+    for (const c of below) if (c.position === 0) writeAll(fd, c);
+    step?.('header');
+  } catch (e) {
+    if (touched) {
+      rolledBack = false;
+      for (const u of undo) writeAll(fd, { position: u.position, bytes: u.old });
+      ftruncateSync(fd, id.size);
+      rolledBack = true;
+    }
+    throw e;
   } finally {
     if (fd >= 0) closeSync(fd);
-    release();
+    // (a rollback that failed leaves the undo file and the marker for the next run)
+    if (rolledBack) {
+      if (patches) rmSync(undoPath(path), { force: true });
+      release();
+    }
   }
 }
 

@@ -8,9 +8,11 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { assembleText, makeTempDir, removeDir, repoRoot } from '../testing/toolchain.js';
+import { recoverInterruptedWrite } from './atomic-write.js';
 
 const BIN = join(repoRoot, 'bin', 'orctool');
 const ENV = { ...process.env, ORCTOOL_SERVER: '0' };
@@ -119,5 +121,41 @@ describe('crash-safe and concurrent writes', () => {
       assert.deepEqual(leftovers(work), [], `race ${i}: files left`);
     }
     assert.ok(outcomes.size >= 1);
+  });
+
+  it('a write that patches bytes in place, killed after any step, is rolled back by the next run', () => {
+    const work = join(dir, 'patch');
+    spawnSync('mkdir', ['-p', work]);
+    const f = join(work, 'big.o');
+    const old = Buffer.alloc(1 << 20);
+    for (let i = 0; i < old.length; i++) old[i] = (i * 7) & 0xff;
+    old.writeBigUInt64LE(64n, 0x28); // (e_shoff below the old end: an old header)
+    const module = pathToFileURL(join(repoRoot, 'dist', 'elf', 'atomic-write.js')).href;
+    // The header, two patches and 2 MB appended; the child kills itself after step `stop`.
+    const child = (stop: string): number => spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { statSync } from 'node:fs';
+      import { fileIdentity, writeInPlace } from ${JSON.stringify(module)};
+      const f = ${JSON.stringify(f)};
+      const id = fileIdentity(statSync(f));
+      const header = new Uint8Array(64).fill(0xee);
+      new DataView(header.buffer).setBigUint64(0x28, BigInt(id.size), true);
+      const chunks = [{ position: id.size, bytes: new Uint8Array(2 << 20).fill(0x55) }, { position: 1000, bytes: new Uint8Array(4).fill(1) },
+        { position: 500000, bytes: new Uint8Array(300).fill(2) }, { position: 0, bytes: header }];
+      writeInPlace(f, chunks, id, (step) => { if (step === ${JSON.stringify(stop)}) process.kill(process.pid, 'SIGKILL'); });
+    `], { stdio: 'inherit' }).signal === 'SIGKILL' ? 1 : 0;
+    for (const stop of ['undo', 'append', 'patch', 'header']) {
+      writeFileSync(f, old);
+      assert.equal(child(stop), 1, `${stop}: killed`);
+      assert.ok(leftovers(work).some((n) => n.endsWith('.orctool-undo')), `${stop}: the undo file is there`);
+      recoverInterruptedWrite(f);
+      assert.ok(readFileSync(f).equals(old), `killed after ${stop}: the old file again`);
+      assert.deepEqual(leftovers(work), [], `${stop}: files left`);
+    }
+    writeFileSync(f, old);
+    assert.equal(child('none'), 0);
+    const now = readFileSync(f);
+    assert.equal(now.length, old.length + (2 << 20));
+    assert.ok(now[1000] === 1 && now[500299] === 2 && now[500300] === old[500300] && now[0] === 0xee && now[old.length] === 0x55);
+    assert.deepEqual(leftovers(work), [], 'files left');
   });
 });

@@ -5,9 +5,9 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ElfFile } from './reader.js';
 import { ElfEditor } from './writer.js';
-import { appendInPlace, appendsOnly, fileIdentity } from './atomic-write.js';
+import { appendsOnly, fileIdentity, writeInPlace } from './atomic-write.js';
 import {
-  R_X86_64_NONE, R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_SECTION,
+  R_X86_64_NONE, R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_SECTION,
 } from './constants.js';
 import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 import { assertMatchesReadelf, oracleRelocs } from './readelf-oracle.js';
@@ -164,10 +164,10 @@ describe('ELF editor', () => {
     // A write that fails part-way (here: past the largest file ext4 allows, EFBIG) leaves the old file.
     writeFileSync(o, before);
     const id = fileIdentity(statSync(o));
-    assert.throws(() => appendInPlace(o, [{ position: before.length, bytes: new Uint8Array(100) }, { position: 2 ** 50, bytes: new Uint8Array(1) }], id));
+    assert.throws(() => writeInPlace(o, [{ position: before.length, bytes: new Uint8Array(100) }, { position: 2 ** 50, bytes: new Uint8Array(1) }], id));
     assert.ok(readFileSync(o).equals(before));
     // And a file changed since it was read is not written at all.
-    assert.throws(() => appendInPlace(o, [{ position: before.length, bytes: new Uint8Array(1) }], { ...id, mtimeNs: id.mtimeNs + 1n }), /changed since orctool read it/);
+    assert.throws(() => writeInPlace(o, [{ position: before.length, bytes: new Uint8Array(1) }], { ...id, mtimeNs: id.mtimeNs + 1n }), /changed since orctool read it/);
     assert.ok(readFileSync(o).equals(before));
   });
 
@@ -212,7 +212,7 @@ describe('ELF editor', () => {
     assertToolsAccept(o, dir);
   });
 
-  test('big relocation sections whose symbols move are remapped a piece at a time (streamFrom): the same ELF content', () => {
+  test('big relocation sections whose symbols move are patched where they are, or remapped a piece at a time when too many change (streamFrom): the same ELF content', () => {
     const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
     const before = readFileSync(o);
     const moveGlobals = (ed: ElfEditor): void => {
@@ -223,17 +223,28 @@ describe('ELF editor', () => {
     const ref = new ElfEditor(ElfFile.open(whole));
     moveGlobals(ref);
     ref.write();
-    // Over a copy, appended in place, to another file, and in memory.
-    for (const [how, relocateFrom, out] of [['over a copy', Infinity, o], ['appended', 0, o], ['to another file', Infinity, join(dir, 'other.o')]] as const) {
+    // Over a copy, appended in place, to another file, and in memory; patched or streamed.
+    const ways = [['over a copy', Infinity, o], ['appended', 0, o], ['to another file', Infinity, join(dir, 'other.o')]] as const;
+    for (const [how0, relocateFrom, out] of ways) for (const patch of [true, false]) {
+      const how = `${how0}, ${patch ? 'patched' : 'streamed'}`;
       writeFileSync(o, before);
       const ed = new ElfEditor(ElfFile.open(o));
       ed.relocateFrom = relocateFrom;
       ed.streamFrom = 0;
+      if (!patch) ed.patchUpTo = 0;
       moveGlobals(ed);
-      assert.ok(ed.toChunks().some((c) => c.streamed), `${how}: a relocation section streamed`);
+      const chunks = ed.toChunks();
+      if (patch) {
+        // (the symbol field of an entry inside a relocation section, where it was)
+        const rels = ed.elf.sections.filter((s) => s.type === SHT_RELA);
+        assert.ok(chunks.some((c) => c.position > 64 && rels.some((s) => c.position >= s.offset + 12 && c.position + c.bytes.length <= s.offset + s.size)), `${how}: a patch`);
+        assert.ok(!chunks.some((c) => c.streamed), `${how}: nothing streamed`);
+      } else assert.ok(chunks.some((c) => c.streamed), `${how}: a relocation section streamed`);
+      const ino = statSync(o).ino;
       const mem = join(dir, 'mem.o');
       writeFileSync(mem, ed.serialize());
       ed.write(out);
+      if (relocateFrom === 0) assert.equal(statSync(o).ino, ino, `${how}: written in place`);
       assert.equal(firstElfDiff(out, whole), undefined, how);
       assert.equal(firstElfDiff(mem, whole), undefined, `${how}, in memory`);
       assert.deepEqual(namedRelocs(out), namedRelocs(whole), how);

@@ -17,7 +17,7 @@ import {
 import { setS64, setU64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
-import { type Chunk, appendInPlace, appendsOnly, chunkLength, forEachPiece, writeChunksAtomic } from './atomic-write.js';
+import { type Chunk, appendsOnly, chunkLength, forEachPiece, writeChunksAtomic, writeInPlace } from './atomic-write.js';
 
 /** ElfEditor.relocateFrom's default: 256 MiB (a vmlinux.o with DWARF; not one without, ~60 MB, whose copy is cheap and keeps it compact). */
 const RELOCATE_MIN_BYTES = 256 << 20;
@@ -27,6 +27,16 @@ const STREAM_MIN_BYTES = 32 << 20;
 
 /** The piece a streamed relocation section is read, remapped and written in: ~8 MiB, whole entries of either size (24, 16). */
 const STREAM_PIECE = (8 << 20) - ((8 << 20) % 48);
+
+/**
+ * At most this many bytes of a big relocation section are patched where they are (and saved
+ * for undoing first): beyond it the section is rewritten whole. .rela.debug_info of a 6.12
+ * debug-info vmlinux.o with --prefix: 6,626 of 16.8 million entries name a moved global.
+ */
+const PATCH_MAX_BYTES = 16 << 20;
+
+/** Changed symbol fields closer than this are patched as one range (fewer writes, a few bytes more). */
+const PATCH_GAP = 512;
 
 /**
  * A symbol reference that stays valid while symbols are added: an original symbol's index
@@ -139,12 +149,22 @@ export class ElfEditor {
   relocateFrom = RELOCATE_MIN_BYTES;
   /**
    * From this size on, a relocation section whose only change is symbols renumbered is not held
-   * in memory: it is read, remapped and written a piece at a time (Chunk.streamed), and read once
-   * before to see whether it names a moved symbol at all. A field for the tests.
+   * in memory: it is read a piece at a time, and the entries naming a moved symbol are patched
+   * where they are (`patches`); when there are too many (PATCH_MAX_BYTES) it is remapped and
+   * written whole, a piece at a time (Chunk.streamed). A field for the tests.
    */
   streamFrom = STREAM_MIN_BYTES;
-  /** The relocation sections rewritten that way: their symbol map. */
+  /** The relocation sections rewritten whole that way: their symbol map. */
   private streamed = new Map<number, { moved: Uint8Array; origToFinal: Int32Array }>();
+  /** At most this many bytes of one relocation section are patched (PATCH_MAX_BYTES). A field for the tests. */
+  patchUpTo = PATCH_MAX_BYTES;
+  /** Ranges of big relocation sections patched where they are, at their file positions. */
+  private patches: Chunk[] = [];
+
+  /** Whether every changed section goes after the input's end (relocateFrom). */
+  get relocates(): boolean {
+    return this.elf.size >= this.relocateFrom;
+  }
 
   constructor(readonly elf: ElfFile) {
     this.headers = elf.sections.map((s) => ({
@@ -486,7 +506,7 @@ export class ElfEditor {
     // Place changed contents: in place when the size is unchanged (and the file is not one to
     // append to, see relocateFrom), else appended.
     let end = elf.size;
-    const relocate = elf.size >= this.relocateFrom;
+    const relocate = this.relocates;
     const indices = [...this.contents.keys(), ...this.streamed.keys()].sort((a, b) => a - b);
     for (const idx of indices) {
       const data = this.contents.get(idx);
@@ -507,6 +527,8 @@ export class ElfEditor {
       chunks.push(c);
       end += length;
     }
+
+    chunks.push(...this.patches);
 
     // The section header table: in place when no section moved, else after everything.
     const total = this.headers.length;
@@ -561,18 +583,9 @@ export class ElfEditor {
   private remapRelocSymbols(s: Section, moved: Uint8Array, origToFinal: Int32Array): void {
     const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
     if (s.size >= this.streamFrom && !this.contents.has(s.index) && !this.relocTypeEdits.has(s.index) && !this.pendingAppends.some((p) => p.index === s.index)) {
-      // (read a piece at a time, kept nowhere: the writing reads it again)
-      const piece = new Uint8Array(Math.min(STREAM_PIECE, s.size));
-      for (let from = 0; from < s.size; from += STREAM_PIECE) {
-        const part = piece.subarray(0, Math.min(STREAM_PIECE, s.size - from));
-        s.readInto(from, part);
-        const v = viewOf(part);
-        for (let at = 0; at < part.length; at += ent) {
-          if (moved[v.getUint32(at + 12, true)] !== 1) continue;
-          this.streamed.set(s.index, { moved, origToFinal });
-          return;
-        }
-      }
+      const patches = this.patchesOf(s, ent, moved, origToFinal);
+      if (patches) this.patches.push(...patches);
+      else this.streamed.set(s.index, { moved, origToFinal });
       return;
     }
     const src = viewOf(this.contents.get(s.index) ?? s.data);
@@ -583,6 +596,44 @@ export class ElfEditor {
       out ??= viewOf(this.mutableCopy(s.index));
       out.setUint32(at + 12, origToFinal[sym]!, true);
     }
+  }
+
+  /**
+   * The ranges of a big relocation section `s` that change when symbols are renumbered, read a
+   * piece at a time (kept nowhere else), as chunks at their file positions; undefined when they
+   * come to more than `patchUpTo`.
+   */
+  private patchesOf(s: Section, ent: number, moved: Uint8Array, origToFinal: Int32Array): Chunk[] | undefined {
+    const out: Chunk[] = [];
+    let bytes = 0;
+    const piece = new Uint8Array(Math.min(STREAM_PIECE, s.size));
+    for (let from = 0; from < s.size; from += STREAM_PIECE) {
+      const part = piece.subarray(0, Math.min(STREAM_PIECE, s.size - from));
+      s.readInto(from, part);
+      const v = viewOf(part);
+      // [start, end): the range being gathered in this piece, of changed symbol fields.
+      let start = -1;
+      let end = -1;
+      const close = (): void => {
+        out.push({ position: s.offset + from + start, bytes: part.slice(start, end) });
+        bytes += end - start;
+      };
+      for (let at = 12; at < part.length; at += ent) {
+        const sym = v.getUint32(at, true);
+        if (moved[sym] !== 1) continue;
+        v.setUint32(at, origToFinal[sym]!, true);
+        if (start >= 0 && at - end <= PATCH_GAP) {
+          end = at + 4;
+          continue;
+        }
+        if (start >= 0) close();
+        start = at;
+        end = at + 4;
+        if (bytes > this.patchUpTo) return undefined;
+      }
+      if (start >= 0) close();
+    }
+    return bytes > this.patchUpTo ? undefined : out;
   }
 
   /** The chunk of a relocation section in `streamed`: its bytes read and remapped a piece at a time (position set by the caller). */
@@ -665,13 +716,15 @@ export class ElfEditor {
   /**
    * Write to `path` (default: the input file) so that it is never seen half-written, keeping the
    * input's mode. The input's file must not have changed since it was opened. Changes that only
-   * add to the input (new sections, a new header) are appended to it in place; others are
-   * written over a copy that is renamed over `path`.
+   * add to the input (new sections, a new header) are appended to it in place, and so are a big
+   * input's (relocateFrom), with its patches (see writeInPlace); others are written over a copy
+   * that is renamed over `path`.
    */
   write(path: string = this.elf.path): void {
     const chunks = this.toChunks();
     const source = this.elf.source;
-    if (source && path === this.elf.path && appendsOnly(chunks, source.size)) appendInPlace(path, chunks, source);
+    // (a big input's changes all go after its end, but for the header and patches of bounded size)
+    if (source && path === this.elf.path && (this.relocates || appendsOnly(chunks, source.size))) writeInPlace(path, chunks, source);
     else if (source) writeChunksAtomic(path, chunks, this.elf.path, { path: this.elf.path, id: source });
     else writeChunksAtomic(path, [{ position: 0, bytes: this.elf.bytes }, ...chunks], this.elf.path);
   }
