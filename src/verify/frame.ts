@@ -246,5 +246,36 @@ export function step(ds: DecodedSection, i: number, f: Frame): Frame {
   }
   if (sp === f.sp && bp === f.bp && savedBp === f.savedBp && drapReg === f.drapReg && drapOff === f.drapOff && slotFromSp === f.slotFromSp &&
     slotFromBp === f.slotFromBp && spFromBp === f.spFromBp && drapSlotFromBp === f.drapSlotFromBp) return f;
-  return { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp, opaque: undefined, regs: 0 };
+  return callFrameOf(sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp);
+}
+
+/**
+ * The call frames made so far, each once, by a hash of their fields (a frame or, on a clash, a
+ * list). vmlinux.o's walks change the frame ~450,000 times among ~2,700 different frames: kept,
+ * each was copied by the young generation's collections, and equal frames met on two paths
+ * were told equal field by field, not by identity. (The one made to look up dies young.)
+ */
+const callFrames = new Map<number, Frame | Frame[]>();
+
+/** A field's part of the hash: its number, or a value no offset takes for unknown and 'live'. */
+function hashPart(h: number, x: number | 'live' | undefined): number {
+  return Math.imul(h ^ (x === undefined ? 0x7ead0001 : x === 'live' ? 0x7ead0002 : x | 0), 0x9e3779b1);
+}
+
+function callFrameOf(sp: number | undefined, bp: number | undefined, savedBp: Frame['savedBp'], drapReg: number | undefined, drapOff: number | undefined,
+  slotFromSp: number | undefined, slotFromBp: number | undefined, spFromBp: number | undefined, drapSlotFromBp: number | undefined): Frame {
+  let h = hashPart(hashPart(hashPart(hashPart(hashPart(0, sp), bp), savedBp), drapReg), drapOff);
+  h = hashPart(hashPart(hashPart(hashPart(h, slotFromSp), slotFromBp), spFromBp), drapSlotFromBp);
+  h >>= 1; // (a small integer: a key V8 hashes as it is)
+  const f: Frame = { sp, bp, savedBp, drapReg, drapOff, slotFromSp, slotFromBp, spFromBp, drapSlotFromBp, opaque: undefined, regs: 0 };
+  const got = callFrames.get(h);
+  if (got === undefined) callFrames.set(h, f);
+  else if (!Array.isArray(got)) {
+    if (sameFrame(got, f)) return got;
+    callFrames.set(h, [got, f]);
+  } else {
+    for (const g of got) if (sameFrame(g, f)) return g;
+    got.push(f);
+  }
+  return f;
 }

@@ -26,43 +26,57 @@ export interface Func {
   whole?: boolean;
 }
 
+/** The parts of a function that has none (most): one shared, frozen list. */
+const NO_PARTS = Object.freeze([]) as unknown as Func['cold'];
+const NO_AWAY = Object.freeze([]) as unknown as Func['away'];
+
 export function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
   const out: Func[] = [];
   if (!syms) return out;
-  // (vmlinux.o has ~200,000 functions: by section, then by value, numbers for keys)
-  const seen = new Map<number, Map<number, Func>>();
-  // Every name of every function, aliases included; the names .cold parts are named after.
-  const names: string[] = [];
-  const of: Func[] = [];
+  // Aliases (same section and value) share one walk, made for the first of them in symbol order:
+  // found through the table's by-value order (vmlinux.o has ~200,000 functions; maps of them
+  // by section and value cost more than the walks' set-up around them).
+  const leader = new Int32Array(syms.count).fill(-1);
+  for (const s of elf.sections) {
+    if (!s.isExec) continue;
+    const order = syms.inSection(s.index);
+    for (let k = 0, first = -1, firstValue = -1; k < order.length; k++) {
+      const i = order[k]!;
+      if (syms.type(i) !== STT_FUNC || !syms.size[i]) continue;
+      if (first < 0 || syms.value[i] !== firstValue) {
+        first = i;
+        firstValue = syms.value[i]!;
+      }
+      leader[i] = first;
+    }
+  }
+  const funcOf = new Array<Func | undefined>(syms.count);
+  // The names .cold parts are named after; the functions of each, aliases included.
   const parentNames = new Set<string>();
   for (let i = 1; i < syms.count; i++) {
-    if (syms.type(i) !== STT_FUNC || !syms.isDefined(i) || !syms.size[i]) continue;
-    const sec = syms.shndx[i]!;
-    const s = elf.section(sec);
-    if (!s || !s.isExec) continue;
-    const value = syms.value[i]!;
-    let inSec = seen.get(sec);
-    if (!inSec) seen.set(sec, (inSec = new Map()));
+    const l = leader[i]!;
+    if (l < 0) continue;
     const name = syms.name(i);
     const at = name.indexOf('.cold');
     if (at > 0) parentNames.add(name.slice(0, at));
-    // Aliases share one walk; every name still finds it (a .cold part is named after one of them).
-    let f = inSec.get(value);
-    if (!f) {
-      f = { name, sec, start: value, end: value + syms.size[i]!, cold: [], away: [] };
-      inSec.set(value, f);
+    if (l === i) {
+      const value = syms.value[i]!;
+      const f: Func = { name, sec: syms.shndx[i]!, start: value, end: value + syms.size[i]!, cold: NO_PARTS, away: NO_AWAY };
+      funcOf[i] = f;
       out.push(f);
     }
-    names.push(name);
-    of.push(f);
   }
   // Every function of a name: static functions of different files may share one.
   const byName = new Map<string, Func[]>();
-  for (let k = 0; k < names.length; k++) {
-    if (!parentNames.has(names[k]!)) continue;
-    const l = byName.get(names[k]!);
-    if (!l) byName.set(names[k]!, [of[k]!]);
-    else if (!l.includes(of[k]!)) l.push(of[k]!);
+  if (parentNames.size) {
+    for (let i = 1; i < syms.count; i++) {
+      const l = leader[i]!;
+      if (l < 0 || !parentNames.has(syms.name(i))) continue;
+      const f = funcOf[l]!;
+      const list = byName.get(syms.name(i));
+      if (!list) byName.set(syms.name(i), [f]);
+      else if (!list.includes(f)) list.push(f);
+    }
   }
   // A .cold part is entered from its parent, never called: walk it as part of the parent (of
   // each function of that name: only the right one jumps there).
@@ -75,14 +89,14 @@ export function functions(elf: ElfFile, syms: SymbolTable | undefined): Func[] {
       continue;
     }
     for (const p of ps) {
-      if (p.sec === f.sec) p.cold.push({ start: f.start, end: f.end });
-      else p.away.push(f);
+      if (p.sec === f.sec) (p.cold === NO_PARTS ? (p.cold = []) : p.cold).push({ start: f.start, end: f.end });
+      else (p.away === NO_AWAY ? (p.away = []) : p.away).push(f);
     }
   }
   // A part elsewhere is walked on its own when a jump leaves for it: from there the parent and
   // the other parts are elsewhere in turn.
   for (const p of parents) {
-    for (const a of p.away) for (const x of [p, ...p.away]) if (x !== a && !a.away.includes(x)) a.away.push(x);
+    for (const a of p.away) for (const x of [p, ...p.away]) if (x !== a && !a.away.includes(x)) (a.away === NO_AWAY ? (a.away = []) : a.away).push(x);
   }
   return parents;
 }

@@ -132,14 +132,27 @@ function inFunc(fn: Func, off: number): boolean {
   return (off >= fn.start && off < fn.end) || (fn.cold.length > 0 && fn.cold.some((c) => off >= c.start && off < c.end));
 }
 
+/**
+ * The frames of the walk going on, in the order it reached them: one list for all walks (they
+ * do not nest), so that a walk allocates none (vmlinux.o: ~6 million frames, a list of each
+ * function's grown a push at a time).
+ */
+const SEEN_POOL: Frame[] = [];
+/** The walk whose frames SEEN_POOL holds. */
+let poolOwner: SeenFrames | undefined;
+
 /** A walk's frames by instruction index: has(i) once the walk has been at instruction i. */
 class SeenFrames {
-  private readonly frames: Frame[] = [];
+  private n = 0;
 
-  constructor(private readonly stamp: Uint32Array, private readonly slot: Uint32Array, private readonly walk: number) {}
+  constructor(private readonly stamp: Uint32Array, private readonly slot: Uint32Array, private readonly walk: number) {
+    poolOwner = this;
+  }
 
   get(i: number): Frame | undefined {
-    return this.stamp[i] === this.walk ? this.frames[this.slot[i]!] : undefined;
+    if (this.stamp[i] !== this.walk) return undefined;
+    if (poolOwner !== this) throw new Error('internal error: verify walks nested');
+    return SEEN_POOL[this.slot[i]!];
   }
 
   has(i: number): boolean {
@@ -147,11 +160,12 @@ class SeenFrames {
   }
 
   set(i: number, f: Frame): void {
-    if (this.stamp[i] === this.walk) this.frames[this.slot[i]!] = f;
+    if (poolOwner !== this) throw new Error('internal error: verify walks nested');
+    if (this.stamp[i] === this.walk) SEEN_POOL[this.slot[i]!] = f;
     else {
       this.stamp[i] = this.walk;
-      this.slot[i] = this.frames.length;
-      this.frames.push(f);
+      this.slot[i] = this.n;
+      SEEN_POOL[this.n++] = f;
     }
   }
 }
