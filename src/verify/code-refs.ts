@@ -9,6 +9,7 @@ import { LinkedImage } from '../elf/linked.js';
 import type { PendingReloc } from '../patch/apply.js';
 import { isNoreturnByName } from '../kernel/noreturns.js';
 import { InsnFlag, type DecodedSection } from '../x86/index.js';
+import { relTarget } from '../x86/decoder.js';
 
 /**
  * The relocations of the code a variant runs: the object's own, less those of replaced bytes,
@@ -114,7 +115,7 @@ export class RelocView implements CodeRefs {
     }
     if (!(ds.flags[i]! & InsnFlag.REL_TARGET)) return undefined;
     t.sec = sec;
-    t.off = ds.target[i]!;
+    t.off = relTarget(ds, i);
     return t;
   }
 }
@@ -144,7 +145,7 @@ export class LinkedRefs implements CodeRefs {
 
   private target(ds: DecodedSection, i: number, sec: number): { sec: number; off: number } | undefined {
     if (!(ds.flags[i]! & InsnFlag.REL_TARGET)) return undefined;
-    const t = ds.target[i]!;
+    const t = relTarget(ds, i);
     const size = this.linked.elf.section(sec)!.size;
     return t >= 0 && t < size ? { sec, off: t } : this.linked.target(sec, 0, t);
   }

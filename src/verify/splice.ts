@@ -5,7 +5,7 @@
 // decoding is followed until it meets an instruction boundary of the reference again (almost
 // always at once), and only from there on is the reference copied.
 import { InsnFlag, indexAt, OP_STRIDE, type DecodedSection, type DecodeOptions } from '../x86/index.js';
-import { StretchDecoder } from '../x86/decoder.js';
+import { StretchDecoder, relTargets } from '../x86/decoder.js';
 
 /**
  * How far past its start an instruction's decoding can look: the 5-byte Xen/KVM emulate prefix,
@@ -203,9 +203,16 @@ class Spliced implements DecodedSection {
 
   constructor(
     readonly section: string, readonly size: number, readonly count: number, readonly offset: Uint32Array, readonly len: Uint8Array,
-    readonly type: Uint8Array, readonly flags: Uint16Array, readonly immediate: Int32Array, readonly target: Int32Array,
+    readonly type: Uint8Array, readonly flags: Uint16Array, readonly immediate: Int32Array,
     readonly opStart: Uint32Array, readonly opCount: Uint8Array, readonly ops: Int32Array, private readonly segs: readonly Segment[],
   ) {}
+
+  /** (the walks work targets out as they go: relTarget()) */
+  get target(): Int32Array {
+    return (this.targets ??= relTargets(this.count, this.offset, this.len, this.flags, this.immediate));
+  }
+
+  private targets: Int32Array | undefined;
 
   get dispPos(): Uint8Array {
     return this.fieldColumns().dispPos;
@@ -247,13 +254,12 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
   }
   // Every column in one buffer (4-byte ones first, for alignment): verify materializes thousands
   // of small decodings, and a buffer of each column's own costs more than filling it.
-  const buf = new ArrayBuffer(count * (4 * 4 + 2 + 3) + opsLen * OP_STRIDE * 4);
+  const buf = new ArrayBuffer(count * (3 * 4 + 2 + 3) + opsLen * OP_STRIDE * 4);
   const offset = new Uint32Array(buf, 0, count);
   const immediate = new Int32Array(buf, 4 * count, count);
-  const target = new Int32Array(buf, 8 * count, count);
-  const opStart = new Uint32Array(buf, 12 * count, count);
-  const ops = new Int32Array(buf, 16 * count, opsLen * OP_STRIDE);
-  const rest = 16 * count + 4 * OP_STRIDE * opsLen;
+  const opStart = new Uint32Array(buf, 8 * count, count);
+  const ops = new Int32Array(buf, 12 * count, opsLen * OP_STRIDE);
+  const rest = 12 * count + 4 * OP_STRIDE * opsLen;
   const flags = new Uint16Array(buf, rest, count);
   const len = new Uint8Array(buf, rest + 2 * count, count);
   const type = new Uint8Array(buf, rest + 3 * count, count);
@@ -265,7 +271,6 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
     const op0 = src.opStart[from]!;
     const op1 = opEnd(src, to);
     if (n < SHORT_SEGMENT) {
-      const sTarget = src.target;
       for (let k = 0; k < n; k++) {
         const j = from + k;
         offset[at + k] = src.offset[j]!;
@@ -274,7 +279,6 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
         flags[at + k] = src.flags[j]!;
         immediate[at + k] = src.immediate[j]!;
         opCount[at + k] = src.opCount[j]!;
-        target[at + k] = sTarget[j]!;
         opStart[at + k] = src.opStart[j]! - op0 + op;
       }
       const sOps = src.ops;
@@ -286,14 +290,13 @@ function materialize(section: string, size: number, segs: readonly Segment[]): D
       immediate.set(src.immediate.subarray(from, to), at);
       opCount.set(src.opCount.subarray(from, to), at);
       offset.set(src.offset.subarray(from, to), at);
-      target.set(src.target.subarray(from, to), at);
       ops.set(src.ops.subarray(op0 * OP_STRIDE, op1 * OP_STRIDE), op * OP_STRIDE);
       for (let k = 0; k < n; k++) opStart[at + k] = src.opStart[from + k]! - op0 + op;
     }
     at += n;
     op += op1 - op0;
   }
-  return new Spliced(section, size, count, offset, len, type, flags, immediate, target, opStart, opCount, ops, segs);
+  return new Spliced(section, size, count, offset, len, type, flags, immediate, opStart, opCount, ops, segs);
 }
 
 /** Where the stack ops of instructions before `to` end. */

@@ -306,6 +306,9 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: Ve
     const unique = [...new Set(groups)];
     /** By function and the entries that apply in it (its code): what a profile's walk of it found. */
     const profileOutcomes = new Map<string, Outcome>();
+    // One copy of each section's unpatched form for all profiles: each patches it, and what it
+    // wrote is put back after its walks (a copy per profile of vmlinux.o's .text cost ~50 ms).
+    const scratch = new Map<number, Uint8Array>();
     for (const [name, list] of Object.entries(want.profiles ?? BOOT_PROFILES)) {
       let features: Set<number>;
       try {
@@ -343,11 +346,18 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: Ve
       // From the unpatched form, only the groups of the functions walked (every group with an
       // entry to apply, with paravirt) are patched again: what they write is all that is decoded.
       const states = new Map<number, SectionState>();
-      for (const [sec, b] of base) states.set(sec, new SectionState(sec, b.bytes.slice(), b.relocs));
+      for (const [sec, b] of base) {
+        let bytes = scratch.get(sec);
+        if (!bytes) scratch.set(sec, (bytes = b.bytes.slice()));
+        states.set(sec, new SectionState(sec, bytes, b.relocs));
+      }
+      /** The ranges written besides the patcher's (SectionState.written): [state, start, end]. */
+      const reset: [SectionState, number, number][] = [];
       for (const fi of pv ? changed.keys() : walked) {
         for (const g of changed.get(fi)!) {
           const st = states.get(alts[g.entries[0]!]!.origSec)!;
           st.bytes.set(sectionBytes(st.index).subarray(g.lo, g.hi), g.lo);
+          reset.push([st, g.lo, g.hi]);
           for (const e of g.entries) patcher.patchAlt(e, st, applies(e));
         }
       }
@@ -376,6 +386,12 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: Ve
         }
         const inc = pv ? undefined : { original: originals.get(fi)!, ranges: [...changed.get(fi)!].sort((a, b) => a.lo - b.lo).flatMap((g) => [g.lo, g.hi]) };
         profileOutcomes.set(codeKey.get(fi)!, outcomeOf(r, () => walkWhole(c.ds, c.rel, fn, w, variant, hv, originalCode, undefined, inc)));
+      }
+      // The copies back to the unpatched form.
+      for (const st of states.values()) for (let k = 0; k < st.written.length; k += 2) reset.push([st, st.written[k]!, st.written[k + 1]!]);
+      for (const [st, lo, hi] of reset) {
+        const b = base.get(st.index);
+        if (b && st.bytes === scratch.get(st.index)) st.bytes.set(b.bytes.subarray(lo, hi), lo);
       }
     }
   }

@@ -474,11 +474,21 @@ class Decoding {
 /** Relative branches' destinations, arch_jump_destination(), from the columns alone (no re-parsing: verify asks only for these). */
 export function relTargets(count: number, offset: Uint32Array, len: Uint8Array, flags: Uint16Array, immediate: Int32Array): Int32Array {
   const target = new Int32Array(count);
-  for (let i = 0; i < count; i++) {
-    const f = flags[i]!;
-    if (f & InsnFlag.REL_TARGET && !(f & InsnFlag.INVALID)) target[i] = offset[i]! + len[i]! + immediate[i]!;
-  }
+  for (let i = 0; i < count; i++) if (flags[i]! & InsnFlag.REL_TARGET) target[i] = relTargetOf(offset, len, flags, immediate, i);
   return target;
+}
+
+/**
+ * Instruction i's relative destination (target[i]) worked out when asked: verify's walks ask at
+ * the jumps and calls they reach, and a column of them for all 4.6 million instructions of
+ * vmlinux.o cost ~90 ms, most of it in fresh memory.
+ */
+export function relTarget(ds: Pick<DecodedSection, 'offset' | 'len' | 'flags' | 'immediate'>, i: number): number {
+  return relTargetOf(ds.offset, ds.len, ds.flags, ds.immediate, i);
+}
+
+function relTargetOf(offset: Uint32Array, len: Uint8Array, flags: Uint16Array, immediate: Int32Array, i: number): number {
+  return flags[i]! & InsnFlag.INVALID ? 0 : offset[i]! + len[i]! + immediate[i]!;
 }
 
 /**
