@@ -21,12 +21,13 @@ const STT_FUNC = 2;
  *   symbol of that name in the table.
  */
 export function objtoolIsInFunc(symbols: SymbolTable, sectionIndex: number): (offset: number) => boolean {
-  let built: { order: number[]; start: number[]; end: number[]; maxEnd: number[]; isFunc: boolean[] } | undefined;
+  let built: { start: Float64Array; end: Float64Array; maxEnd: Float64Array; isFunc: Uint8Array } | undefined;
 
   const build = (): NonNullable<typeof built> => {
     const all = symbols.inSection(sectionIndex); // by st_value, then index
-    const len = new Map<number, number>();
-    for (const i of all) len.set(i, symbols.size[i]!);
+    // (by symbol index, not a map: vmlinux.o's .text has ~150,000 symbols)
+    const len = new Float64Array(symbols.count);
+    for (const i of all) len[i] = symbols.size[i]!;
     // .cold children, in objtool's walk order over the section's symbols.
     for (const i of all) {
       if (symbols.type(i) !== STT_FUNC) continue;
@@ -37,28 +38,27 @@ export function objtoolIsInFunc(symbols: SymbolTable, sectionIndex: number): (of
       if (same.length === 0) continue;
       const p = same[same.length - 1]!;
       if (symbols.shndx[p] !== sectionIndex || !symbols.isDefined(p)) continue;
-      const pLen = len.get(p)!;
+      const pLen = len[p]!;
       const cStart = symbols.value[i]!;
-      const cLen = len.get(i)!;
-      if (cStart >= symbols.value[p]! && cStart + cLen === symbols.value[p]! + pLen) len.set(p, pLen - cLen);
+      const cLen = len[i]!;
+      if (cStart >= symbols.value[p]! && cStart + cLen === symbols.value[p]! + pLen) len[p] = pLen - cLen;
     }
-    const order: number[] = [];
-    const start: number[] = [];
-    const end: number[] = [];
-    const maxEnd: number[] = [];
-    const isFunc: boolean[] = [];
+    const start = new Float64Array(all.length);
+    const end = new Float64Array(all.length);
+    const maxEnd = new Float64Array(all.length);
+    const isFunc = new Uint8Array(all.length);
+    let n = 0;
     let m = -Infinity;
     for (const i of all) {
-      const l = len.get(i)!;
+      const l = len[i]!;
       if (l <= 0 || symbols.type(i) === STT_SECTION) continue;
-      order.push(i);
-      start.push(symbols.value[i]!);
-      end.push(symbols.value[i]! + l);
+      start[n] = symbols.value[i]!;
+      end[n] = symbols.value[i]! + l;
       m = Math.max(m, symbols.value[i]! + l);
-      maxEnd.push(m);
-      isFunc.push(symbols.type(i) === STT_FUNC);
+      maxEnd[n] = m;
+      isFunc[n++] = symbols.type(i) === STT_FUNC ? 1 : 0;
     }
-    return { order, start, end, maxEnd, isFunc };
+    return { start: start.subarray(0, n), end: end.subarray(0, n), maxEnd: maxEnd.subarray(0, n), isFunc: isFunc.subarray(0, n) };
   };
 
   return (offset: number): boolean => {
@@ -73,7 +73,7 @@ export function objtoolIsInFunc(symbols: SymbolTable, sectionIndex: number): (of
       else lo = mid + 1;
     }
     for (let k = lo; k < start.length && start[k]! <= offset; k++) {
-      if (offset < end[k]!) return isFunc[k]!;
+      if (offset < end[k]!) return isFunc[k] === 1;
     }
     return false;
   };
