@@ -39,7 +39,7 @@ import { firstAtOrAfter } from '../elf/offset-index.js';
 import { inFunctionOrder, mergeWorker, WalkHelper } from './walk-helper.js';
 import { walkContext, walkOriginal, workerFunctions } from './context.js';
 import { type CoverageMap, emptyReport, type Outcome, outcomeOf, replay, type VerifyReport } from './report.js';
-import { countOutside, ESCAPED, type OriginalFrames, type OriginalWalk, type Walk, walkFunction, walkWhole } from './walk.js';
+import { countOutside, ESCAPED, type OriginalWalk, type Walk, walkFunction, walkWhole } from './walk.js';
 import { opaqueFrame } from './frame.js';
 
 // (what the command line and the tests take from here)
@@ -164,36 +164,26 @@ function verifyWith(elf: ElfFile, layout: KernelLayout, want: VerifyWants, r: Ve
   phase('decode');
   r.variants++;
   const index = w.index;
-  // The original walks of the functions with a site, kept for their variants.
+  // The original walks of the functions with a site, kept for their variants: each function's
+  // own frames, over its body and .cold parts only (one store of a whole section cost ~80 MB
+  // of fresh memory on vmlinux.o, where these functions hold a third of the code).
   const originals = new Map<number, OriginalWalk>();
-  {
-    // One store per section, from its first to its last such function; one of its own for a
-    // function that overlaps another (its walk would overwrite the other's).
-    const spans = new Map<number, [number, number, number][]>();
-    for (const fi of new Set(fnOf)) {
-      if (fi < 0) continue;
-      const fn = fns[fi]!;
-      listAt(spans, fn.sec).push([Math.min(fn.start, ...fn.cold.map((c) => c.start)), Math.max(fn.end, ...fn.cold.map((c) => c.end)), fi]);
-    }
-    const store = (ds: DecodedSection, lo: number, hi: number): OriginalFrames => {
-      const base = Math.max(0, firstAtOrAfter(ds.offset, lo));
-      const n = Math.max(0, firstAtOrAfter(ds.offset, hi) - base);
-      return { ds, base, frames: new Array<Frame | undefined>(n), pred: new Int32Array(n), owner: new Int32Array(n) };
-    };
-    for (const [sec, l] of spans) {
-      const ds = decoded(sec);
-      l.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-      // (sorted by start: one overlaps another when an earlier one ends past its start, or the next starts before its end)
-      let maxEnd = -Infinity;
-      const apart = l.map((x, k) => {
-        const overlaps = x[0] < maxEnd || (k + 1 < l.length && l[k + 1]![0] < x[1]);
-        maxEnd = Math.max(maxEnd, x[1]);
-        return overlaps;
-      });
-      const shared = l.filter((_, k) => !apart[k]);
-      const common = shared.length ? store(ds, shared[0]![0], Math.max(...shared.map((x) => x[1]))) : undefined;
-      l.forEach(([lo, hi, fi], k) => originals.set(fi, { at: apart[k] ? store(ds, lo, hi) : common!, tag: fi + 1, jumps: [] }));
-    }
+  for (const fi of new Set(fnOf)) {
+    if (fi < 0) continue;
+    const fn = fns[fi]!;
+    const ds = decoded(fn.sec);
+    const parts = [fn, ...fn.cold];
+    const ranges = new Int32Array(3 * parts.length);
+    let n = 0;
+    parts.forEach((p, k) => {
+      const first = firstAtOrAfter(ds.offset, p.start);
+      const end = Math.max(first, firstAtOrAfter(ds.offset, p.end));
+      ranges[3 * k] = first;
+      ranges[3 * k + 1] = end;
+      ranges[3 * k + 2] = n;
+      n += end - first;
+    });
+    originals.set(fi, { at: { ds, ranges, frames: new Array<Frame | undefined>(n), pred: new Int32Array(n) }, jumps: [] });
   }
   // The worker's functions (see workerFunctions()), once it has the decoding; the rest here.
   const mode = want.helper ?? (availableParallelism() >= HELPER_MIN_CORES ? 'share' : 'none');

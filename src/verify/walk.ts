@@ -187,25 +187,29 @@ function seenFrames(ds: DecodedSection): SeenFrames {
 type Away = [Func, number, Frame][];
 
 /**
- * What the original walks of a section's functions with an alternative site keep for their
- * variants, by instruction of the section's decoding (from instruction `base` on): the frame
- * the walk first reached it with, the instruction that path came from (+1; 0: a walk's start),
- * and which function's walk that was (its index + 1). Arrays, not maps: these functions hold a
- * third of vmlinux.o. Functions that overlap another such function keep theirs apart.
+ * What the original walk of a function with an alternative site keeps for its variants, by
+ * instruction of its section's decoding: the frame the walk first reached it with, and the
+ * instruction that path came from (+1; 0: a walk's start). Arrays, not maps: these functions
+ * hold a third of vmlinux.o.
  */
 export interface OriginalFrames {
   ds: DecodedSection;
-  base: number;
+  /** The function's instructions (body, .cold parts) as triples: first index, end index, their first slot in the arrays. */
+  ranges: Int32Array;
   frames: (Frame | undefined)[];
   pred: Int32Array;
-  owner: Int32Array;
+}
+
+/** Where instruction i has its slot in at's arrays, -1 when it is not the function's. */
+export function keptSlot(at: OriginalFrames, i: number): number {
+  const r = at.ranges;
+  for (let k = 0; k < r.length; k += 3) if (i >= r[k]! && i < r[k + 1]!) return r[k + 2]! + i - r[k]!;
+  return -1;
 }
 
 /** One function's original walk, kept for its variants: its frames, and where its jumps (and traps, fixups, jump labels, intra-function calls) lead, as [from, to] offset pairs. */
 export interface OriginalWalk {
   at: OriginalFrames;
-  /** The function's index + 1, as OriginalFrames.owner holds it. */
-  tag: number;
   jumps: number[];
   /** The pairs of `jumps` (their indices) sorted by where they lead: made when a variant first asks (jumpsByTarget()). */
   byTarget?: Int32Array;
@@ -222,10 +226,10 @@ function jumpsByTarget(o: OriginalWalk): Int32Array {
   return o.byTarget!;
 }
 
-/** Where instruction i is kept in o.at's arrays, -1 when not this function's. */
+/** Where instruction i is kept in o.at's arrays, -1 when the original walk did not reach it. */
 function keptAt(o: OriginalWalk, i: number): number {
-  const j = i - o.at.base;
-  return i >= 0 && j >= 0 && j < o.at.owner.length && o.at.owner[j] === o.tag ? j : -1;
+  const j = i >= 0 ? keptSlot(o.at, i) : -1;
+  return j >= 0 && o.at.frames[j] !== undefined ? j : -1;
 }
 
 /** The original walk's frame at `off`, if it reached it. */
@@ -294,12 +298,12 @@ function incremental(o: OriginalWalk, ranges: readonly number[]): boolean {
     }
   }
   let steps = 0;
-  const { ds, pred, base } = o.at;
+  const { ds, pred } = o.at;
   for (let r = 0; r < ranges.length; r += 2) {
     const start = keptAt(o, indexAt(ds, ranges[r]!));
     if (start < 0) continue;
-    for (let j = keptAt(o, pred[start]! - 1); j >= 0; j = keptAt(o, pred[j]! - 1)) {
-      if (rangeAt(ranges, ds.offset[j + base]!) >= 0 || ++steps > PRED_STEPS) return false;
+    for (let i = pred[start]! - 1, j = keptAt(o, i); j >= 0; i = pred[j]! - 1, j = keptAt(o, i)) {
+      if (rangeAt(ranges, ds.offset[i]!) >= 0 || ++steps > PRED_STEPS) return false;
     }
   }
   return true;
@@ -377,7 +381,6 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
   };
   const jumps = keep?.jumps;
   const kept = keep?.at;
-  const tag = keep?.tag ?? 0;
   /** A path goes on at instruction ti (not the next one) from instruction `from`. */
   const branch = (from: number, ti: number, f: Frame): void => {
     push(ti, f, from);
@@ -472,11 +475,10 @@ export function walkFunction(ds: DecodedSection, rel: CodeRefs, fn: Func, w: Wal
         }
         seen.set(i, f);
         if (kept) {
-          const j = i - kept.base;
-          if (j >= 0 && j < kept.owner.length) {
+          const j = keptSlot(kept, i);
+          if (j >= 0) {
             kept.frames[j] = f;
             kept.pred[j] = prevIdx + 1;
-            kept.owner[j] = tag;
           }
         }
         const k = findEntry(off);
