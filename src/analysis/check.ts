@@ -32,7 +32,12 @@ export interface CheckResult {
   fatal: boolean;
 }
 
-export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, objname: string, emit?: (line: string, w: Warning) => void): CheckResult {
+/**
+ * `decoded`: called once the code is decoded, when the decoding's worker thread (if any) is done
+ * and its core free for another job of the caller's.
+ */
+export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, objname: string, emit?: (line: string, w: Warning) => void,
+  decoded?: () => void): CheckResult {
   phase('start');
   const file = new ObjFile(elf, layout, opts, objname, emit);
   file.ignoreUnreachables = opts.noUnreachable;
@@ -50,6 +55,7 @@ export function check(elf: ElfFile, layout: KernelLayout, opts: CheckOptions, ob
     // (a split decode's second half has been copied in: its ~30 MB can go before the walk grows)
     if (file.big) collectGarbage();
     phase('decode');
+    decoded?.();
     if (opts.stackval || opts.orc || opts.uaccess || opts.noinstr || opts.hackJumpLabel) {
       addSpecialSectionAlts(file, file.kernelRead(() => specialGetAlts(elf, layout, { uaccess: opts.uaccess })));
     }

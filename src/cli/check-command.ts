@@ -7,7 +7,8 @@ import { copyFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { ElfFile } from '../elf/reader.js';
-import { ElfEditor } from '../elf/writer.js';
+import { ElfEditor, RELOCATE_MIN_BYTES } from '../elf/writer.js';
+import { startGlobalRefs } from '../elf/global-refs.js';
 import { recoverInterruptedWrite } from '../elf/atomic-write.js';
 import { STT_FILE } from '../elf/constants.js';
 import { OrctoolError, UsageError } from '../errors.js';
@@ -241,7 +242,21 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
       }
     : (line: string) => out.stderr(line + '\n');
   // (the analysis is made and used in analyse(): nothing here holds it while the file is written)
-  const r = analyse(cl, elf, layout, opts, path, emit, out);
+  // A big object's relocations naming globals are looked for on another thread (global-refs.ts)
+  // from when the code is decoded: before, the decoding's worker has that core.
+  let refs: ReturnType<typeof startGlobalRefs>;
+  const decoded = !opts.dryRun && elf.size >= RELOCATE_MIN_BYTES ? () => void (refs = startGlobalRefs(elf)) : undefined;
+  try {
+    return analyseAndWrite(cl, elf, layout, opts, path, emit, out, decoded, () => refs?.wait());
+  } finally {
+    refs?.cancel();
+  }
+}
+
+/** analyse() and the file written as the options say; the exit status. */
+function analyseAndWrite(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: CheckOptions, path: string,
+  emit: Parameters<typeof check>[4], out: CheckOutput, decoded: Parameters<typeof check>[5], globalRefs: ElfEditor['globalRefs']): number {
+  const r = analyse(cl, elf, layout, opts, path, emit, out, decoded, globalRefs);
   if (r.written === 'fatal' || r.warned) {
     // 7.x --backup: <obj>.orig only when something was reported, and the command that repeats it.
     if (opts.backup && layout.backup === 'on-warning') backup(cl, path, out);
@@ -263,8 +278,8 @@ function checkOneFile(cl: CommandLine, path: string, out: CheckOutput): number {
  * walk state goes before the outputs are made, and its whole analysis before it is written.
  */
 function analyse(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: CheckOptions, path: string,
-  emit: Parameters<typeof check>[4], out: CheckOutput): { written: 'changed' | 'unchanged' | 'fatal'; warned: boolean; big?: boolean; editor?: ElfEditor } {
-  const result = check(elf, layout, opts, path, emit);
+  emit: Parameters<typeof check>[4], out: CheckOutput, decoded?: Parameters<typeof check>[5], globalRefs?: ElfEditor['globalRefs']): { written: 'changed' | 'unchanged' | 'fatal'; warned: boolean; big?: boolean; editor?: ElfEditor } {
+  const result = check(elf, layout, opts, path, emit, decoded);
   // (iced's formatter, and its wrapper, load only when a listing is asked for)
   if (cl.disas !== undefined || cl.trace !== undefined) {
     if (cl.trace !== undefined) printFunctions(result.file, cl.trace, { wide: !!cl.wide, trace: true }, out.stdout);
@@ -278,6 +293,7 @@ function analyse(cl: CommandLine, elf: ElfFile, layout: KernelLayout, opts: Chec
   }
   phase('release walk state');
   const editor = new ElfEditor(elf);
+  editor.globalRefs = globalRefs;
   const written = writeOutputs(result.file, editor, out.stdout);
   return { written, warned: result.file.warnings.count > 0, big, editor };
 }

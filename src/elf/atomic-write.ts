@@ -291,9 +291,13 @@ export function writeInPlace(path: string, chunks: readonly Chunk[], id: FileIde
   } catch (e) {
     if (touched) {
       rolledBack = false;
-      for (const u of undo) writeAll(fd, { position: u.position, bytes: u.old });
-      ftruncateSync(fd, id.size);
-      rolledBack = true;
+      try {
+        for (const u of undo) writeAll(fd, { position: u.position, bytes: u.old });
+        ftruncateSync(fd, id.size);
+        rolledBack = true;
+      } catch {
+        // (what failed is what is reported; the next run rolls back)
+      }
     }
     throw e;
   } finally {

@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { ElfFile } from './reader.js';
 import { ElfEditor } from './writer.js';
 import { appendsOnly, fileIdentity, writeInPlace } from './atomic-write.js';
+import { startGlobalRefs } from './global-refs.js';
 import {
   R_X86_64_NONE, R_X86_64_PC32, SHF_ALLOC, SHF_EXECINSTR, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STB_LOCAL, STT_FUNC, STT_NOTYPE, STT_SECTION,
 } from './constants.js';
-import { compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
+import { assembleText, compileFixture, makeTempDir, removeDir, runTool, srcPath } from '../testing/toolchain.js';
 import { assertMatchesReadelf, oracleRelocs } from './readelf-oracle.js';
 import { firstElfDiff } from '../testing/elf-compare.js';
 
@@ -33,6 +34,21 @@ function assertToolsAccept(path: string, dir: string, withObjdump = true): void 
 function namedRelocs(path: string): string[] {
   const elf = ElfFile.open(path);
   return oracleRelocs(path).map((r) => `${r.section} ${r.offset} ${r.type} ${elf.symbols!.displayName(r.sym)} ${r.addend}`);
+}
+
+/**
+ * A local symbol added in `section` (globals move, and the relocations naming them change); the
+ * object `o` so edited and written by the editor the plain way is left in `whole`, for reference.
+ */
+function localAdded(o: string, section: string, whole: string): (ed: ElfEditor) => void {
+  const add = (ed: ElfEditor): void => {
+    ed.addSymbol({ name: 'added_local', type: STT_NOTYPE, bind: STB_LOCAL, shndx: ed.elf.sectionByName(section)!.index, value: 1, size: 0 });
+  };
+  writeFileSync(whole, readFileSync(o));
+  const ref = new ElfEditor(ElfFile.open(whole));
+  add(ref);
+  ref.write();
+  return add;
 }
 
 describe('ELF editor', () => {
@@ -215,14 +231,8 @@ describe('ELF editor', () => {
   test('big relocation sections whose symbols move are patched where they are, or remapped a piece at a time when too many change (streamFrom): the same ELF content', () => {
     const o = compileFixture(srcPath('elf', 'fixtures', 'groups.S'), dir);
     const before = readFileSync(o);
-    const moveGlobals = (ed: ElfEditor): void => {
-      ed.addSymbol({ name: 'added_local', type: STT_NOTYPE, bind: STB_LOCAL, shndx: ed.elf.sectionByName('.text')!.index, value: 1, size: 0 });
-    };
     const whole = join(dir, 'whole.o');
-    writeFileSync(whole, before);
-    const ref = new ElfEditor(ElfFile.open(whole));
-    moveGlobals(ref);
-    ref.write();
+    const moveGlobals = localAdded(o, '.text', whole);
     // Over a copy, appended in place, to another file, and in memory; patched or streamed.
     const ways = [['over a copy', Infinity, o], ['appended', 0, o], ['to another file', Infinity, join(dir, 'other.o')]] as const;
     for (const [how0, relocateFrom, out] of ways) for (const patch of [true, false]) {
@@ -256,5 +266,29 @@ describe('ELF editor', () => {
     const out = join(dir, 'from-memory.o');
     ed.write(out);
     assert.equal(firstElfDiff(out, whole), undefined, 'from memory');
+  });
+
+  test('entries naming globals found beforehand on another thread (global-refs.ts): only the symbol fields that change are written', () => {
+    // A data section of 4,000 relocations, three of them to the first global (which an added
+    // local moves) and the rest to locals.
+    const lines = ['\t.data', 'l0:', '\t.globl g0', 'g0:', '\t.globl g1', 'g1:'];
+    for (let k = 0; k < 4000; k++) lines.push(`\t.quad ${k % 1000 === 7 && k < 3000 ? 'g0' : 'l0'} + ${k}`);
+    const o = assembleText(lines.join('\n') + '\n', dir, 'many-relocs');
+    const whole = join(dir, 'many-whole.o');
+    const addLocal = localAdded(o, '.data', whole);
+    const ed = new ElfEditor(ElfFile.open(o));
+    const scan = startGlobalRefs(ed.elf, 0);
+    assert.ok(scan, 'a scan started');
+    const refs = scan.wait();
+    const rela = ed.elf.sectionByName('.rela.data')!;
+    assert.equal(refs?.get(rela.index)?.entries.length, 3, 'three entries name a global');
+    ed.globalRefs = () => refs;
+    addLocal(ed);
+    const fields = ed.toChunks().filter((c) => c.position >= rela.offset && c.position < rela.offset + rela.size);
+    assert.equal(fields.length, 3, 'three patches');
+    assert.ok(fields.every((c) => c.bytes.length === 4 && (c.position - rela.offset - 12) % 24 === 0), 'each a symbol field');
+    ed.write();
+    assert.equal(firstElfDiff(o, whole), undefined);
+    assert.deepEqual(namedRelocs(o), namedRelocs(whole));
   });
 });

@@ -18,9 +18,10 @@ import { setS64, setU64, viewOf } from './bytes.js';
 import type { ElfFile } from './reader.js';
 import type { Section } from './section.js';
 import { type Chunk, appendsOnly, chunkLength, forEachPiece, writeChunksAtomic, writeInPlace } from './atomic-write.js';
+import type { GlobalRefs } from './global-refs.js';
 
 /** ElfEditor.relocateFrom's default: 256 MiB (a vmlinux.o with DWARF; not one without, ~60 MB, whose copy is cheap and keeps it compact). */
-const RELOCATE_MIN_BYTES = 256 << 20;
+export const RELOCATE_MIN_BYTES = 256 << 20;
 
 /** ElfEditor.streamFrom's default: 32 MiB (a debug-info vmlinux.o's .rela.debug_info is ~385 MB; no other relocation section comes near). */
 const STREAM_MIN_BYTES = 32 << 20;
@@ -117,6 +118,29 @@ interface PendingRelocSection {
   base?: number;
 }
 
+/**
+ * The symbol fields of a relocation section's entries that name a moved symbol, from the entries
+ * naming a global (`refs`), as 4-byte chunks at their file positions; undefined when they are
+ * too many for patches to pay (more than one entry in 32: the section is then rewritten).
+ */
+function patchesFromRefs(s: Section, ent: number, refs: GlobalRefs, moved: Uint8Array, origToFinal: Int32Array): Chunk[] | undefined {
+  const { entries, syms } = refs;
+  let n = 0;
+  for (let k = 0; k < syms.length; k++) if (moved[syms[k]!] === 1) n++;
+  if (n * ent * 32 > s.size) return undefined;
+  const bytes = new Uint8Array(4 * n);
+  const v = viewOf(bytes);
+  const out: Chunk[] = [];
+  for (let k = 0, j = 0; k < syms.length; k++) {
+    const sym = syms[k]!;
+    if (moved[sym] !== 1) continue;
+    v.setUint32(4 * j, origToFinal[sym]!, true);
+    out.push({ position: s.offset + entries[k]! * ent + 12, bytes: bytes.subarray(4 * j, 4 * j + 4) });
+    j++;
+  }
+  return out;
+}
+
 export class ElfEditor {
   /** Section headers as they will be written, original then added. */
   private headers: HeaderFields[];
@@ -160,6 +184,12 @@ export class ElfEditor {
   patchUpTo = PATCH_MAX_BYTES;
   /** Ranges of big relocation sections patched where they are, at their file positions. */
   private patches: Chunk[] = [];
+  /**
+   * The entries of big relocation sections that name a global, found beforehand on another
+   * thread (global-refs.ts): a section unchanged but for renumbered symbols then has just those
+   * patched, unread. Set by the caller; undefined (or giving undefined) when there are none.
+   */
+  globalRefs?: () => Map<number, GlobalRefs> | undefined;
 
   /** Whether every changed section goes after the input's end (relocateFrom). */
   get relocates(): boolean {
@@ -582,7 +612,16 @@ export class ElfEditor {
   /** `moved`: 1 for each symbol (original index) whose index changes. */
   private remapRelocSymbols(s: Section, moved: Uint8Array, origToFinal: Int32Array): void {
     const ent = s.type === SHT_RELA ? RELA_SIZE : 16;
-    if (s.size >= this.streamFrom && !this.contents.has(s.index) && !this.relocTypeEdits.has(s.index) && !this.pendingAppends.some((p) => p.index === s.index)) {
+    const unedited = !this.contents.has(s.index) && !this.relocTypeEdits.has(s.index) && !this.pendingAppends.some((p) => p.index === s.index);
+    const refs = unedited ? this.globalRefs?.()?.get(s.index) : undefined;
+    if (refs && this.onlyGlobalsMove(moved)) {
+      const patches = patchesFromRefs(s, ent, refs, moved, origToFinal);
+      if (patches) {
+        for (const c of patches) this.patches.push(c);
+        return;
+      }
+    }
+    if (s.size >= this.streamFrom && unedited) {
       const patches = this.patchesOf(s, ent, moved, origToFinal);
       if (patches) this.patches.push(...patches);
       else this.streamed.set(s.index, { moved, origToFinal });
@@ -597,6 +636,18 @@ export class ElfEditor {
       out.setUint32(at + 12, origToFinal[sym]!, true);
     }
   }
+
+  /** Whether no local symbol moves (what GlobalRefs count on); asked once. */
+  private onlyGlobalsMove(moved: Uint8Array): boolean {
+    if (this.localsStay === undefined) {
+      this.localsStay = true;
+      const locals = Math.min(this.elf.symbols?.firstGlobal ?? 0, moved.length);
+      for (let i = 0; i < locals; i++) if (moved[i]) this.localsStay = false;
+    }
+    return this.localsStay;
+  }
+
+  private localsStay: boolean | undefined;
 
   /**
    * The ranges of a big relocation section `s` that change when symbols are renumbered, read a
