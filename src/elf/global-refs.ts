@@ -28,16 +28,17 @@ export interface GlobalRefsJob {
 const SCAN_MIN_BYTES = 1 << 20;
 
 /**
- * The scan of `elf`'s relocation sections of `minBytes` or more, started (on an object read from a file, with a
- * symbol table); undefined when there are none or no thread is to be had. The caller decides
- * whether the object is big enough to be worth a thread (ElfEditor.relocateFrom's objects).
+ * The scan of `elf`'s relocation sections of `minBytes` or more, started (on an object read
+ * from a file, with a symbol table); undefined when there are none or no thread is to be had.
+ * The caller decides whether the object is big enough to be worth a thread (ElfEditor's
+ * relocateFrom objects).
  */
 export function startGlobalRefs(elf: ElfFile, minBytes = SCAN_MIN_BYTES): { wait(): Map<number, GlobalRefs> | undefined; cancel(): void } | undefined {
   const syms = elf.symbols;
   const source = elf.source;
   if (!syms || !source) return undefined;
   const sections = elf.sections
-    .filter((s) => (s.type === SHT_RELA || s.type === SHT_REL) && s.link === syms.section.index && s.size >= minBytes && s.size > 0)
+    .filter((s) => (s.type === SHT_RELA || s.type === SHT_REL) && s.link === syms.section.index && s.size > 0 && s.size >= minBytes)
     .map((s) => ({ index: s.index, offset: s.offset, size: s.size, entsize: s.type === SHT_RELA ? 24 : 16 }));
   if (!sections.length) return undefined;
   let job: ThreadJob<[number, GlobalRefs][]>;
