@@ -16,16 +16,9 @@ import type { ElfFile } from '../elf/reader.js';
 import { type KernelLayout, layoutByName } from '../kernel/versions.js';
 import { COLUMNS } from '../x86/decoder.js';
 import type { DecodedSection } from '../x86/index.js';
-import { threads } from '../threads.js';
+import { JobState, threads } from '../threads.js';
 import { CHECKED, type Mismatch } from './report.js';
 import type { Walk } from './walk.js';
-
-/** The shared flag's values, set by the worker (Int32 0 of the shared state; 1 is the chunk counter). */
-export const enum HelperState {
-  RUNNING = 0,
-  DONE = 1,
-  FAILED = 2,
-}
 
 /** The decoding as the worker gets it: every column in shared memory. */
 export interface SharedDecoding {
@@ -61,6 +54,7 @@ export class WalkHelper {
       const url = new URL('./walk-worker.js', import.meta.url);
       if (!existsSync(fileURLToPath(url))) return undefined;
       const { port1, port2 } = new (threads().MessageChannel)();
+      // (Int32 0: the worker's JobState, PENDING while it works; 1: the chunk counter)
       const state = new SharedArrayBuffer(8);
       const worker = new (threads().Worker)(url, {
         workerData: { path: elf.path, source: elf.source, layout: layout.name, sec, coverage, port: port2, state },
@@ -79,7 +73,7 @@ export class WalkHelper {
 
   /** Hands the worker the section's decoding; false when it is already gone (the walks stay here). */
   hand(ds: DecodedSection): boolean {
-    if (this.settled || Atomics.load(this.state, 0) === HelperState.FAILED) return false;
+    if (this.settled || Atomics.load(this.state, 0) === JobState.FAILED) return false;
     const columns = {} as SharedDecoding['columns'];
     for (const k of [...COLUMNS, 'ops'] as const) {
       const a = ds[k];
@@ -114,7 +108,7 @@ export class WalkHelper {
     let got: WorkerResult | undefined;
     for (;;) {
       const s = Atomics.load(this.state, 0);
-      if (s === HelperState.DONE) {
+      if (s === JobState.DONE) {
         const m = threads().receiveMessageOnPort(this.port);
         if (m) got = m.message as WorkerResult;
         // (queued before the flag was set; given a moment to arrive all the same)
@@ -122,7 +116,7 @@ export class WalkHelper {
         Atomics.wait(this.state, 0, s, 1);
         continue;
       }
-      if (s === HelperState.FAILED || Date.now() - t0 > TIMEOUT_MS) break;
+      if (s === JobState.FAILED || Date.now() - t0 > TIMEOUT_MS) break;
       Atomics.wait(this.state, 0, s, 100);
     }
     this.stop();

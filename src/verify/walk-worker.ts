@@ -9,7 +9,8 @@ import { layoutByName } from '../kernel/versions.js';
 import type { DecodedSection } from '../x86/index.js';
 import { relTargets } from '../x86/decoder.js';
 import { buildTable } from './orc-table.js';
-import { CHUNK, claimChunk, HelperState, type SharedDecoding, type WorkerResult } from './walk-helper.js';
+import { CHUNK, claimChunk, type SharedDecoding, type WorkerResult } from './walk-helper.js';
+import { JobState } from '../threads.js';
 import type { FileIdentity } from '../elf/atomic-write.js';
 import { walkContext, walkOriginal, workerFunctions } from './context.js';
 import { type CoverageMap, emptyReport } from './report.js';
@@ -54,7 +55,7 @@ function run(job: Job): WorkerResult {
   // (synchronously: the walks below are synchronous too)
   const state = new Int32Array(job.state);
   let m: { message: unknown } | undefined;
-  while (!(m = receiveMessageOnPort(job.port))) Atomics.wait(state, 0, HelperState.RUNNING, 10);
+  while (!(m = receiveMessageOnPort(job.port))) Atomics.wait(state, 0, JobState.PENDING, 10);
   given.set(job.sec, decodedFrom(m.message as SharedDecoding));
   const tags: number[] = [];
   let functions = 0;
@@ -69,11 +70,11 @@ function run(job: Job): WorkerResult {
 
 const job = workerData as Job;
 const state = new Int32Array(job.state);
-let outcome = HelperState.FAILED;
+let outcome = JobState.FAILED;
 try {
   const result = run(job);
   job.port.postMessage(result, [result.used.buffer as ArrayBuffer]);
-  outcome = HelperState.DONE;
+  outcome = JobState.DONE;
 } catch {
   // verify walks these functions itself.
 }
